@@ -1,0 +1,140 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** A free TCP port on 127.0.0.1, chosen by the kernel. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+/**
+ * A real server process (mosquitto, redis-server) on a port of its own, that a test can stop and start again
+ * on the same port for fault tests. `start()` resolves when the server logs its ready line.
+ */
+export class ServiceProcess {
+  private child: ChildProcess | undefined
+  readonly dir: string
+
+  constructor(
+    readonly name: string,
+    readonly port: number,
+    private readonly command: string,
+    private readonly args: (dir: string) => string[],
+    private readonly readyLine: RegExp,
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), `genlock-${name}-`))
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return
+    const child = spawn(this.command, this.args(this.dir), { stdio: ['ignore', 'pipe', 'pipe'] })
+    this.child = child
+    let output = ''
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString()
+        if (this.readyLine.test(output)) {
+          child.stdout?.off('data', onData)
+          child.stderr?.off('data', onData)
+          resolve()
+        }
+      }
+      child.stdout?.on('data', onData)
+      child.stderr?.on('data', onData)
+      child.once('error', (err) =>
+        reject(
+          new Error(
+            `${this.name}: cannot start '${this.command}' (${err.message}). ` +
+              `Install it: sudo apt-get install -y mosquitto redis-server`,
+          ),
+        ),
+      )
+      child.once('exit', (code) => reject(new Error(`${this.name} exited with ${code} before it was ready:\n${output}`)))
+    })
+    // Keep draining the pipes so a chatty server never blocks on a full pipe.
+    child.stdout?.resume()
+    child.stderr?.resume()
+  }
+
+  /** Stops the server; `signal` SIGKILL simulates a crash. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child
+    if (!child || !this.running) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    child.kill(signal)
+    await exited
+  }
+
+  async restart(): Promise<void> {
+    await this.stop()
+    await this.start()
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+/** A real mosquitto on a free port; with `persistence`, sessions and queued QoS 1 messages survive a restart. */
+export async function startMosquitto(options: { persistence?: boolean } = {}): Promise<ServiceProcess & { url: string }> {
+  const port = await freePort()
+  const service = new ServiceProcess(
+    'mosquitto',
+    port,
+    'mosquitto',
+    (dir) => {
+      const conf = join(dir, 'mosquitto.conf')
+      writeFileSync(
+        conf,
+        [
+          `listener ${port} 127.0.0.1`,
+          'allow_anonymous true',
+          `persistence ${options.persistence ? 'true' : 'false'}`,
+          `persistence_location ${dir}/`,
+          'log_dest stderr',
+          'log_type error',
+          'log_type warning',
+          'log_type notice',
+          'log_type information',
+          '',
+        ].join('\n'),
+      )
+      return ['-c', conf]
+    },
+    /mosquitto version .* running/,
+  )
+  await service.start()
+  return Object.assign(service, { url: `mqtt://127.0.0.1:${port}` })
+}
+
+/** A real redis-server on a free port that keeps nothing on disk. */
+export async function startRedis(): Promise<ServiceProcess & { url: string }> {
+  const port = await freePort()
+  const service = new ServiceProcess(
+    'redis',
+    port,
+    'redis-server',
+    (dir) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    /Ready to accept connections/,
+  )
+  await service.start()
+  return Object.assign(service, { url: `redis://127.0.0.1:${port}` })
+}
