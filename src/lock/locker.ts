@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto'
+import { decorate, type CommitPromise } from './commit-promise.js'
+import { fence } from './fence.js'
+import { normalizeOptions, resolveOptions, type AcquireOptions } from './options.js'
+import type { LockingProtocol } from './protocol.js'
+import { TransactionRun, type RunTarget } from './run.js'
+import type { Transaction } from './transaction.js'
+
+/**
+ * A lock holder for one resource (or, from `newDualLocker`/`newGroupLocker`, several held as one).
+ * Call it, or its `promise` method, with a transaction to run it under the lock.
+ *
+ * @example
+ * const partyModeLock = newLocker('bath_bulb', bulb)
+ * alwaysResume(partyModeLock.promise(rainbowsTransaction))
+ */
+export interface Locker<R> {
+  <T>(transaction: Transaction<R, T>, options?: AcquireOptions): CommitPromise<T, R>
+  /** Acquires the lock, runs `transaction` while it is held, and releases it when the transaction ends. */
+  promise<T>(transaction: Transaction<R, T>, options?: AcquireOptions): CommitPromise<T, R>
+  readonly resource: R
+  /** The resource guids this locker locks, sorted. */
+  readonly resourceGuids: readonly string[]
+  readonly lockerGuid: string
+  /** Options this locker's transactions start from (factory and locker defaults merged). */
+  readonly defaults: Readonly<AcquireOptions>
+}
+
+interface LockerInternals<R> {
+  readonly protocol: LockingProtocol
+  handle(check: () => void): R
+}
+
+const internals = new WeakMap<object, LockerInternals<unknown>>()
+
+function internalsOf<R>(locker: Locker<R>, role: string): LockerInternals<R> {
+  const found = internals.get(locker)
+  if (!found) throw new TypeError(`${role} must be a locker made by newLocker, newDualLocker or newGroupLocker`)
+  return found as LockerInternals<R>
+}
+
+function makeLocker<R>(
+  protocol: LockingProtocol,
+  resource: R,
+  resourceGuids: readonly string[],
+  defaults: AcquireOptions,
+  lockerGuid: string,
+  handle: (check: () => void) => R,
+): Locker<R> {
+  const target: RunTarget<R> = { protocol, resourceGuids, lockerGuid, baseOptions: defaults, handle }
+  const promise = <T>(transaction: Transaction<R, T>, options?: AcquireOptions): CommitPromise<T, R> => {
+    if (typeof transaction !== 'function') throw new TypeError('a transaction must be a generator function')
+    let run!: TransactionRun<R, T>
+    const result = new Promise<T>((resolve, reject) => {
+      run = new TransactionRun(target, transaction, options, resolve, reject)
+    })
+    const commit = decorate(result, run)
+    run.start()
+    return commit
+  }
+  const locker = Object.assign(promise, {
+    promise,
+    resource,
+    resourceGuids,
+    lockerGuid,
+    defaults: Object.freeze({ ...defaults }),
+  }) as Locker<R>
+  internals.set(locker, { protocol, handle } as LockerInternals<unknown>)
+  return locker
+}
+
+/** The strictest of several lockers' options: highest priority, shortest TTL and timeout, fewest attempts. */
+function strictest(lockers: readonly Locker<unknown>[]): AcquireOptions {
+  const resolved = lockers.map((locker) => resolveOptions(locker.defaults))
+  return {
+    priority: Math.max(...resolved.map((o) => o.priority)),
+    lockTtl: Math.min(...resolved.map((o) => o.lockTtl)),
+    acquireTimeout: Math.min(...resolved.map((o) => o.acquireTimeout)),
+    maxAcquireAttempts: Math.min(...resolved.map((o) => o.maxAcquireAttempts)),
+  }
+}
+
+/** The locker factory returned by the default export (`genLock`). */
+export interface LockerFactory {
+  newLocker<R>(resourceGuid: string, resource: R, defaults?: AcquireOptions, lockerGuid?: string): Locker<R>
+  newDualLocker<A, B>(
+    lockerA: Locker<A>,
+    lockerB: Locker<B>,
+    options?: AcquireOptions,
+    lockerGuid?: string,
+  ): Locker<[A, B]>
+  newGroupLocker<R extends unknown[]>(
+    lockers: { [K in keyof R]: Locker<R[K]> },
+    options?: AcquireOptions,
+    lockerGuid?: string,
+  ): Locker<R>
+  /** The protocol these lockers lock through. */
+  readonly protocol: LockingProtocol
+}
+
+export function createFactory(factoryDefaults: AcquireOptions | undefined, protocol: LockingProtocol): LockerFactory {
+  const factoryOptions = normalizeOptions(factoryDefaults)
+
+  function newLocker<R>(resourceGuid: string, resource: R, defaults?: AcquireOptions, lockerGuid?: string) {
+    if (typeof resourceGuid !== 'string' || resourceGuid === '') {
+      throw new TypeError('newLocker needs a non-empty resourceGuid string')
+    }
+    const options = { ...factoryOptions, ...normalizeOptions(defaults) }
+    return makeLocker(protocol, resource, [resourceGuid], options, checkGuid(lockerGuid), (check) =>
+      fence(resource, check),
+    )
+  }
+
+  function newGroupLocker<R extends unknown[]>(
+    lockers: { [K in keyof R]: Locker<R[K]> },
+    options?: AcquireOptions,
+    lockerGuid?: string,
+  ): Locker<R> {
+    const parts = lockers as readonly Locker<unknown>[]
+    if (!Array.isArray(parts) || parts.length === 0) throw new TypeError('newGroupLocker needs at least one locker')
+    const partInternals = parts.map((locker, i) => internalsOf(locker, `locker ${i}`))
+    if (partInternals.some((part) => part.protocol !== protocol)) {
+      throw new TypeError('a composite locker must combine lockers of the same factory protocol')
+    }
+    // One canonical order for every composite: the protocol grants all resources at once, so
+    // newDualLocker(a, b) and newDualLocker(b, a) ask for the very same thing and cannot deadlock.
+    const resourceGuids = [...new Set(parts.flatMap((locker) => locker.resourceGuids))].sort()
+    const defaults = { ...strictest(parts), ...normalizeOptions(options) }
+    const resource = parts.map((locker) => locker.resource) as R
+    return makeLocker(protocol, resource, resourceGuids, defaults, checkGuid(lockerGuid), (check) =>
+      partInternals.map((part) => part.handle(check)) as R,
+    )
+  }
+
+  function newDualLocker<A, B>(lockerA: Locker<A>, lockerB: Locker<B>, options?: AcquireOptions, lockerGuid?: string) {
+    return newGroupLocker<[A, B]>([lockerA, lockerB], options, lockerGuid)
+  }
+
+  return { newLocker, newDualLocker, newGroupLocker, protocol }
+}
+
+function checkGuid(lockerGuid: string | undefined): string {
+  if (lockerGuid === undefined) return randomUUID()
+  if (typeof lockerGuid !== 'string' || lockerGuid === '') throw new TypeError('lockerGuid must be a non-empty string')
+  return lockerGuid
+}

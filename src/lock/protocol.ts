@@ -1,0 +1,71 @@
+import type { LockError } from './errors.js'
+
+/** What a locker asks a protocol for: every resource in `resources`, all at once, as `lockerGuid`. */
+export interface AcquireRequest {
+  /** Resource guids, deduplicated. A composite lock asks for several; it gets all or none. */
+  readonly resources: readonly string[]
+  /** Requests with the same lockerGuid share a held lock (re-entrance). */
+  readonly lockerGuid: string
+  readonly priority: number
+  /** ms from grant; Infinity for none. */
+  readonly lockTtl: number
+  /** ms to wait; Infinity for no limit. */
+  readonly acquireTimeout: number
+  readonly maxAcquireAttempts: number
+  /** Aborting it withdraws a waiting request (rejects with `CANCELLED`). */
+  readonly signal?: AbortSignal | undefined
+}
+
+/**
+ * A granted lock. `valid` turns false, synchronously, the moment the lock is lost or released; `onLost`
+ * listeners are called afterwards (never re-entrantly from inside the protocol).
+ */
+export interface Lease {
+  readonly resources: readonly string[]
+  readonly lockerGuid: string
+  readonly priority: number
+  /** Fencing token per resource; each grant gets a larger one than every grant before it on that resource. */
+  readonly tokens: Readonly<Record<string, number>>
+  readonly valid: boolean
+  /** Why the lease was lost, once it has been. */
+  readonly lossReason: LockError | undefined
+  /** Called once if the lease is lost (not when it is released). */
+  onLost(listener: (error: LockError) => void): void
+  /** Gives the lock back. Safe to call more than once. */
+  release(): void | Promise<void>
+}
+
+export type LockEventType = 'waiting' | 'acquired' | 'preempted' | 'expired' | 'lost' | 'released' | 'gave-up'
+
+/** One thing that happened to one resource's lock. */
+export interface LockEvent {
+  readonly type: LockEventType
+  readonly resource: string
+  readonly lockerGuid: string
+  readonly priority: number
+  /** The fencing token of the lease concerned; absent for `waiting` and `gave-up`. */
+  readonly token?: number
+  /** For `preempted`: who took the lock. */
+  readonly by?: { readonly lockerGuid: string; readonly priority: number }
+  /** For `gave-up`: why the request stopped waiting. */
+  readonly reason?: string
+}
+
+export type LockEventListener = (event: LockEvent) => void
+
+/**
+ * Where locks live. The core runs transactions; a protocol only decides who holds what.
+ * `acquire` may return the lease synchronously when it can grant at once (the in-memory fast path).
+ *
+ * Contract (checked by test/lock/protocol-contract.ts for every implementation):
+ * - at most one lockerGuid holds a resource at a time; requests with the holder's lockerGuid join it;
+ * - a strictly higher priority request takes the lock from the holder; others wait;
+ * - waiters are granted highest priority first, first come first served within a priority, without polling;
+ * - `acquireTimeout`, `maxAcquireAttempts`, `lockTtl` and `signal` behave as documented on AcquireOptions.
+ */
+export interface LockingProtocol {
+  acquire(request: AcquireRequest): Lease | Promise<Lease>
+  on(listener: LockEventListener): () => void
+  /** Releases what the protocol holds (connections, timers). Leases still held are lost. */
+  close(): Promise<void>
+}

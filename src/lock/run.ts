@@ -1,0 +1,378 @@
+import { LockError } from './errors.js'
+import { normalizeOptions, resolveOptions, type AcquireOptions, type ResolvedOptions } from './options.js'
+import type { Lease, LockingProtocol } from './protocol.js'
+import { isRecoveryOp, recoveryOps, type RecoverHandler, type RecoveryOp } from './recovery.js'
+import type { Transaction, TransactionContext } from './transaction.js'
+
+/** What a run needs from its locker. */
+export interface RunTarget<R> {
+  readonly protocol: LockingProtocol
+  readonly resourceGuids: readonly string[]
+  readonly lockerGuid: string
+  readonly baseOptions: AcquireOptions
+  /** The resource as the transaction sees it: every call through it runs `check` first. */
+  handle(check: () => void): R
+}
+
+type State = 'acquiring' | 'running' | 'suspended' | 'done'
+
+interface Settled {
+  ok: boolean
+  value: unknown
+}
+
+const enum Next {
+  Start,
+  Resume,
+}
+
+/**
+ * Runs one transaction: acquires, steps the generator while the lease holds, and on loss asks the recover
+ * handler what to do. Written as callbacks rather than async functions: each `await` would cost the hot path
+ * (one yield of a resolved promise) extra microtask turns.
+ */
+export class TransactionRun<R, T> implements TransactionContext {
+  private state: State = 'acquiring'
+  private transaction: Transaction<R, T>
+  private generator: Generator<unknown, T, unknown> | undefined
+  private lease: Lease | undefined
+  private options: ResolvedOptions
+  private readonly optionLayers: (AcquireOptions | undefined)[]
+  private handler: RecoverHandler<R, T> | undefined
+  private controller: AbortController | undefined
+  private readonly cancelController = new AbortController()
+  /** Bumped whenever a generator is abandoned, so a late settlement of its last yield is ignored. */
+  private generation = 0
+  /** The result of the last yield, kept while suspended so `resume` can hand it to the generator. */
+  private parked: Settled | undefined
+  private executing = false
+  private cancelRequested: LockError | undefined
+  private readonly resource: R
+  private attemptCount = 0
+
+  constructor(
+    private readonly target: RunTarget<R>,
+    transaction: Transaction<R, T>,
+    options: AcquireOptions | undefined,
+    private readonly resolve: (value: T) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.transaction = transaction
+    this.optionLayers = [target.baseOptions, normalizeOptions(options)]
+    this.options = resolveOptions(...this.optionLayers)
+    this.resource = target.handle(() => this.checkFence())
+    const signal = this.options.signal
+    if (signal) {
+      if (signal.aborted) queueMicrotask(() => this.cancel(signal.reason))
+      else signal.addEventListener('abort', () => this.cancel(signal.reason), { once: true })
+    }
+  }
+
+  setHandler(handler: RecoverHandler<R, T>): void {
+    if (typeof handler !== 'function') throw new TypeError('recover() needs a handler function')
+    this.handler = handler
+  }
+
+  start(): void {
+    this.acquire(Next.Start)
+  }
+
+  /** Ends the transaction wherever it is: waiting, running or suspended. Rejects with `CANCELLED`. */
+  cancel(reason?: unknown): void {
+    if (this.state === 'done') return
+    const error =
+      reason instanceof LockError
+        ? reason
+        : new LockError(
+            'CANCELLED',
+            `${this.target.resourceGuids.join(', ')}: transaction cancelled${reason === undefined ? '' : `: ${String(reason)}`}`,
+            this.target.resourceGuids,
+          )
+    if (this.executing) {
+      // The generator is running this very moment (it cancelled itself): stop it at its next yield.
+      this.cancelRequested = error
+      return
+    }
+    this.cancelController.abort(error)
+    this.fail(error, true)
+  }
+
+  // --- TransactionContext ---------------------------------------------------------------------------
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController()
+      if (!this.lease?.valid) this.controller.abort(this.lease?.lossReason ?? this.cancelRequested)
+    }
+    return this.controller.signal
+  }
+
+  sleep(ms: number): Promise<boolean> {
+    const signal = this.signal
+    if (signal.aborted) return Promise.resolve(false)
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        clearTimeout(timer)
+        resolve(false)
+      }
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(true)
+      }, ms)
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  get tokens(): Readonly<Record<string, number>> {
+    return this.lease?.tokens ?? {}
+  }
+
+  get token(): number {
+    const tokens = this.lease?.tokens
+    if (!tokens) return 0
+    let max = 0
+    for (const resource of this.target.resourceGuids) max = Math.max(max, tokens[resource] ?? 0)
+    return max
+  }
+
+  get lockerGuid(): string {
+    return this.target.lockerGuid
+  }
+
+  get priority(): number {
+    return this.options.priority
+  }
+
+  get attempt(): number {
+    return this.attemptCount
+  }
+
+  // --- acquiring --------------------------------------------------------------------------------------
+
+  private acquire(next: Next): void {
+    this.state = 'acquiring'
+    const o = this.options
+    let granted: Lease | Promise<Lease>
+    try {
+      granted = this.target.protocol.acquire({
+        resources: this.target.resourceGuids,
+        lockerGuid: this.target.lockerGuid,
+        priority: o.priority,
+        lockTtl: o.lockTtl,
+        acquireTimeout: o.acquireTimeout,
+        maxAcquireAttempts: o.maxAcquireAttempts,
+        signal: this.cancelController.signal,
+      })
+    } catch (error) {
+      this.fail(error, true)
+      return
+    }
+    if (granted instanceof Promise) {
+      granted.then(
+        (lease) => this.granted(lease, next),
+        (error: unknown) => {
+          if (this.state !== 'done') this.fail(error, true)
+        },
+      )
+    } else {
+      this.granted(granted, next)
+    }
+  }
+
+  private granted(lease: Lease, next: Next): void {
+    if (this.state === 'done') {
+      void lease.release()
+      return
+    }
+    this.lease = lease
+    this.attemptCount++
+    this.controller = undefined
+    this.state = 'running'
+    lease.onLost((error) => this.lost(lease, error))
+    if (!lease.valid) return // lost before we got to it: `lost` takes over
+    if (next === Next.Start || !this.generator) {
+      this.parked = undefined
+      this.generator = this.transaction(this.resource, this)
+      this.advance(true, undefined)
+    } else if (this.parked) {
+      const { ok, value } = this.parked
+      this.parked = undefined
+      this.advance(ok, value)
+    }
+    // else: the last yield is still in flight; `settle` continues when it lands.
+  }
+
+  // --- stepping ---------------------------------------------------------------------------------------
+
+  private advance(ok: boolean, value: unknown): void {
+    const generator = this.generator!
+    for (;;) {
+      if (!this.lease?.valid || this.state !== 'running') {
+        this.parked = { ok, value }
+        return
+      }
+      let step: IteratorResult<unknown, T>
+      this.executing = true
+      try {
+        step = ok ? generator.next(value) : generator.throw(value)
+      } catch (error) {
+        this.executing = false
+        this.fail(error, false)
+        return
+      }
+      this.executing = false
+      if (this.cancelRequested) {
+        this.cancel(this.cancelRequested)
+        return
+      }
+      if (step.done) {
+        this.succeed(step.value)
+        return
+      }
+      const yielded = step.value
+      if (isThenable(yielded)) {
+        const generation = this.generation
+        yielded.then(
+          (result) => this.settle(generation, true, result),
+          (error: unknown) => this.settle(generation, false, error),
+        )
+        return
+      }
+      ok = true
+      value = yielded
+    }
+  }
+
+  private settle(generation: number, ok: boolean, value: unknown): void {
+    if (generation !== this.generation || this.state === 'done') return
+    if (this.state === 'running' && this.lease?.valid) this.advance(ok, value)
+    else this.parked = { ok, value }
+  }
+
+  // --- losing the lock and recovering -----------------------------------------------------------------
+
+  private lost(lease: Lease, error: LockError): void {
+    if (lease !== this.lease || this.state === 'done') return
+    this.state = 'suspended'
+    this.controller?.abort(error)
+    const handler = this.handler
+    if (!handler) {
+      this.fail(error, true)
+      return
+    }
+    let decision: RecoveryOp<R, T> | PromiseLike<RecoveryOp<R, T>>
+    try {
+      decision = handler(recoveryOps, error)
+    } catch (handlerError) {
+      this.fail(handlerError, true)
+      return
+    }
+    if (isThenable(decision)) {
+      decision.then(
+        (op) => this.apply(op, error),
+        (handlerError: unknown) => this.fail(handlerError, true),
+      )
+    } else {
+      this.apply(decision, error)
+    }
+  }
+
+  private apply(op: RecoveryOp<R, T>, error: LockError): void {
+    if (this.state === 'done') return
+    if (!isRecoveryOp<R, T>(op)) {
+      this.fail(
+        new TypeError(
+          'a recover handler must return ops.resume(), ops.restart(), ops.replace(tx) or ops.reject() ' +
+            `(got ${typeof op === 'object' ? JSON.stringify(op) : String(op)}) after ${error.code}`,
+        ),
+        true,
+      )
+      return
+    }
+    if (op.kind === 'reject') {
+      this.fail(op.error === undefined ? error : op.error, true)
+      return
+    }
+    if (op.options) {
+      this.optionLayers.push(normalizeOptions(op.options))
+      this.options = resolveOptions(...this.optionLayers)
+    }
+    if (op.kind === 'resume') {
+      this.acquire(Next.Resume)
+      return
+    }
+    this.closeGenerator()
+    if (op.kind === 'replace') this.transaction = op.transaction
+    this.acquire(Next.Start)
+  }
+
+  // --- ending -----------------------------------------------------------------------------------------
+
+  private succeed(value: T): void {
+    this.finish()
+    const released = this.releaseLease()
+    if (released) released.then(() => this.resolve(value), this.reject)
+    else this.resolve(value)
+  }
+
+  /** Rejects the run; `abandon` closes a generator that did not finish by itself. */
+  private fail(error: unknown, abandon: boolean): void {
+    if (this.state === 'done') return
+    this.finish()
+    if (abandon) this.closeGenerator()
+    const released = this.releaseLease()
+    if (released) released.then(() => this.reject(error), () => this.reject(error))
+    else this.reject(error)
+  }
+
+  private finish(): void {
+    this.state = 'done'
+    this.parked = undefined
+    this.controller?.abort(new LockError('CANCELLED', 'transaction ended', this.target.resourceGuids))
+  }
+
+  private releaseLease(): Promise<void> | undefined {
+    const lease = this.lease
+    this.lease = undefined
+    const released = lease?.release()
+    return released instanceof Promise ? released : undefined
+  }
+
+  /** Closes an abandoned generator so its `finally` blocks run (without the lock: they must not need it). */
+  private closeGenerator(): void {
+    const generator = this.generator
+    this.generator = undefined
+    this.generation++
+    this.parked = undefined
+    if (!generator) return
+    try {
+      // A `finally` that yields would otherwise leave the generator half closed.
+      for (let step = generator.return(undefined as T), guard = 0; !step.done && guard < 1000; guard++) {
+        step = generator.return(undefined as T)
+      }
+    } catch {
+      // An error thrown by a `finally` block of an abandoned transaction has nowhere to go: the
+      // transaction's outcome is already decided by the recovery op or cancellation.
+    }
+  }
+
+  private checkFence(): void {
+    if (this.state === 'running' && this.lease?.valid) return
+    const reason = this.lease?.lossReason ?? this.cancelRequested
+    throw new LockError(
+      'FENCED',
+      `${this.target.resourceGuids.join(', ')}: the lock this handle was issued under is ` +
+        (this.state === 'done' ? 'released' : `lost${reason ? ` (${reason.code})` : ''}`) +
+        '; the call did not reach the resource',
+      this.target.resourceGuids,
+    )
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
