@@ -10,13 +10,7 @@
  * - `FENCED`: a call went through a resource handle whose lease is no longer current.
  */
 export type LockErrorCode =
-  | 'PREEMPTED'
-  | 'EXPIRED'
-  | 'LOST'
-  | 'ACQUIRE_TIMEOUT'
-  | 'ALREADY_LOCKED'
-  | 'CANCELLED'
-  | 'FENCED'
+  'PREEMPTED' | 'EXPIRED' | 'LOST' | 'ACQUIRE_TIMEOUT' | 'ALREADY_LOCKED' | 'CANCELLED' | 'FENCED'
 
 /** Codes for a lock lost after it was acquired: these go to `.recover()`. */
 export const RECOVERABLE_CODES: ReadonlySet<LockErrorCode> = new Set(['PREEMPTED', 'EXPIRED', 'LOST'])

@@ -23,14 +23,7 @@ export { LockError, isLockError, type LockErrorCode } from './errors.js'
 export type { Locker, LockerFactory } from './locker.js'
 export { MemoryProtocol, memoryProtocol, type ResourceSnapshot } from './memory.js'
 export type { AcquireOptions } from './options.js'
-export type {
-  AcquireRequest,
-  Lease,
-  LockEvent,
-  LockEventListener,
-  LockEventType,
-  LockingProtocol,
-} from './protocol.js'
+export type { AcquireRequest, Lease, LockEvent, LockEventListener, LockEventType, LockingProtocol } from './protocol.js'
 export type { RecoverHandler, RecoveryOp, RecoveryOps } from './recovery.js'
 export { call, type Transaction, type TransactionContext } from './transaction.js'
 export { genLock }

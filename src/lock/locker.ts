@@ -127,8 +127,13 @@ export function createFactory(factoryDefaults: AcquireOptions | undefined, proto
     const resourceGuids = [...new Set(parts.flatMap((locker) => locker.resourceGuids))].sort()
     const defaults = { ...strictest(parts), ...normalizeOptions(options) }
     const resource = parts.map((locker) => locker.resource) as R
-    return makeLocker(protocol, resource, resourceGuids, defaults, checkGuid(lockerGuid), (check) =>
-      partInternals.map((part) => part.handle(check)) as R,
+    return makeLocker(
+      protocol,
+      resource,
+      resourceGuids,
+      defaults,
+      checkGuid(lockerGuid),
+      (check) => partInternals.map((part) => part.handle(check)) as R,
     )
   }
 

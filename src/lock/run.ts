@@ -321,7 +321,11 @@ export class TransactionRun<R, T> implements TransactionContext {
     this.finish()
     if (abandon) this.closeGenerator()
     const released = this.releaseLease()
-    if (released) released.then(() => this.reject(error), () => this.reject(error))
+    if (released)
+      released.then(
+        () => this.reject(error),
+        () => this.reject(error),
+      )
     else this.reject(error)
   }
 
