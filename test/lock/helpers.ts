@@ -1,0 +1,34 @@
+import type { LockEvent, LockingProtocol } from '../../src/index.js'
+
+export interface Deferred<T = void> {
+  promise: Promise<T>
+  resolve(value: T): void
+  reject(error: unknown): void
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+/** Resolves with the first lock event matching `predicate` (registered before the action that causes it). */
+export function nextLockEvent(protocol: LockingProtocol, predicate: (event: LockEvent) => boolean): Promise<LockEvent> {
+  return new Promise((resolve) => {
+    const off = protocol.on((event) => {
+      if (!predicate(event)) return
+      off()
+      resolve(event)
+    })
+  })
+}
+
+let counter = 0
+/** A resource name no other test uses (protocols may be shared, e.g. one Redis). */
+export function uniqueResource(label: string): string {
+  return `${label}-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`
+}
