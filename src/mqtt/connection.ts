@@ -1,0 +1,171 @@
+import { connect, type IClientOptions, type MqttClient } from 'mqtt'
+import type { BusMessage, MessageBus, PublishOptions } from '../automation/bus.js'
+import { redactUrl, silentLogger, type MqttLogger } from './logger.js'
+import { filterProblem, publishTopicProblem, topicMatches } from './topics.js'
+
+/** Largest payload handed to subscribers unless configured otherwise; bigger ones are logged and dropped. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024
+
+export interface MqttConnectionOptions {
+  /** `mqtt://host:port` or `mqtts://host:port`. May carry credentials; they are redacted in logs. */
+  readonly url: string
+  /** Stable across restarts: with `clean: false` the broker keeps our subscriptions and QoS 1 messages. */
+  readonly clientId: string
+  /** `<baseTopic>/status` carries `online`, and `offline` as the last will. */
+  readonly baseTopic: string
+  readonly username?: string | undefined
+  readonly password?: string | undefined
+  /** PEM text for mqtts:// (CA to trust, and a client certificate with its key). */
+  readonly ca?: string | Buffer | undefined
+  readonly cert?: string | Buffer | undefined
+  readonly key?: string | Buffer | undefined
+  readonly maxPayloadBytes?: number | undefined
+  /** First reconnect delay in ms; doubles after each failed attempt up to `maxReconnectDelay`. */
+  readonly reconnectDelay?: number | undefined
+  readonly maxReconnectDelay?: number | undefined
+  readonly logger?: MqttLogger | undefined
+}
+
+type Handler = (message: BusMessage) => void
+
+/**
+ * The daemon's one connection to the MQTT broker, as a MessageBus: QoS 1 subscriptions on a persistent session
+ * (so a trigger sent while the broker restarts is delivered once it is back), reconnects with exponential backoff,
+ * retained `<base>/status` online/offline with `offline` as the last will.
+ *
+ * @example
+ * const bus = await MqttConnection.open({ url: 'mqtt://127.0.0.1:1883', clientId: 'genlock', baseTopic: 'genlock' })
+ * bus.subscribe('home/+/alarm', (m) => console.log(m.topic, m.payload.toString()))
+ */
+export class MqttConnection implements MessageBus {
+  private readonly handlers = new Map<string, Set<Handler>>()
+  private readonly logger: MqttLogger
+  private readonly maxPayloadBytes: number
+  private readonly statusTopic: string
+  private closed = false
+
+  private constructor(
+    private readonly client: MqttClient,
+    private readonly options: MqttConnectionOptions,
+  ) {
+    this.logger = options.logger ?? silentLogger
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
+    this.statusTopic = `${options.baseTopic}/status`
+    client.on('message', (topic, payload, packet) => this.dispatch({ topic, payload, retain: packet.retain }))
+  }
+
+  /** Connects and resolves once the broker has accepted us; keeps retrying (with backoff) until then. */
+  static async open(options: MqttConnectionOptions): Promise<MqttConnection> {
+    const statusProblem = publishTopicProblem(`${options.baseTopic}/status`)
+    if (statusProblem) throw new Error(`mqtt base_topic: ${statusProblem}`)
+    const first = options.reconnectDelay ?? 250
+    const max = options.maxReconnectDelay ?? 30_000
+    const clientOptions: IClientOptions = {
+      clientId: options.clientId,
+      clean: false,
+      protocolVersion: 4,
+      reconnectPeriod: first,
+      connectTimeout: 10_000,
+      resubscribe: true,
+      username: options.username,
+      password: options.password,
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      will: { topic: `${options.baseTopic}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },
+    }
+    const client = connect(options.url, clientOptions)
+    const connection = new MqttConnection(client, options)
+    connection.watch(first, max)
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()))
+    return connection
+  }
+
+  /** Whether the broker connection is up right now. */
+  get connected(): boolean {
+    return this.client.connected
+  }
+
+  subscribe(pattern: string, handler: Handler): () => void {
+    const problem = filterProblem(pattern)
+    if (problem) throw new Error(problem)
+    let set = this.handlers.get(pattern)
+    if (!set) {
+      set = new Set()
+      this.handlers.set(pattern, set)
+      this.client.subscribe(pattern, { qos: 1 }, (error) => {
+        if (error) this.logger.error({ topic: pattern, err: error.message }, 'mqtt subscribe failed')
+      })
+    }
+    set.add(handler)
+    return () => {
+      const current = this.handlers.get(pattern)
+      if (!current?.delete(handler) || current.size > 0) return
+      this.handlers.delete(pattern)
+      if (!this.closed) this.client.unsubscribe(pattern)
+    }
+  }
+
+  async publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {
+    const problem = publishTopicProblem(topic)
+    if (problem) throw new Error(problem)
+    await this.client.publishAsync(topic, payload, { qos: options.qos ?? 0, retain: options.retain ?? false })
+  }
+
+  /** Publishes `offline` (retained) and disconnects, leaving the persistent session at the broker. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.client.connected) {
+      await Promise.race([
+        this.client.publishAsync(this.statusTopic, 'offline', { qos: 1, retain: true }),
+        new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+      ]).catch(() => undefined)
+    }
+    await this.client.endAsync(!this.client.connected)
+  }
+
+  private watch(firstDelay: number, maxDelay: number): void {
+    const url = redactUrl(this.options.url)
+    let failures = 0
+    this.client.on('connect', (connack) => {
+      failures = 0
+      this.client.options.reconnectPeriod = firstDelay
+      this.logger.info(
+        { url, clientId: this.options.clientId, sessionPresent: connack.sessionPresent },
+        'mqtt connected',
+      )
+      this.client.publish(this.statusTopic, 'online', { qos: 1, retain: true })
+    })
+    this.client.on('close', () => {
+      if (this.closed) return
+      // Double the wait after each failed attempt; mqtt.js reads reconnectPeriod afresh for every retry.
+      this.client.options.reconnectPeriod = Math.min(maxDelay, firstDelay * 2 ** Math.min(failures, 20))
+      failures++
+    })
+    this.client.on('offline', () => {
+      if (!this.closed) this.logger.warn({ url }, 'mqtt connection lost; reconnecting')
+    })
+    this.client.on('error', (error) => this.logger.error({ url, err: error.message }, 'mqtt error'))
+  }
+
+  private dispatch(message: BusMessage): void {
+    if (message.payload.length > this.maxPayloadBytes) {
+      this.logger.warn(
+        { topic: message.topic, bytes: message.payload.length, limit: this.maxPayloadBytes },
+        'mqtt payload too large; dropped',
+      )
+      return
+    }
+    for (const [pattern, handlers] of this.handlers) {
+      if (!topicMatches(pattern, message.topic)) continue
+      for (const handler of handlers) {
+        try {
+          handler(message)
+        } catch (error) {
+          this.logger.error({ topic: message.topic, err: (error as Error).message }, 'mqtt message handler failed')
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { BusMessage } from '../../src/automation/bus.js'
+import { MqttConnection } from '../../src/mqtt/connection.js'
+import { startEmbeddedBroker } from '../../src/mqtt/broker.js'
+import { redactUrl, type MqttLogger } from '../../src/mqtt/logger.js'
+import { startMosquitto, type ServiceProcess } from '../support/services.js'
+import { Observer } from './observer.js'
+
+type Logged = { level: string; fields: object; message: string | undefined }
+
+function recordingLogger(): MqttLogger & { lines: Logged[]; next(match: (l: Logged) => boolean): Promise<Logged> } {
+  const lines: Logged[] = []
+  const waiters: { match: (l: Logged) => boolean; resolve: (l: Logged) => void }[] = []
+  const log = (level: string) => (fields: object, message?: string) => {
+    const line = { level, fields, message }
+    lines.push(line)
+    for (const waiter of waiters.splice(0)) {
+      if (waiter.match(line)) waiter.resolve(line)
+      else waiters.push(waiter)
+    }
+  }
+  return {
+    lines,
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    next: (match) => new Promise((resolve) => waiters.push({ match, resolve })),
+  }
+}
+
+function nextOn(bus: MqttConnection, pattern: string): Promise<BusMessage> {
+  return new Promise((resolve) => {
+    const off = bus.subscribe(pattern, (message) => {
+      off()
+      resolve(message)
+    })
+  })
+}
+
+describe('MqttConnection on a real mosquitto', () => {
+  let broker: ServiceProcess & { url: string }
+  let observer: Observer
+
+  beforeAll(async () => {
+    broker = await startMosquitto({ persistence: true })
+    observer = await Observer.connect(broker.url)
+  })
+  afterAll(async () => {
+    await observer.close()
+    await broker.dispose()
+  })
+
+  it('publishes online (retained) on connect and offline on close', async () => {
+    const from = observer.mark
+    const bus = await MqttConnection.open({ url: broker.url, clientId: 'status-test', baseTopic: 'st' })
+    await observer.waitForPayload('st/status', 'online', from)
+    await bus.close()
+    await observer.waitForPayload('st/status', 'offline', from)
+    const late = await Observer.connect(broker.url, ['st/status'])
+    const retained = await late.waitFor((m) => m.topic === 'st/status')
+    expect(retained).toMatchObject({ payload: 'offline', retain: true })
+    await late.close()
+  })
+
+  it('publishes offline as its last will when it dies without closing', async () => {
+    const from = observer.mark
+    const bus = await MqttConnection.open({ url: broker.url, clientId: 'will-test', baseTopic: 'will' })
+    await observer.waitForPayload('will/status', 'online', from)
+    // Tear the socket down the way a crash would: no DISCONNECT packet, so the broker sends the will.
+    const client = (bus as unknown as { client: { stream: { destroy(): void }; options: { reconnectPeriod: number } } })
+      .client
+    client.options.reconnectPeriod = 0
+    client.stream.destroy()
+    const will = await observer.waitForPayload('will/status', 'offline', from)
+    expect(will.topic).toBe('will/status')
+    await bus.close()
+  })
+
+  it('delivers by wildcard to every matching handler, once each', async () => {
+    const bus = await MqttConnection.open({ url: broker.url, clientId: 'wild-test', baseTopic: 'wild' })
+    const plus = nextOn(bus, 'home/+/light')
+    const hash = nextOn(bus, 'home/#')
+    const exact = nextOn(bus, 'home/bath/light')
+    await observer.publish('home/bath/light', 'ON')
+    const got = await Promise.all([plus, hash, exact])
+    expect(got.map((m) => [m.topic, m.payload.toString()])).toEqual([
+      ['home/bath/light', 'ON'],
+      ['home/bath/light', 'ON'],
+      ['home/bath/light', 'ON'],
+    ])
+    await bus.close()
+  })
+
+  it('logs and drops an oversized payload, and keeps delivering', async () => {
+    const logger = recordingLogger()
+    const bus = await MqttConnection.open({
+      url: broker.url,
+      clientId: 'size-test',
+      baseTopic: 'size',
+      maxPayloadBytes: 1024,
+      logger,
+    })
+    const received: string[] = []
+    const small = new Promise<void>((resolve) =>
+      bus.subscribe('in/data', (m) => {
+        received.push(m.payload.toString().slice(0, 5))
+        if (m.payload.toString() === 'small') resolve()
+      }),
+    )
+    const dropped = logger.next((l) => l.message === 'mqtt payload too large; dropped')
+    await observer.publish('in/data', Buffer.alloc(4096, 'x'))
+    expect((await dropped).fields).toMatchObject({ topic: 'in/data', bytes: 4096, limit: 1024 })
+    await observer.publish('in/data', 'small')
+    await small
+    expect(received).toEqual(['small'])
+    await bus.close()
+  })
+
+  it('keeps delivering when one handler throws', async () => {
+    const logger = recordingLogger()
+    const bus = await MqttConnection.open({ url: broker.url, clientId: 'throw-test', baseTopic: 'throw', logger })
+    bus.subscribe('t/x', () => {
+      throw new Error('boom')
+    })
+    const ok = nextOn(bus, 't/x')
+    const failed = logger.next((l) => l.message === 'mqtt message handler failed')
+    await observer.publish('t/x', '1')
+    expect((await ok).payload.toString()).toBe('1')
+    expect((await failed).fields).toMatchObject({ topic: 't/x', err: 'boom' })
+    await bus.close()
+  })
+
+  it('rejects invalid topics with a message naming them', async () => {
+    const bus = await MqttConnection.open({ url: broker.url, clientId: 'bad-topic', baseTopic: 'bad' })
+    await expect(bus.publish('home/+', 'x')).rejects.toThrow(/home\/\+.*wildcards/)
+    expect(() => bus.subscribe('home/#/x', () => {})).toThrow(/# must be/)
+    await bus.close()
+  })
+
+  it('gets a QoS 1 message published while mosquitto restarts (persistent session)', async () => {
+    const logger = recordingLogger()
+    const bus = await MqttConnection.open({
+      url: broker.url,
+      clientId: 'restart-test',
+      baseTopic: 'rs',
+      reconnectDelay: 50,
+      maxReconnectDelay: 200,
+      logger,
+    })
+    const trigger = nextOn(bus, 'home/alarm')
+    const lost = logger.next((l) => l.message === 'mqtt connection lost; reconnecting')
+    await broker.stop()
+    await lost
+    // Published while the broker is down: the sender queues it, mosquitto keeps our session across its restart.
+    const sent = observer.publish('home/alarm', 'ON')
+    await broker.start()
+    await sent
+    expect((await trigger).payload.toString()).toBe('ON')
+    await bus.close()
+  })
+})
+
+describe('embedded broker', () => {
+  it('carries messages between connections on 127.0.0.1', async () => {
+    const broker = await startEmbeddedBroker({ port: 0 })
+    const bus = await MqttConnection.open({ url: broker.url, clientId: 'embedded', baseTopic: 'emb' })
+    const observer = await Observer.connect(broker.url, ['emb/#'])
+    await observer.waitForPayload('emb/status', 'online')
+    const got = nextOn(bus, 'home/party')
+    await observer.publish('home/party', 'ON')
+    expect((await got).payload.toString()).toBe('ON')
+    await bus.close()
+    await observer.close()
+    await broker.close()
+  })
+})
+
+describe('redactUrl', () => {
+  it('hides passwords', () => {
+    expect(redactUrl('mqtts://ha:secret@broker:8883')).toBe('mqtts://ha:***@broker:8883')
+    expect(redactUrl('mqtt://broker:1883')).toBe('mqtt://broker:1883')
+  })
+})
