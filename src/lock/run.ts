@@ -49,6 +49,8 @@ export class TransactionRun<R, T> implements TransactionContext {
   private cancelRequested: LockError | undefined
   private readonly resource: R
   private attemptCount = 0
+  /** Why the lock was last lost, for the fence's message. */
+  private lastLoss: LockError | undefined
 
   constructor(
     private readonly target: RunTarget<R>,
@@ -254,6 +256,7 @@ export class TransactionRun<R, T> implements TransactionContext {
   private lost(lease: Lease, error: LockError): void {
     if (lease !== this.lease || this.state === 'done') return
     this.state = 'suspended'
+    this.lastLoss = error
     this.controller?.abort(error)
     const handler = this.handler
     if (!handler) {
@@ -362,11 +365,11 @@ export class TransactionRun<R, T> implements TransactionContext {
 
   private checkFence(): void {
     if (this.state === 'running' && this.lease?.valid) return
-    const reason = this.lease?.lossReason ?? this.cancelRequested
+    const reason = this.lease?.lossReason ?? this.lastLoss ?? this.cancelRequested
     throw new LockError(
       'FENCED',
       `${this.target.resourceGuids.join(', ')}: the lock this handle was issued under is ` +
-        (this.state === 'done' ? 'released' : `lost${reason ? ` (${reason.code})` : ''}`) +
+        (reason ? `lost (${reason.code})` : 'released') +
         '; the call did not reach the resource',
       this.target.resourceGuids,
     )
