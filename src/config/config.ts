@@ -1,0 +1,170 @@
+import { existsSync, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { z } from 'zod'
+import { ConfigError, type ConfigProblem } from './problems.js'
+import { YamlSource } from './yaml-source.js'
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const mqttSchema = z
+  .strictObject({
+    /** `mqtt://host:port` or `mqtts://host:port` of an existing broker (Home Assistant's, say). */
+    url: z
+      .string()
+      .regex(/^mqtts?:\/\/[^/]+/, 'must be an mqtt:// or mqtts:// URL, e.g. mqtt://127.0.0.1:1883')
+      .optional(),
+    /** Run a broker inside the daemon instead (on 127.0.0.1 unless `host` says otherwise). */
+    embedded: z.boolean().optional(),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(1883),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    ca: z.string().min(1).optional(),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    client_id: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[^#+/]+$/, 'must not contain #, + or /')
+      .optional(),
+    base_topic: z
+      .string()
+      .min(1)
+      .regex(/^[^#+]+$/, 'must not contain the wildcards + or #')
+      .refine((topic) => !topic.startsWith('/') && !topic.endsWith('/'), 'must not start or end with /')
+      .default('genlock'),
+    max_payload_bytes: z
+      .number()
+      .int()
+      .positive()
+      .max(256 * 1024 * 1024)
+      .default(256 * 1024),
+  })
+  .refine((mqtt) => (mqtt.url === undefined) !== (mqtt.embedded !== true), {
+    message: 'set either url (an existing broker) or embedded: true (a broker inside genlock), not both or neither',
+  })
+
+const locksSchema = z.discriminatedUnion('backend', [
+  z.strictObject({ backend: z.literal('memory') }),
+  z.strictObject({
+    backend: z.literal('redis'),
+    url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    key_prefix: z.string().min(1).default('genlock:'),
+  }),
+])
+
+/** The schema of `config.yaml`: the single source of truth for its keys and defaults. */
+export const configSchema = z.strictObject({
+  mqtt: mqttSchema.default({
+    embedded: true,
+    host: '127.0.0.1',
+    port: 1883,
+    base_topic: 'genlock',
+    max_payload_bytes: 256 * 1024,
+  }),
+  /** Folder with one YAML file per device. */
+  devices: z.string().min(1).default('./devices'),
+  /** Folder with one YAML file per automation. */
+  automations: z.string().min(1).default('./automations'),
+  locks: locksSchema.default({ backend: 'memory' }),
+  log: z
+    .strictObject({
+      level: z.enum(logLevels).default('info'),
+      /** `auto` (default): human-readable lines on a terminal, JSON otherwise. */
+      pretty: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+    })
+    .default({ level: 'info', pretty: 'auto' }),
+})
+
+export type RawConfig = z.output<typeof configSchema>
+
+/** The broker the daemon connects to: an existing one, or one it starts itself. */
+export type MqttSettings = {
+  readonly clientId: string
+  readonly baseTopic: string
+  readonly maxPayloadBytes: number
+  readonly username?: string | undefined
+  readonly password?: string | undefined
+  /** Absolute paths of PEM files, for mqtts://. */
+  readonly ca?: string | undefined
+  readonly cert?: string | undefined
+  readonly key?: string | undefined
+} & (
+  | { readonly embedded: false; readonly url: string }
+  | { readonly embedded: true; readonly host: string; readonly port: number }
+)
+
+export type LockSettings =
+  { readonly backend: 'memory' } | { readonly backend: 'redis'; readonly url: string; readonly keyPrefix: string }
+
+/** A loaded, validated config with every path made absolute. */
+export interface GenlockConfig {
+  /** Absolute path of the config file itself. */
+  readonly file: string
+  readonly mqtt: MqttSettings
+  readonly devicesDir: string
+  readonly automationsDir: string
+  readonly locks: LockSettings
+  readonly log: { readonly level: (typeof logLevels)[number]; readonly pretty: boolean | 'auto' }
+}
+
+/**
+ * Reads and checks `config.yaml`. Relative paths in it are relative to the file's folder. Throws a ConfigError
+ * listing every problem (file:line:col field: message), including folders and certificate files that don't exist.
+ *
+ * @example
+ * const config = loadConfig('config.example.yaml')
+ * config.automationsDir // '/abs/path/automations'
+ */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): GenlockConfig {
+  const path = resolve(file)
+  const source = YamlSource.parse(path, undefined, env)
+  const raw = source.validate(configSchema, source.data ?? {})
+  const base = dirname(path)
+  const problems: ConfigProblem[] = []
+  const folder = (field: 'devices' | 'automations'): string => {
+    const dir = resolve(base, raw[field])
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      problems.push(source.problem([field], `folder ${dir} does not exist`))
+    }
+    return dir
+  }
+  const pem = (field: 'ca' | 'cert' | 'key'): string | undefined => {
+    const value = raw.mqtt[field]
+    if (value === undefined) return undefined
+    const pemPath = resolve(base, value)
+    if (!existsSync(pemPath)) problems.push(source.problem(['mqtt', field], `file ${pemPath} does not exist`))
+    return pemPath
+  }
+  const devicesDir = folder('devices')
+  const automationsDir = folder('automations')
+  const ca = pem('ca')
+  const cert = pem('cert')
+  const key = pem('key')
+  if ((cert === undefined) !== (key === undefined)) {
+    problems.push(source.problem(['mqtt', cert ? 'cert' : 'key'], 'cert and key go together: set both or neither'))
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  const baseTopic = raw.mqtt.base_topic
+  const common = {
+    clientId: raw.mqtt.client_id ?? `genlock_${baseTopic.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+    baseTopic,
+    maxPayloadBytes: raw.mqtt.max_payload_bytes,
+    username: raw.mqtt.username,
+    password: raw.mqtt.password,
+    ca,
+    cert,
+    key,
+  }
+  const mqtt: MqttSettings =
+    raw.mqtt.url !== undefined
+      ? { ...common, embedded: false, url: raw.mqtt.url }
+      : { ...common, embedded: true, host: raw.mqtt.host, port: raw.mqtt.port }
+  const locks: LockSettings =
+    raw.locks.backend === 'redis'
+      ? { backend: 'redis', url: raw.locks.url, keyPrefix: raw.locks.key_prefix }
+      : { backend: 'memory' }
+  return { file: path, mqtt, devicesDir, automationsDir, locks, log: raw.log }
+}
