@@ -1,0 +1,12 @@
+/** The device layer's public API: the Bulb interface, device files, adapters' factory, colours and errors. */
+export type * from './bulb.js'
+export * from './color.js'
+export * from './command-queue.js'
+export * from './device-schema.js'
+export * from './errors.js'
+export type { DeviceLogger } from './logger.js'
+export type * from './mqtt/mqtt-link.js'
+export * from './queued-bulb.js'
+export * from './registry.js'
+export * from './resolve-command.js'
+export * from './sim/sim-bulb.js'

@@ -1,0 +1,84 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ConfigError } from '../../src/config/problems.js'
+import { createBulb, createSimulatedBulb, readDeviceFiles } from '../../src/devices/registry.js'
+
+function folder(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'genlock-devices-'))
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+  return dir
+}
+
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run()
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message.split('\n')
+    throw error
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('device files', () => {
+  it('reads the shipped examples, and every one runs on the simulator', async () => {
+    const configs = readDeviceFiles('devices')
+    expect(configs.map((config) => config.id)).toEqual(['bath_bulb', 'hall_bulb', 'kitchen_strip'])
+    for (const config of configs) {
+      const bulb = createBulb(config, {})
+      await bulb.start()
+      await expect(bulb.setColor('orange')).resolves.toMatchObject({ on: true })
+      await bulb.stop()
+    }
+  })
+
+  it('fills defaults and takes secrets from the environment', () => {
+    const dir = folder({
+      'bath.yaml': 'id: bath_bulb\nadapter: hue\nhost: 10.0.0.2\nusername: ${HUE_USERNAME}\nlight: 3\n',
+    })
+    const [config] = readDeviceFiles(dir, { HUE_USERNAME: 'secret-key' })
+    expect(config).toMatchObject({
+      id: 'bath_bulb',
+      adapter: 'hue',
+      username: 'secret-key',
+      insecure: false,
+      timeoutMs: 2000,
+    })
+    expect(config?.capabilities).toEqual({ dimmable: true, color: true, colorTemp: { min: 2000, max: 6500 } })
+  })
+
+  it('lists every problem across all files with file:line:col and field', () => {
+    const dir = folder({
+      'a.yaml': 'id: lamp\nadapter: sim\n',
+      'b.yaml': 'id: lamp\nadapter: sim\n',
+      'c.yaml': 'id: porch\nadapter: zigbee\n',
+      'd.yaml': 'id: bath\nadapter: kasa\nport: 99999\nbrightnes: 3\n',
+      'e.yaml': 'id: hue1\nadapter: hue\nhost: 10.0.0.2\nusername: ${HUE_USERNAME}\nlight: 2\n',
+      'f.yaml': 'id: [oops\n',
+      'g.yaml': 'id: bad id\nadapter: sim\n',
+    })
+    const problems = problemsOf(() => readDeviceFiles(dir, {}))
+    expect(problems).toEqual([
+      `${join(dir, 'b.yaml')}:1:5 id: duplicate id 'lamp' (also used in ${join(dir, 'a.yaml')}:1:5)`,
+      `${join(dir, 'c.yaml')}:2:10 adapter: must be one of sim, hue, kasa, mqtt`,
+      `${join(dir, 'd.yaml')}:1:1 host: is required`,
+      expect.stringMatching(new RegExp(`^${join(dir, 'd.yaml')}:3:7 port: `)),
+      `${join(dir, 'd.yaml')}:4:12 brightnes: unknown field 'brightnes'`,
+      `${join(dir, 'e.yaml')}:4:11 username: environment variable HUE_USERNAME is not set`,
+      expect.stringMatching(new RegExp(`^${join(dir, 'f.yaml')}:\\d+:\\d+ `)),
+      `${join(dir, 'g.yaml')}:1:5 id: must be letters, digits, '_' or '-' (it is used in MQTT topics)`,
+    ])
+  })
+
+  it('builds a simulated twin with the same identity and capabilities', () => {
+    const dir = folder({
+      'hall.yaml':
+        'id: hall\nname: Hall\nadapter: kasa\nhost: 10.0.0.9\ncapabilities: { colorTemp: { min: 2700, max: 6500 } }\n',
+    })
+    const [config] = readDeviceFiles(dir)
+    const twin = createSimulatedBulb(config!)
+    expect([twin.id, twin.name, twin.adapter]).toEqual(['hall', 'Hall', 'sim'])
+    expect(twin.capabilities).toEqual({ dimmable: true, color: false, colorTemp: { min: 2700, max: 6500 } })
+  })
+})
