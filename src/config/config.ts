@@ -50,7 +50,10 @@ const locksSchema = z.discriminatedUnion('backend', [
   z.strictObject({
     backend: z.literal('redis'),
     url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-    key_prefix: z.string().min(1).default('genlock:'),
+    key_prefix: z
+      .string()
+      .regex(/^[^{}]+$/, 'must be non-empty, without { or }')
+      .default('genlock'),
   }),
 ])
 

@@ -56,7 +56,7 @@ describe('loadConfig', () => {
       clientId: 'house',
       baseTopic: 'home/genlock',
     })
-    expect(config.locks).toEqual({ backend: 'redis', url: 'redis://127.0.0.1:6379', keyPrefix: 'genlock:' })
+    expect(config.locks).toEqual({ backend: 'redis', url: 'redis://127.0.0.1:6379', keyPrefix: 'genlock' })
   })
 
   it('names file, line, column and field for every problem', () => {

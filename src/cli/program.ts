@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs'
+import { Command, Option } from 'commander'
+import { addRunCommand } from './run.js'
+import { addValidateCommand } from './validate.js'
+
+/** The package version, read from package.json (two folders up from both src/cli and dist/cli). */
+function version(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8')
+  return (JSON.parse(text) as { version: string }).version
+}
+
+/** The `genlock` command line: one file per command, wired here. */
+export function createProgram(): Command {
+  const program = new Command('genlock')
+    .description('smart-bulb automations as generator transactions under priority locks')
+    .version(version())
+    .addOption(
+      new Option('--log-level <level>', 'override log.level from the config file').choices([
+        'fatal',
+        'error',
+        'warn',
+        'info',
+        'debug',
+        'trace',
+        'silent',
+      ]),
+    )
+  addRunCommand(program)
+  addValidateCommand(program)
+  return program
+}
