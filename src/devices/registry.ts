@@ -7,6 +7,11 @@ import type { Bulb } from './bulb.js'
 import type { DeviceConfig } from './device-schema.js'
 import type { DeviceLogger } from './logger.js'
 import type { MqttLink } from './mqtt/mqtt-link.js'
+import { HueBulb } from './hue/hue-bulb.js'
+import { KasaBulb } from './kasa/kasa-bulb.js'
+import { MqttBulb } from './mqtt/mqtt-bulb.js'
+import { tasmotaProtocol } from './mqtt/tasmota.js'
+import { zigbee2mqttProtocol } from './mqtt/zigbee2mqtt.js'
 import { SimBulb } from './sim/sim-bulb.js'
 
 export { readDeviceDirectory, readDeviceFile, readDeviceFiles, type DeviceFile } from './device-files.js'
@@ -32,20 +37,38 @@ export function queueOptions(config: DeviceConfig) {
  * const bulbs = readDeviceFiles('devices').map((config) => createBulb(config, { mqtt: bus, logger }))
  */
 export function createBulb(config: DeviceConfig, deps: AdapterDeps = {}): Bulb {
-  const logger = deps.logger
+  const common = {
+    id: config.id,
+    name: config.name ?? config.id,
+    capabilities: config.capabilities,
+    queue: queueOptions(config),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  }
   switch (config.adapter) {
     case 'sim':
-      return new SimBulb({
-        id: config.id,
-        name: config.name ?? config.id,
-        capabilities: config.capabilities,
-        latencyMs: config.latencyMs,
-        failureRate: config.failureRate,
-        queue: queueOptions(config),
-        ...(logger ? { logger } : {}),
+      return new SimBulb({ ...common, latencyMs: config.latencyMs, failureRate: config.failureRate })
+    case 'hue':
+      return new HueBulb({
+        ...common,
+        host: config.host,
+        ...(config.port === undefined ? {} : { port: config.port }),
+        username: config.username,
+        light: config.light,
+        insecure: config.insecure,
+        gamut: config.gamut,
       })
-    default:
-      throw new Error(`${config.id}: adapter '${config.adapter}' is not available in this build yet`)
+    case 'kasa':
+      return new KasaBulb({ ...common, host: config.host, port: config.port, transport: config.transport })
+    case 'mqtt': {
+      if (!deps.mqtt) {
+        throw new Error(`${config.id}: adapter 'mqtt' needs an MQTT connection (set mqtt.url in config.yaml)`)
+      }
+      const protocol =
+        config.preset === 'tasmota'
+          ? tasmotaProtocol(config.topic)
+          : zigbee2mqttProtocol(config.topic, config.colorFormat)
+      return new MqttBulb({ ...common, link: deps.mqtt, protocol, topic: config.topic, confirm: config.confirm })
+    }
   }
 }
 

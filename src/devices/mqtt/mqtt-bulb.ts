@@ -1,0 +1,137 @@
+import type { BulbCapabilities, BulbState } from '../bulb.js'
+import { DeviceUnreachableError, TransientDeviceError } from '../errors.js'
+import { QueuedBulb, type QueuedBulbOptions, type SendContext } from '../queued-bulb.js'
+import { applyCommand, type ResolvedCommand } from '../resolve-command.js'
+import type { MqttLightProtocol, OutgoingMessage } from './light-protocol.js'
+import type { MqttLink } from './mqtt-link.js'
+
+export interface MqttBulbOptions extends QueuedBulbOptions {
+  readonly id: string
+  readonly name?: string
+  readonly capabilities: BulbCapabilities
+  readonly link: MqttLink
+  readonly protocol: MqttLightProtocol
+  /** Shown in errors: the light's topic. */
+  readonly topic: string
+  /**
+   * Wait for the light to publish its new state before a command counts as done (default true). Without it, a
+   * command is done once published, and the state is what we asked for.
+   */
+  readonly confirm?: boolean
+}
+
+/**
+ * A light reached over MQTT (Zigbee2MQTT or Tasmota, through an {@link MqttLightProtocol}). It follows the light's
+ * state and availability topics; a command is published and, with `confirm`, done when the light reports back —
+ * so a light that never answers times out in the command queue like any other bulb. A light reported offline
+ * fails commands at once with DeviceUnreachableError.
+ */
+export class MqttBulb extends QueuedBulb {
+  private readonly link: MqttLink
+  private readonly protocol: MqttLightProtocol
+  private readonly confirm: boolean
+  private readonly unsubscribers: (() => void)[] = []
+  private readonly stateWaiters = new Set<(state: BulbState) => void>()
+  /** undefined until the availability topic says something. */
+  private online: boolean | undefined
+
+  constructor(options: MqttBulbOptions) {
+    super(
+      {
+        id: options.id,
+        name: options.name ?? options.id,
+        adapter: 'mqtt',
+        capabilities: options.capabilities,
+        description: `${options.id} (mqtt ${options.topic})`,
+      },
+      options,
+    )
+    this.link = options.link
+    this.protocol = options.protocol
+    this.confirm = options.confirm ?? true
+  }
+
+  override async start(): Promise<void> {
+    await super.start()
+    if (this.unsubscribers.length > 0) return
+    for (const topic of this.protocol.stateTopics) {
+      this.unsubscribers.push(this.link.subscribe(topic, (message) => this.onState(message.topic, message.payload)))
+    }
+    const availability = this.protocol.availabilityTopic
+    if (availability) {
+      this.unsubscribers.push(
+        this.link.subscribe(availability, (message) => this.onAvailability(message.topic, message.payload)),
+      )
+    }
+  }
+
+  override async stop(): Promise<void> {
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe()
+    await super.stop()
+  }
+
+  protected async send(command: ResolvedCommand, context: SendContext): Promise<BulbState> {
+    return this.exchange(this.protocol.encode(command), context.signal, applyCommand(this.state, command))
+  }
+
+  protected async fetchState(signal: AbortSignal): Promise<BulbState> {
+    return this.exchange(this.protocol.statusRequest(), signal, this.state)
+  }
+
+  /** Publishes `messages`; with `confirm`, resolves with the next state the light reports, else with `expected`. */
+  private async exchange(messages: OutgoingMessage[], signal: AbortSignal, expected: BulbState): Promise<BulbState> {
+    if (this.online === false) throw new DeviceUnreachableError(this.description, 'its availability topic says offline')
+    const answer = this.confirm ? this.nextState(signal) : undefined
+    try {
+      for (const message of messages) await this.link.publish(message.topic, message.payload, { qos: 1 })
+    } catch (error) {
+      answer?.cancel()
+      throw new TransientDeviceError(this.description, `cannot publish: ${(error as Error).message}`, { cause: error })
+    }
+    return answer ? answer.promise : expected
+  }
+
+  private nextState(signal: AbortSignal): { promise: Promise<BulbState>; cancel: () => void } {
+    let waiter: (state: BulbState) => void = () => {}
+    const promise = new Promise<BulbState>((resolve, reject) => {
+      waiter = (state) => {
+        this.stateWaiters.delete(waiter)
+        resolve(state)
+      }
+      this.stateWaiters.add(waiter)
+      signal.addEventListener('abort', () => {
+        this.stateWaiters.delete(waiter)
+        reject(signal.reason)
+      })
+    })
+    promise.catch(() => {}) // the queue owns the outcome; this only avoids an unhandled rejection after cancel
+    return { promise, cancel: () => this.stateWaiters.delete(waiter) }
+  }
+
+  private onState(topic: string, payload: Buffer): void {
+    const state = this.protocol.decodeState(topic, payload, this.state)
+    if (!state) {
+      this.logger.warn(
+        { device: this.id, topic, payload: payload.toString('utf8').slice(0, 200) },
+        'unreadable light state ignored',
+      )
+      return
+    }
+    this.report(this.online === false ? { ...state, reachable: false } : state)
+    for (const waiter of [...this.stateWaiters]) waiter(state)
+  }
+
+  private onAvailability(topic: string, payload: Buffer): void {
+    const online = this.protocol.decodeAvailability(payload)
+    if (online === undefined) {
+      this.logger.warn(
+        { device: this.id, topic, payload: payload.toString('utf8').slice(0, 200) },
+        'unreadable availability ignored',
+      )
+      return
+    }
+    this.online = online
+    if (online) this.report({ ...this.state, reachable: true })
+    else this.markReachable(false, new DeviceUnreachableError(this.description, 'its availability topic says offline'))
+  }
+}
