@@ -77,7 +77,21 @@ export class MqttConnection implements MessageBus {
     const client = connect(options.url, clientOptions)
     const connection = new MqttConnection(client, options)
     connection.watch(first, max)
-    await new Promise<void>((resolve) => client.once('connect', () => resolve()))
+    await new Promise<void>((resolve, reject) => {
+      const refused = (error: Error & { code?: number }) => {
+        // CONNACK 4/5: retrying with the same credentials cannot help, so fail now with a message that says why.
+        if (error.code !== 4 && error.code !== 5) return
+        client.off('error', refused)
+        void client.endAsync(true)
+        const who = options.username ? `user '${options.username}'` : 'an anonymous client'
+        reject(new Error(`MQTT broker ${redactUrl(options.url)} refused ${who}: ${error.message}`))
+      }
+      client.on('error', refused)
+      client.once('connect', () => {
+        client.off('error', refused)
+        resolve()
+      })
+    })
     return connection
   }
 
