@@ -1,0 +1,76 @@
+import { performance } from 'node:perf_hooks'
+import type { LockError } from '../errors.js'
+import type { Lease } from '../protocol.js'
+
+/** Monotonic ms: wall-clock jumps never stretch a lease. It keeps counting while the process is stopped. */
+export const clock = (): number => performance.now()
+
+/**
+ * A stretch of time during which this client's heartbeat is known to be alive on the server. Every lease
+ * granted in it is good until `deadline` (local monotonic ms, already short of the server's deadline by the
+ * drift allowance). A renewal that returns in time moves the deadline on; once it passes, the epoch is over
+ * for good and its leases are lost, even if a late renewal comes back afterwards.
+ */
+export class Epoch {
+  readonly leases = new Set<RedisLease>()
+  constructor(public deadline: number) {}
+
+  get alive(): boolean {
+    return clock() < this.deadline
+  }
+}
+
+/** What the protocol does for a lease. */
+export interface LeaseOwner {
+  releaseLease(lease: RedisLease): void
+}
+
+/** A lock granted by Redis. `valid` reads a flag and the monotonic clock: cheap enough for every step. */
+export class RedisLease implements Lease {
+  /** False once released or lost. */
+  live = true
+  lossReason: LockError | undefined
+  ttlTimer: ReturnType<typeof setTimeout> | undefined
+  private lostListeners: ((error: LockError) => void)[] | undefined
+
+  constructor(
+    private readonly owner: LeaseOwner,
+    /** The server's id for this lease (the id of the request that got it). */
+    readonly id: string,
+    readonly epoch: Epoch,
+    readonly resources: readonly string[],
+    readonly lockerGuid: string,
+    readonly priority: number,
+    readonly tokens: Readonly<Record<string, number>>,
+  ) {}
+
+  /**
+   * Turns false by itself when the epoch's deadline passes, before any timer has had a chance to run (after
+   * a SIGSTOP/SIGCONT or a long event-loop stall): the fenced handle then refuses the next command.
+   */
+  get valid(): boolean {
+    return this.live && clock() < this.epoch.deadline
+  }
+
+  onLost(listener: (error: LockError) => void): void {
+    if (this.lossReason) {
+      const reason = this.lossReason
+      queueMicrotask(() => listener(reason))
+    } else if (this.live) {
+      ;(this.lostListeners ??= []).push(listener)
+    }
+  }
+
+  release(): void {
+    this.owner.releaseLease(this)
+  }
+
+  /** Called by the protocol after it has marked the lease dead. */
+  notifyLost(error: LockError): void {
+    this.lossReason = error
+    const listeners = this.lostListeners
+    this.lostListeners = undefined
+    // Listeners run recovery handlers (user code); never run them from inside a protocol decision.
+    if (listeners) queueMicrotask(() => listeners.forEach((listener) => listener(error)))
+  }
+}

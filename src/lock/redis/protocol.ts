@@ -1,0 +1,598 @@
+import { randomBytes } from 'node:crypto'
+import { LockError, type LockErrorCode } from '../errors.js'
+import { EventFanout } from '../events.js'
+import type { AcquireRequest, Lease, LockEvent, LockEventListener, LockingProtocol } from '../protocol.js'
+import { RedisConnections } from './connection.js'
+import { clock, Epoch, RedisLease, type LeaseOwner } from './lease.js'
+import { redactUrl, resolveRedisOptions, type RedisProtocolOptions, type ResolvedRedisOptions } from './options.js'
+
+/** What the server tells a client on its channel (see scripts.ts). */
+type Message =
+  | readonly ['G', id: string, tokens: string[], victims: number]
+  | readonly ['P', id: string, byGuid: string, byPriority: string, thiefClient: string, thiefId: string]
+  | readonly ['L', id: string, code: LockErrorCode, reason: string]
+  | readonly ['D', id: string, code: LockErrorCode, reason: string]
+  | readonly ['A', thiefId: string]
+
+type LossMessage = Extract<Message, readonly ['P' | 'L', ...unknown[]]>
+
+/**
+ * One acquisition on its way: `sending` (script in flight), `queued` (waiting on the server), `confirm`
+ * (granted while this client's heartbeat was in doubt: a renewal must confirm it first), `handoff` (granted by
+ * a steal: waiting for the victims' acknowledgements), `done`.
+ */
+interface Pending {
+  readonly id: string
+  readonly request: AcquireRequest
+  state: 'sending' | 'queued' | 'confirm' | 'handoff' | 'done'
+  /** The acquire script may have reached the server: giving up must withdraw it there. */
+  sent: boolean
+  resolve(lease: Lease): void
+  reject(error: LockError): void
+  timer: ReturnType<typeof setTimeout> | undefined
+  handoffTimer: ReturnType<typeof setTimeout> | undefined
+  onAbort: (() => void) | undefined
+  acks: number
+  victims: number
+  tokens: string[] | undefined
+  /** The grant was taken away again before it got here. */
+  lostEarly: LossMessage | undefined
+}
+
+/**
+ * Locks shared through one Redis by every process that uses the same `keyPrefix`: the in-memory protocol's
+ * semantics (priority, preemption, FIFO within a priority, re-entrance, composite all-or-nothing grants,
+ * lockTtl, acquireTimeout, maxAcquireAttempts) decided by Lua scripts on the server.
+ *
+ * - A strictly higher priority steals at once; the victim hears it on its channel, turns its lease invalid
+ *   (its transaction takes no further step) and acknowledges; the thief starts after that, or after
+ *   `handoffTimeout` if the victim is dead.
+ * - This client's heartbeat (its "lease", default 5 s) is renewed every lease/3. A holder that cannot renew
+ *   treats its locks as `LOST` before the server could give them away, and so does one whose connection
+ *   drops (the server may have restarted, pub/sub messages may be missed).
+ * - Waiters are woken by pub/sub, never by polling; a dead client's locks pass on at its heartbeat deadline.
+ *
+ * @example
+ * const protocol = redisProtocol({ url: 'redis://pi.local:6379', keyPrefix: 'home' })
+ * const { newLocker } = genLock({}, protocol)
+ * // ...
+ * await protocol.close()
+ */
+export class RedisProtocol implements LockingProtocol, LeaseOwner {
+  /** This client's id on the server (leases, waiters and its channel hang off it). */
+  readonly clientId = randomBytes(9).toString('base64url')
+  private readonly options: ResolvedRedisOptions
+  private readonly prefix: string
+  /** The one declared key of every script: it names the hashtag's slot. */
+  private readonly key: string
+  private connecting: Promise<RedisConnections> | undefined
+  private connections: RedisConnections | undefined
+  private readonly pending = new Map<string, Pending>()
+  private readonly leases = new Map<string, RedisLease>()
+  private readonly events = new EventFanout()
+  private epoch = new Epoch(0)
+  private epochTimer: ReturnType<typeof setTimeout> | undefined
+  private renewTimer: ReturnType<typeof setTimeout> | undefined
+  private renewAt = Infinity
+  private renewing = false
+  private renewAgain = false
+  private readonly inflight = new Set<Promise<unknown>>()
+  private seq = 0
+  private down = false
+  private closed = false
+
+  constructor(options: RedisProtocolOptions = {}) {
+    this.options = resolveRedisOptions(options)
+    this.prefix = `{${this.options.keyPrefix}}:`
+    this.key = `${this.prefix}clients`
+  }
+
+  on(listener: LockEventListener): () => void {
+    return this.events.add(listener)
+  }
+
+  acquire(request: AcquireRequest): Promise<Lease> {
+    if (request.resources.length === 0) throw new TypeError('acquire needs at least one resource')
+    if (this.closed) return Promise.reject(this.error('LOST', 'the locking protocol is closed', request))
+    if (request.signal?.aborted) return Promise.reject(this.error('CANCELLED', 'acquire aborted', request))
+    return new Promise<Lease>((resolve, reject) => {
+      const p: Pending = {
+        id: `${this.clientId}.${(this.seq++).toString(36)}`,
+        request,
+        state: 'sending',
+        sent: false,
+        resolve,
+        reject,
+        timer: undefined,
+        handoffTimer: undefined,
+        onAbort: undefined,
+        acks: 0,
+        victims: 0,
+        tokens: undefined,
+        lostEarly: undefined,
+      }
+      this.pending.set(p.id, p)
+      const timeout = request.acquireTimeout
+      if (timeout > 0 && timeout !== Infinity) {
+        p.timer = setTimeout(() => this.giveUp(p, 'ACQUIRE_TIMEOUT', `not granted within ${timeout} ms`), timeout)
+      }
+      if (request.signal) {
+        p.onAbort = () => this.giveUp(p, 'CANCELLED', 'acquire aborted')
+        request.signal.addEventListener('abort', p.onAbort, { once: true })
+      }
+      void this.send(p)
+    })
+  }
+
+  /** Takes every lease on `resource` away (code `LOST`), in every process: an operator's "unlock". */
+  async revoke(resource: string): Promise<void> {
+    const { command } = await this.connect()
+    const taken = await command.genlockRevoke(this.key, this.prefix, resource)
+    for (let i = 0; i + 1 < taken.length; i += 2) {
+      // Ours are dropped now rather than when the channel message lands, so the caller sees the effect.
+      const lease = taken[i] === this.clientId ? this.leases.get(taken[i + 1]!) : undefined
+      if (lease) this.loseLease(lease, 'LOST', `the lock on ${resource} was revoked`, undefined, false)
+    }
+  }
+
+  /** Withdraws every waiter, loses every lease (code `LOST`), gives them back on the server and disconnects. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    clearTimeout(this.renewTimer)
+    clearTimeout(this.epochTimer)
+    const ids: string[] = []
+    for (const p of [...this.pending.values()]) {
+      if (p.sent) ids.push(p.id)
+      this.giveUp(p, 'LOST', 'the locking protocol closed', false)
+    }
+    for (const lease of [...this.leases.values()]) {
+      ids.push(lease.id)
+      this.loseLease(lease, 'LOST', 'the locking protocol closed', undefined, false)
+    }
+    const connections = this.connections
+    if (!connections) return
+    if (connections.command.status === 'ready') {
+      const done = Promise.all([
+        ...this.inflight,
+        ids.length > 0 && connections.command.genlockRelease(this.key, this.prefix, ...ids),
+        connections.command.zrem(this.key, this.clientId),
+      ]).catch(() => undefined)
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))])
+      clearTimeout(timer)
+    }
+    await connections.close()
+  }
+
+  // --- talking to the server --------------------------------------------------------------------------
+
+  private connect(): Promise<RedisConnections> {
+    if (this.connecting) return this.connecting
+    const { url } = this.options
+    this.connecting = RedisConnections.open(url, `${this.prefix}c:${this.clientId}`, {
+      message: (text) => this.onMessage(text),
+      ready: () => this.onReady(),
+      down: (error) => this.onDown(error),
+    }).then(async (connections) => {
+      this.connections = connections
+      if (this.closed) await connections.close()
+      await connections.subscribed
+      return connections
+    })
+    this.connecting.catch((error: unknown) => {
+      this.options.logger?.warn({ url: redactUrl(url), err: error }, 'genlock: cannot set up the Redis client')
+      this.connecting = undefined
+    })
+    return this.connecting
+  }
+
+  private async send(p: Pending): Promise<void> {
+    let connections: RedisConnections
+    try {
+      connections = await this.connect()
+    } catch (error) {
+      this.giveUp(p, 'LOST', `cannot use Redis at ${redactUrl(this.options.url)}: ${messageOf(error)}`)
+      return
+    }
+    if (p.state === 'done') return
+    const r = p.request
+    const mayWait = r.maxAcquireAttempts > 1 && r.acquireTimeout > 0
+    p.sent = true
+    this.scheduleRenew(this.options.renewEvery)
+    const sent = clock()
+    let reply: [string, string?, number?]
+    try {
+      reply = await connections.command.genlockAcquire(
+        this.key,
+        this.prefix,
+        p.id,
+        this.clientId,
+        this.options.lease,
+        r.lockerGuid,
+        String(r.priority),
+        String(-r.priority),
+        JSON.stringify(r.resources),
+        mayWait ? '1' : '0',
+        r.maxAcquireAttempts === Infinity ? '' : String(r.maxAcquireAttempts),
+      )
+    } catch (error) {
+      this.giveUp(p, 'LOST', `Redis refused the acquire: ${messageOf(error)}`)
+      return
+    }
+    this.extend(sent)
+    if (isDone(p)) {
+      // Given up while the script ran (or a resubmission raced a grant): whatever it got must go back.
+      if (reply[0] !== 'F' && !this.leases.has(p.id)) this.sendRelease([p.id])
+      return
+    }
+    const [kind, detail, victims] = reply
+    if (kind === 'G') {
+      this.granted(p, JSON.parse(detail!) as string[], Number(victims))
+    } else if (kind === 'W') {
+      if (p.state === 'sending') {
+        p.state = 'queued'
+        this.emitRequest('waiting', r)
+      }
+      this.wakeAt(Number(detail))
+    } else if (r.maxAcquireAttempts <= 1) {
+      this.giveUp(p, 'ALREADY_LOCKED', 'locked by another holder', false)
+    } else {
+      this.giveUp(p, 'ACQUIRE_TIMEOUT', 'not granted within 0 ms', false)
+    }
+  }
+
+  private sendRelease(ids: string[]): void {
+    const connections = this.connections
+    if (!connections) return
+    const released = connections.command.genlockRelease(this.key, this.prefix, ...ids).then(
+      () => undefined,
+      (error: unknown) => this.options.logger?.warn({ err: error, ids }, 'genlock: Redis release failed'),
+    )
+    this.inflight.add(released)
+    void released.finally(() => this.inflight.delete(released))
+  }
+
+  private onMessage(text: string): void {
+    let message: Message
+    try {
+      message = JSON.parse(text) as Message
+    } catch {
+      return
+    }
+    switch (message[0]) {
+      case 'G': {
+        const p = this.pending.get(message[1])
+        if (p) this.granted(p, message[2], message[3])
+        return
+      }
+      case 'P':
+      case 'L': {
+        const lease = this.leases.get(message[1])
+        if (lease) this.applyLoss(lease, message)
+        else {
+          const p = this.pending.get(message[1])
+          if (p) p.lostEarly = message
+        }
+        // Acknowledged only now that the lease is invalid: the victim will take no further step.
+        if (message[0] === 'P') this.acknowledge(message[4], message[5])
+        return
+      }
+      case 'D': {
+        const p = this.pending.get(message[1])
+        if (p) this.giveUp(p, message[2], message[3], false)
+        return
+      }
+      case 'A':
+        this.onAck(message[1])
+        return
+    }
+  }
+
+  private acknowledge(thiefClient: string, thiefId: string): void {
+    if (thiefClient === this.clientId) {
+      queueMicrotask(() => this.onAck(thiefId))
+      return
+    }
+    const published = this.connections?.command.publish(
+      `${this.prefix}c:${thiefClient}`,
+      JSON.stringify(['A', thiefId]),
+    )
+    published?.catch(() => undefined) // the thief's hand-off timeout covers a lost acknowledgement
+  }
+
+  private onAck(thiefId: string): void {
+    const p = this.pending.get(thiefId)
+    if (!p) return
+    p.acks++
+    if (p.state === 'handoff' && p.acks >= p.victims) this.finish(p)
+  }
+
+  private onReady(): void {
+    if (this.closed) return
+    if (this.down) this.options.logger?.warn({ url: redactUrl(this.options.url) }, 'genlock: Redis is back')
+    this.down = false
+    this.scheduleRenew(0) // the server may have restarted: find out at once what it still knows
+  }
+
+  /**
+   * A connection dropped. The server may have restarted (forgetting our leases) and pub/sub messages, steals
+   * among them, may be lost: holding on could let two holders run, so every lease is lost now.
+   */
+  private onDown(error: Error | undefined): void {
+    if (this.closed) return
+    if (!this.down) {
+      this.down = true
+      this.options.logger?.warn(
+        { url: redactUrl(this.options.url), err: error },
+        'genlock: lost the Redis connection; held locks are lost, acquisitions wait for it',
+      )
+    }
+    this.epoch.deadline = 0
+    this.expireEpoch(this.epoch, 'the connection to Redis was lost')
+  }
+
+  // --- granting ---------------------------------------------------------------------------------------
+
+  private granted(p: Pending, tokens: string[], victims: number): void {
+    if (p.state === 'done' || p.state === 'handoff') return
+    if (!this.epoch.alive) {
+      // We cannot tell how long the server will keep this grant: a renewal decides (see renew).
+      p.state = 'confirm'
+      this.scheduleRenew(0)
+      return
+    }
+    p.tokens = tokens
+    p.victims = victims
+    if (p.acks < victims) {
+      p.state = 'handoff'
+      clearTimeout(p.timer)
+      p.handoffTimer = setTimeout(() => this.finish(p), this.options.handoffTimeout)
+      return
+    }
+    this.finish(p)
+  }
+
+  private finish(p: Pending): void {
+    if (p.state === 'done') return
+    this.settle(p)
+    const r = p.request
+    const tokens: Record<string, number> = {}
+    r.resources.forEach((resource, i) => (tokens[resource] = Number(p.tokens![i])))
+    const lease = new RedisLease(this, p.id, this.epoch, r.resources, r.lockerGuid, r.priority, tokens)
+    this.leases.set(p.id, lease)
+    this.epoch.leases.add(lease)
+    this.armEpochTimer()
+    if (r.lockTtl !== Infinity) {
+      lease.ttlTimer = setTimeout(
+        () => this.loseLease(lease, 'EXPIRED', `lockTtl of ${r.lockTtl} ms reached`, undefined, true),
+        r.lockTtl,
+      )
+    }
+    this.emitLease('acquired', lease)
+    if (p.lostEarly) this.applyLoss(lease, p.lostEarly)
+    else if (!this.epoch.alive)
+      this.loseLease(lease, 'LOST', 'the Redis lease ran out during the hand-off', undefined, true)
+    p.resolve(lease)
+  }
+
+  /** The request leaves: it is settled one way or another. */
+  private settle(p: Pending): void {
+    p.state = 'done'
+    this.pending.delete(p.id)
+    clearTimeout(p.timer)
+    clearTimeout(p.handoffTimer)
+    if (p.onAbort) p.request.signal?.removeEventListener('abort', p.onAbort)
+  }
+
+  /** Rejects a request; `withdraw` (when its acquire may have reached the server) takes it back there. */
+  private giveUp(p: Pending, code: LockErrorCode, message: string, withdraw = true): void {
+    if (p.state === 'done') return
+    this.settle(p)
+    this.emitRequest('gave-up', p.request, code)
+    p.reject(this.error(code, message, p.request))
+    if (withdraw && p.sent) this.sendRelease([p.id])
+  }
+
+  // --- holding ----------------------------------------------------------------------------------------
+
+  releaseLease(lease: RedisLease): void {
+    if (!lease.live) return
+    this.detach(lease)
+    this.emitLease('released', lease)
+    // Not awaited: later commands of this client queue behind it on the same connection, and the server
+    // hands the lock on by itself.
+    this.sendRelease([lease.id])
+  }
+
+  private applyLoss(lease: RedisLease, message: LossMessage): void {
+    if (message[0] === 'P') {
+      const by = { lockerGuid: message[2], priority: Number(message[3]) }
+      this.loseLease(lease, 'PREEMPTED', `preempted by priority ${message[3]}`, by, false)
+    } else {
+      this.loseLease(lease, message[2], message[3], undefined, false)
+    }
+  }
+
+  /** Marks a lease lost; `giveBack` when the server may still think it is held. */
+  private loseLease(
+    lease: RedisLease,
+    code: LockErrorCode,
+    message: string,
+    by: LockEvent['by'] | undefined,
+    giveBack: boolean,
+  ): void {
+    if (!lease.live) return
+    this.detach(lease)
+    const type = code === 'PREEMPTED' ? 'preempted' : code === 'EXPIRED' ? 'expired' : 'lost'
+    this.emitLease(type, lease, by)
+    lease.notifyLost(new LockError(code, `${lease.resources.join(', ')}: ${message}`, lease.resources))
+    if (giveBack) this.sendRelease([lease.id])
+  }
+
+  private detach(lease: RedisLease): void {
+    lease.live = false
+    clearTimeout(lease.ttlTimer)
+    this.leases.delete(lease.id)
+    lease.epoch.leases.delete(lease)
+  }
+
+  // --- the heartbeat ----------------------------------------------------------------------------------
+
+  /** The server renewed our heartbeat no earlier than `sent`: leases are good until sent + lease - drift. */
+  private extend(sent: number): void {
+    const deadline = sent + this.options.lease - this.options.drift
+    if (this.epoch.alive) {
+      if (deadline > this.epoch.deadline) this.epoch.deadline = deadline
+      return
+    }
+    // An epoch whose deadline passed never comes back, even if this renewal was only late.
+    this.expireEpoch(this.epoch, `the Redis lease was not renewed within ${this.options.lease} ms`)
+    this.epoch = new Epoch(deadline)
+  }
+
+  private expireEpoch(epoch: Epoch, reason: string): void {
+    for (const lease of [...epoch.leases]) this.loseLease(lease, 'LOST', reason, undefined, true)
+  }
+
+  private armEpochTimer(): void {
+    if (this.epochTimer || this.closed) return
+    this.epochTimer = setTimeout(
+      () => {
+        this.epochTimer = undefined
+        const epoch = this.epoch
+        if (epoch.leases.size === 0) return
+        if (epoch.alive) this.armEpochTimer()
+        else this.expireEpoch(epoch, `the Redis lease was not renewed within ${this.options.lease} ms`)
+      },
+      Math.max(0, this.epoch.deadline - clock()),
+    )
+    this.epochTimer.unref()
+  }
+
+  private scheduleRenew(delay: number): void {
+    if (this.closed) return
+    const at = clock() + delay
+    if (this.renewTimer && this.renewAt <= at) return
+    clearTimeout(this.renewTimer)
+    this.renewAt = at
+    this.renewTimer = setTimeout(() => {
+      this.renewTimer = undefined
+      this.renewAt = Infinity
+      void this.renew()
+    }, delay)
+    this.renewTimer.unref()
+  }
+
+  /** A waiter wakes (renews, which reaps) when another client's heartbeat runs out, in case it held our lock. */
+  private wakeAt(ms: number): void {
+    if (ms >= 0) this.scheduleRenew(ms + 1)
+  }
+
+  /**
+   * Renews the heartbeat and reconciles with the server: leases it no longer has are lost, grants whose
+   * message went missing are taken, waiters it forgot (a restart) are queued again.
+   */
+  private async renew(): Promise<void> {
+    const connections = this.connections
+    if (!connections || this.closed) return
+    if (this.renewing) {
+      this.renewAgain = true
+      return
+    }
+    const ids = [...this.leases.keys()]
+    for (const p of this.pending.values()) if (p.state === 'queued' || p.state === 'confirm') ids.push(p.id)
+    if (ids.length === 0 && this.pending.size === 0) return // idle: the heartbeat may lapse
+    this.renewing = true
+    const sent = clock()
+    let reply: string[]
+    try {
+      reply = await connections.command.genlockRenew(this.key, this.prefix, this.clientId, this.options.lease, ...ids)
+    } catch (error) {
+      this.options.logger?.warn({ err: error }, 'genlock: Redis lease renewal failed')
+      this.renewing = false
+      this.scheduleRenew(this.options.renewEvery)
+      return
+    }
+    this.renewing = false
+    this.extend(sent)
+    let waiting = false
+    ids.forEach((id, i) => {
+      const status = reply[i] ?? ''
+      const lease = this.leases.get(id)
+      if (lease) {
+        if (status === '') this.loseLease(lease, 'LOST', 'the Redis server no longer has this lease', undefined, false)
+        return
+      }
+      const p = this.pending.get(id)
+      if (!p || (p.state !== 'queued' && p.state !== 'confirm')) return
+      if (status === 'W') waiting = true
+      else if (status === '') {
+        p.state = 'sending' // the server forgot it (restarted, or reaped us while unreachable): ask again
+        void this.send(p)
+      } else {
+        const [tokens, victims] = JSON.parse(status) as [string[], number]
+        this.granted(p, tokens, victims)
+      }
+    })
+    this.scheduleRenew(this.options.renewEvery)
+    if (waiting) this.wakeAt(Number(reply[ids.length]))
+    if (this.renewAgain) {
+      this.renewAgain = false
+      this.scheduleRenew(0)
+    }
+  }
+
+  // --- events -----------------------------------------------------------------------------------------
+
+  private error(code: LockErrorCode, message: string, request: AcquireRequest): LockError {
+    return new LockError(code, `${request.resources.join(', ')}: ${message}`, request.resources)
+  }
+
+  private emitLease(type: LockEvent['type'], lease: RedisLease, by?: LockEvent['by']): void {
+    if (!this.events.active) return
+    for (const resource of lease.resources) {
+      this.events.emit({
+        type,
+        resource,
+        lockerGuid: lease.lockerGuid,
+        priority: lease.priority,
+        token: lease.tokens[resource],
+        ...(by && { by }),
+      })
+    }
+  }
+
+  private emitRequest(type: LockEvent['type'], request: AcquireRequest, reason?: string): void {
+    if (!this.events.active) return
+    for (const resource of request.resources) {
+      this.events.emit({
+        type,
+        resource,
+        lockerGuid: request.lockerGuid,
+        priority: request.priority,
+        ...(reason !== undefined && { reason }),
+      })
+    }
+  }
+}
+
+/** Reads the state afresh (TypeScript would keep a narrowing from before an await). */
+function isDone(p: Pending): boolean {
+  return p.state === 'done'
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * Creates a protocol whose locks are shared by every process using the same Redis and `keyPrefix`.
+ * ioredis is loaded on first use.
+ *
+ * @example
+ * const { newLocker } = genLock({}, redisProtocol({ url: process.env.REDIS_URL, keyPrefix: 'home' }))
+ */
+export function redisProtocol(options?: RedisProtocolOptions): RedisProtocol {
+  return new RedisProtocol(options)
+}
