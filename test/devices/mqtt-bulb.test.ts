@@ -1,0 +1,149 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { BulbEvent } from '../../src/devices/bulb.js'
+import { DeviceTimeoutError, DeviceUnreachableError } from '../../src/devices/errors.js'
+import { MqttBulb } from '../../src/devices/mqtt/mqtt-bulb.js'
+import { tasmotaProtocol } from '../../src/devices/mqtt/tasmota.js'
+import { zigbee2mqttProtocol } from '../../src/devices/mqtt/zigbee2mqtt.js'
+import { startMosquitto } from '../support/services.js'
+import { MqttTestLink } from './support/mqtt-test-link.js'
+import { Zigbee2MqttPeer } from './support/zigbee2mqtt-peer.js'
+
+const colorCaps = { dimmable: true, color: true, colorTemp: { min: 2000, max: 6500 } }
+
+describe('MqttBulb against a real mosquitto', () => {
+  let broker: Awaited<ReturnType<typeof startMosquitto>>
+  let daemonLink: MqttTestLink
+  let peerLink: MqttTestLink
+  let topic: string
+  let peer: Zigbee2MqttPeer
+  let count = 0
+
+  beforeAll(async () => {
+    broker = await startMosquitto()
+  })
+  afterAll(async () => {
+    await broker.dispose()
+  })
+  beforeEach(async () => {
+    daemonLink = await MqttTestLink.connect(broker.url)
+    peerLink = await MqttTestLink.connect(broker.url)
+    topic = `zigbee2mqtt/bath_bulb_${++count}`
+    peer = new Zigbee2MqttPeer(peerLink, topic)
+    await peer.start()
+  })
+  afterEach(async () => {
+    peer.close()
+    await daemonLink.end()
+    await peerLink.end()
+  })
+
+  const warnings: { object: object; message?: string }[] = []
+  const logger = {
+    debug() {},
+    info() {},
+    error() {},
+    warn: (object: object, message?: string) => warnings.push({ object, message }),
+  }
+
+  async function startedBulb(options: { timeoutMs?: number; retries?: number; colorFormat?: 'xy' | 'rgb' } = {}) {
+    const bulb = new MqttBulb({
+      logger,
+      id: 'bath_bulb',
+      capabilities: colorCaps,
+      link: daemonLink,
+      topic,
+      protocol: zigbee2mqttProtocol(topic, options.colorFormat),
+      queue: { timeoutMs: options.timeoutMs ?? 2000, retries: options.retries ?? 2, backoffMs: 0 },
+    })
+    const followed = new Promise<void>((resolve) =>
+      bulb.subscribe((event) => event.type === 'state' && event.state.reachable && resolve()),
+    )
+    await bulb.start()
+    await followed // the retained state arrived
+    return bulb
+  }
+
+  it('follows the retained state, then sends Zigbee2MQTT JSON to <topic>/set and waits for the echo', async () => {
+    const bulb = await startedBulb()
+    expect(bulb.state).toEqual({ on: false, brightness: 100, colorTemp: 2703, reachable: true })
+    const state = await bulb.setState({ on: true, brightness: 50, color: 'red', transition: 1500 })
+    expect(peer.received).toEqual([{ state: 'ON', brightness: 127, color: { x: 0.64, y: 0.33 }, transition: 1.5 }])
+    expect(state).toMatchObject({ on: true, brightness: 50, reachable: true })
+    await bulb.setState({ colorTemp: 2700 })
+    expect(peer.received[1]).toEqual({ color_temp: 370 })
+    expect(bulb.state.colorTemp).toBe(2703)
+    await bulb.stop()
+  })
+
+  it('sends {r,g,b} when the light wants rgb', async () => {
+    const bulb = await startedBulb({ colorFormat: 'rgb' })
+    await bulb.setColor('#ff8800')
+    expect(peer.received).toEqual([{ state: 'ON', color: { r: 255, g: 136, b: 0 } }])
+  })
+
+  it('retries when the light drops a command, and times out (naming the topic) when it never answers', async () => {
+    const bulb = await startedBulb({ timeoutMs: 150, retries: 1 })
+    peer.skipNext = 1
+    await bulb.setPower(true)
+    expect(peer.received).toEqual([{ state: 'ON' }, { state: 'ON' }])
+    peer.silent = true
+    await expect(bulb.setPower(false)).rejects.toThrow(new DeviceTimeoutError(`bath_bulb (mqtt ${topic})`, 150, 2))
+  })
+
+  it('reports availability from <topic>/availability and refuses commands while offline', async () => {
+    const bulb = await startedBulb()
+    const events: BulbEvent[] = []
+    const offline = new Promise<void>((resolve) =>
+      bulb.subscribe((event) => {
+        events.push(event)
+        if (event.type === 'availability' && !event.reachable) resolve()
+      }),
+    )
+    await peer.setAvailability('offline')
+    await offline
+    await expect(bulb.setPower(true)).rejects.toThrow(DeviceUnreachableError)
+    expect(peer.received).toEqual([])
+    const online = new Promise<void>((resolve) =>
+      bulb.subscribe((event) => event.type === 'availability' && event.reachable && resolve()),
+    )
+    await peer.setAvailability('online')
+    await online
+    await expect(bulb.setPower(true)).resolves.toMatchObject({ on: true })
+  })
+
+  it('ignores unreadable state payloads and keeps going', async () => {
+    const bulb = await startedBulb()
+    const turnedOn = new Promise<void>((resolve) =>
+      bulb.subscribe((event) => event.type === 'state' && event.state.on && resolve()),
+    )
+    await peerLink.publish(topic, 'not json', { qos: 1 })
+    await peerLink.publish(topic, JSON.stringify({ state: 'ON', brightness: 127 }), { qos: 1 })
+    await turnedOn
+    expect(warnings).toContainEqual({
+      object: { device: 'bath_bulb', topic, payload: 'not json' },
+      message: 'unreadable light state ignored',
+    })
+    expect(bulb.state).toMatchObject({ on: true, brightness: 50 })
+  })
+
+  it('speaks Tasmota with the tasmota preset', async () => {
+    const name = `tasmota_${count}`
+    const bulb = new MqttBulb({
+      id: 'desk',
+      capabilities: colorCaps,
+      link: daemonLink,
+      topic: name,
+      protocol: tasmotaProtocol(name),
+      queue: { backoffMs: 0 },
+    })
+    await bulb.start()
+    await daemonLink.ready()
+    const command = peerLink.next(`cmnd/${name}/Backlog`)
+    const done = bulb.setState({ on: true, brightness: 40, color: 'blue', transition: 1000 })
+    expect((await command).payload.toString()).toBe('Fade 1; Speed 2; Color 0,0,255; Dimmer 40; Power ON')
+    await peerLink.publish(`stat/${name}/RESULT`, JSON.stringify({ POWER: 'ON', Dimmer: 40, Color: '0000FF' }), {
+      qos: 1,
+    })
+    expect(await done).toEqual({ on: true, brightness: 40, color: { r: 0, g: 0, b: 255 }, reachable: true })
+  })
+})
