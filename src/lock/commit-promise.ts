@@ -33,32 +33,37 @@ export interface Steerable<R, T> {
 
 const RUN = Symbol('genlock.run')
 
-type Decorated = Promise<unknown> & { [RUN]: Steerable<unknown, unknown> }
+class CommitPromiseImpl<T> extends Promise<T> {
+  [RUN]!: Steerable<unknown, unknown>
 
-// A native promise with three own methods rather than a Promise subclass: `await` takes V8's fast path for
-// native promises (a subclass instance is awaited through its `then`, costing extra microtask turns and
-// allocations per transaction). `catch` and `finally` call `this.then`, so they come back decorated too.
-function then(this: Decorated, onfulfilled?: unknown, onrejected?: unknown): unknown {
-  const next = Promise.prototype.then.call(this, onfulfilled as never, onrejected as never)
-  return decorate(next, this[RUN])
+  override then<A = T, B = never>(
+    onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    const next = super.then(onfulfilled, onrejected) as CommitPromiseImpl<A | B>
+    next[RUN] = this[RUN]
+    return next
+  }
+
+  recover(handler: RecoverHandler<unknown, unknown>): this {
+    this[RUN].setHandler(handler)
+    return this
+  }
+
+  cancel(reason?: unknown): void {
+    this[RUN].cancel(reason)
+  }
 }
 
-function recover(this: Decorated, handler: RecoverHandler<unknown, unknown>): unknown {
-  this[RUN].setHandler(handler)
-  return this
-}
-
-function cancel(this: Decorated, reason?: unknown): void {
-  this[RUN].cancel(reason)
-}
-
-export function decorate<T, R>(promise: Promise<T>, run: Steerable<R, T>): CommitPromise<T, R> {
-  const decorated = promise as unknown as Decorated & Record<string, unknown>
-  decorated[RUN] = run as Steerable<unknown, unknown>
-  decorated.then = then as never
-  decorated.recover = recover
-  decorated.cancel = cancel
-  return decorated as unknown as CommitPromise<T, R>
+export function createCommitPromise<T, R>(
+  executor: (resolve: (value: T) => void, reject: (error: unknown) => void) => Steerable<R, T>,
+): CommitPromise<T, R> {
+  let run!: Steerable<R, T>
+  const promise = new CommitPromiseImpl<T>((resolve, reject) => {
+    run = executor(resolve, reject)
+  })
+  promise[RUN] = run as Steerable<unknown, unknown>
+  return promise as unknown as CommitPromise<T, R>
 }
 
 /** Always resume `promise`'s transaction after a lost lock, until it completes. Returns `promise`. */

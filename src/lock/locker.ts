@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { decorate, type CommitPromise } from './commit-promise.js'
+import { createCommitPromise, type CommitPromise } from './commit-promise.js'
 import { fence } from './fence.js'
 import { normalizeOptions, resolveOptions, type AcquireOptions } from './options.js'
 import type { LockingProtocol } from './protocol.js'
@@ -47,14 +47,21 @@ function makeLocker<R>(
   lockerGuid: string,
   handle: (check: () => void) => R,
 ): Locker<R> {
-  const target: RunTarget<R> = { protocol, resourceGuids, lockerGuid, baseOptions: defaults, handle }
+  const target: RunTarget<R> = {
+    protocol,
+    resourceGuids,
+    lockerGuid,
+    baseOptions: defaults,
+    resolvedBase: resolveOptions(defaults),
+    handle,
+  }
   const promise = <T>(transaction: Transaction<R, T>, options?: AcquireOptions): CommitPromise<T, R> => {
     if (typeof transaction !== 'function') throw new TypeError('a transaction must be a generator function')
     let run!: TransactionRun<R, T>
-    const result = new Promise<T>((resolve, reject) => {
+    const commit = createCommitPromise<T, R>((resolve, reject) => {
       run = new TransactionRun(target, transaction, options, resolve, reject)
+      return run
     })
-    const commit = decorate(result, run)
     run.start()
     return commit
   }

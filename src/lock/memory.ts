@@ -14,7 +14,7 @@ interface Waiter {
 
 interface Hold {
   readonly lockerGuid: string
-  readonly leases: Set<MemoryLease>
+  readonly leases: MemoryLease[]
   priority: number
 }
 
@@ -36,14 +36,24 @@ class MemoryLease implements Lease {
   lossReason: LockError | undefined
   ttlTimer: ReturnType<typeof setTimeout> | undefined
   private lostListeners: ((error: LockError) => void)[] | undefined
+  private tokenRecord: Record<string, number> | undefined
 
   constructor(
     private readonly protocol: MemoryProtocol,
     readonly resources: readonly string[],
     readonly lockerGuid: string,
     readonly priority: number,
-    readonly tokens: Readonly<Record<string, number>>,
+    /** The memory protocol's tokens come from one counter, so a lease has the same token on every resource. */
+    readonly token: number,
   ) {}
+
+  get tokens(): Readonly<Record<string, number>> {
+    if (!this.tokenRecord) {
+      this.tokenRecord = {}
+      for (const resource of this.resources) this.tokenRecord[resource] = this.token
+    }
+    return this.tokenRecord
+  }
 
   onLost(listener: (error: LockError) => void): void {
     if (this.lossReason) {
@@ -88,6 +98,8 @@ export class MemoryProtocol implements LockingProtocol {
    * bookkeeping is dropped (a per-resource counter would restart at 1 and let a stale holder look current).
    */
   private lastToken = 0
+  /** Waiters with a finite maxAcquireAttempts; when none, grants skip counting lost chances. */
+  private limitedWaiters = 0
   private closed = false
 
   on(listener: LockEventListener): () => void {
@@ -129,7 +141,7 @@ export class MemoryProtocol implements LockingProtocol {
       const hold = slot?.hold
       return {
         resource: name,
-        holder: hold && { lockerGuid: hold.lockerGuid, priority: hold.priority, leases: hold.leases.size },
+        holder: hold && { lockerGuid: hold.lockerGuid, priority: hold.priority, leases: hold.leases.length },
         waiting: (slot?.queue ?? []).map((w) => ({ lockerGuid: w.request.lockerGuid, priority: w.request.priority })),
       }
     })
@@ -188,7 +200,6 @@ export class MemoryProtocol implements LockingProtocol {
   }
 
   private grant(request: AcquireRequest): MemoryLease {
-    const tokens: Record<string, number> = {}
     let preempted: MemoryLease[] | undefined
     for (const resource of request.resources) {
       const hold = this.slots.get(resource)?.hold
@@ -200,16 +211,14 @@ export class MemoryProtocol implements LockingProtocol {
         if (victim.valid) this.lose(victim, 'PREEMPTED', `preempted by priority ${request.priority}`, by)
       }
     }
-    const token = ++this.lastToken
-    for (const resource of request.resources) tokens[resource] = token
-    const lease = new MemoryLease(this, request.resources, request.lockerGuid, request.priority, tokens)
+    const lease = new MemoryLease(this, request.resources, request.lockerGuid, request.priority, ++this.lastToken)
     for (const resource of request.resources) {
       const slot = this.slot(resource)
       if (slot.hold) {
-        slot.hold.leases.add(lease)
+        slot.hold.leases.push(lease)
         if (request.priority > slot.hold.priority) slot.hold.priority = request.priority
       } else {
-        slot.hold = { lockerGuid: request.lockerGuid, leases: new Set([lease]), priority: request.priority }
+        slot.hold = { lockerGuid: request.lockerGuid, leases: [lease], priority: request.priority }
       }
       this.countLostChances(slot, request.lockerGuid)
     }
@@ -226,6 +235,7 @@ export class MemoryProtocol implements LockingProtocol {
 
   /** Every waiter that just watched the lock go to someone else has used one more attempt. */
   private countLostChances(slot: Slot, winner: string): void {
+    if (this.limitedWaiters === 0 || slot.queue.length === 0) return
     for (const waiter of [...slot.queue]) {
       if (waiter.request.lockerGuid === winner || waiter.request.maxAcquireAttempts === Infinity) continue
       if (++waiter.attempts >= waiter.request.maxAcquireAttempts) {
@@ -251,6 +261,7 @@ export class MemoryProtocol implements LockingProtocol {
         while (index > 0 && queue[index - 1]!.request.priority < request.priority) index--
         queue.splice(index, 0, waiter)
       }
+      if (request.maxAcquireAttempts !== Infinity) this.limitedWaiters++
       if (request.acquireTimeout !== Infinity) {
         waiter.timer = setTimeout(() => {
           this.dropWaiter(waiter, 'ACQUIRE_TIMEOUT', `not granted within ${request.acquireTimeout} ms`)
@@ -276,6 +287,7 @@ export class MemoryProtocol implements LockingProtocol {
       if (index >= 0) queue!.splice(index, 1)
       this.dirty.add(resource)
     }
+    if (waiter.request.maxAcquireAttempts !== Infinity) this.limitedWaiters--
     if (waiter.timer) clearTimeout(waiter.timer)
     if (waiter.onAbort) waiter.request.signal?.removeEventListener('abort', waiter.onAbort)
   }
@@ -305,9 +317,11 @@ export class MemoryProtocol implements LockingProtocol {
     for (const resource of lease.resources) {
       const slot = this.slots.get(resource)
       const hold = slot?.hold
-      if (!slot || !hold?.leases.delete(lease)) continue
-      if (hold.leases.size === 0) slot.hold = undefined
-      else hold.priority = Math.max(...[...hold.leases].map((l) => l.priority))
+      const index = hold?.leases.indexOf(lease) ?? -1
+      if (!slot || !hold || index < 0) continue
+      hold.leases.splice(index, 1)
+      if (hold.leases.length === 0) slot.hold = undefined
+      else hold.priority = Math.max(...hold.leases.map((l) => l.priority))
       this.dirty.add(resource)
     }
   }
@@ -317,7 +331,9 @@ export class MemoryProtocol implements LockingProtocol {
     if (this.pumping) return
     this.pumping = true
     try {
-      for (let resource = first(this.dirty); resource !== undefined; resource = first(this.dirty)) {
+      // A Set's iteration also visits entries added while it runs, so resources freed by grants made
+      // here are pumped in the same pass.
+      for (const resource of this.dirty) {
         this.dirty.delete(resource)
         const slot = this.slots.get(resource)
         if (!slot) continue
@@ -346,7 +362,7 @@ export class MemoryProtocol implements LockingProtocol {
         resource,
         lockerGuid: lease.lockerGuid,
         priority: lease.priority,
-        token: lease.tokens[resource],
+        token: lease.token,
         ...(by && { by }),
       }
       this.events.emit(event)
@@ -366,11 +382,6 @@ export class MemoryProtocol implements LockingProtocol {
       })
     }
   }
-}
-
-function first<T>(set: Set<T>): T | undefined {
-  for (const value of set) return value
-  return undefined
 }
 
 /** Creates the in-memory protocol (the default). */

@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from './cancel-signal.js'
 import type { LockError } from './errors.js'
 
 /** What a locker asks a protocol for: every resource in `resources`, all at once, as `lockerGuid`. */
@@ -12,8 +13,11 @@ export interface AcquireRequest {
   /** ms to wait; Infinity for no limit. */
   readonly acquireTimeout: number
   readonly maxAcquireAttempts: number
-  /** Aborting it withdraws a waiting request (rejects with `CANCELLED`). */
-  readonly signal?: AbortSignal | undefined
+  /**
+   * Aborting it withdraws a waiting request (rejects with `CANCELLED`). Only `aborted`, `reason` and
+   * add/removeEventListener('abort') may be used: the core passes a lightweight signal, not an AbortSignal.
+   */
+  readonly signal?: AbortSignalLike | undefined
 }
 
 /**

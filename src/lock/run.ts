@@ -1,3 +1,4 @@
+import { CancelSignal } from './cancel-signal.js'
 import { LockError } from './errors.js'
 import { normalizeOptions, resolveOptions, type AcquireOptions, type ResolvedOptions } from './options.js'
 import type { Lease, LockingProtocol } from './protocol.js'
@@ -10,11 +11,18 @@ export interface RunTarget<R> {
   readonly resourceGuids: readonly string[]
   readonly lockerGuid: string
   readonly baseOptions: AcquireOptions
+  /** `baseOptions` resolved once, for the common call without per-transaction options. */
+  readonly resolvedBase: ResolvedOptions
   /** The resource as the transaction sees it: every call through it runs `check` first. */
   handle(check: () => void): R
 }
 
 type State = 'acquiring' | 'running' | 'suspended' | 'done'
+
+interface Reactions {
+  fulfilled(value: unknown): void
+  rejected(error: unknown): void
+}
 
 interface Settled {
   ok: boolean
@@ -37,12 +45,24 @@ export class TransactionRun<R, T> implements TransactionContext {
   private generator: Generator<unknown, T, unknown> | undefined
   private lease: Lease | undefined
   private options: ResolvedOptions
-  private readonly optionLayers: (AcquireOptions | undefined)[]
+  /** Per-transaction options, then each recovery op's, in order; merged over the locker's base options. */
+  private optionLayers: AcquireOptions[] | undefined
   private handler: RecoverHandler<R, T> | undefined
   private controller: AbortController | undefined
-  private readonly cancelController = new AbortController()
-  /** Bumped whenever a generator is abandoned, so a late settlement of its last yield is ignored. */
-  private generation = 0
+  private readonly cancelSignal = new CancelSignal()
+  /**
+   * Reactions to the current generator's yields, made once per generator rather than per yield. An abandoned
+   * generator's late settlement lands in its own, stale pair, which `settle` recognises and ignores.
+   */
+  private reactions: Reactions | undefined
+  private nextAfterGrant = Next.Start
+  private readonly onGranted = (lease: Lease) => this.granted(lease, this.nextAfterGrant)
+  private readonly onAcquireFailed = (error: unknown) => {
+    if (this.state !== 'done') this.fail(error, true)
+  }
+  private readonly onLeaseLost = (error: LockError) => {
+    if (this.lease?.lossReason === error) this.lost(this.lease, error)
+  }
   /** The result of the last yield, kept while suspended so `resume` can hand it to the generator. */
   private parked: Settled | undefined
   private executing = false
@@ -60,8 +80,12 @@ export class TransactionRun<R, T> implements TransactionContext {
     private readonly reject: (error: unknown) => void,
   ) {
     this.transaction = transaction
-    this.optionLayers = [target.baseOptions, normalizeOptions(options)]
-    this.options = resolveOptions(...this.optionLayers)
+    if (options === undefined) {
+      this.options = target.resolvedBase
+    } else {
+      this.optionLayers = [normalizeOptions(options)]
+      this.options = resolveOptions(target.baseOptions, ...this.optionLayers)
+    }
     this.resource = target.handle(() => this.checkFence())
     const signal = this.options.signal
     if (signal) {
@@ -95,7 +119,7 @@ export class TransactionRun<R, T> implements TransactionContext {
       this.cancelRequested = error
       return
     }
-    this.cancelController.abort(error)
+    this.cancelSignal.abort(error)
     this.fail(error, true)
   }
 
@@ -163,19 +187,15 @@ export class TransactionRun<R, T> implements TransactionContext {
         lockTtl: o.lockTtl,
         acquireTimeout: o.acquireTimeout,
         maxAcquireAttempts: o.maxAcquireAttempts,
-        signal: this.cancelController.signal,
+        signal: this.cancelSignal,
       })
     } catch (error) {
       this.fail(error, true)
       return
     }
     if (granted instanceof Promise) {
-      granted.then(
-        (lease) => this.granted(lease, next),
-        (error: unknown) => {
-          if (this.state !== 'done') this.fail(error, true)
-        },
-      )
+      this.nextAfterGrant = next
+      granted.then(this.onGranted, this.onAcquireFailed)
     } else {
       this.granted(granted, next)
     }
@@ -190,11 +210,12 @@ export class TransactionRun<R, T> implements TransactionContext {
     this.attemptCount++
     this.controller = undefined
     this.state = 'running'
-    lease.onLost((error) => this.lost(lease, error))
+    lease.onLost(this.onLeaseLost)
     if (!lease.valid) return // lost before we got to it: `lost` takes over
     if (next === Next.Start || !this.generator) {
       this.parked = undefined
       this.generator = this.transaction(this.resource, this)
+      this.reactions = this.makeReactions()
       this.advance(true, undefined)
     } else if (this.parked) {
       const { ok, value } = this.parked
@@ -233,11 +254,7 @@ export class TransactionRun<R, T> implements TransactionContext {
       }
       const yielded = step.value
       if (isThenable(yielded)) {
-        const generation = this.generation
-        yielded.then(
-          (result) => this.settle(generation, true, result),
-          (error: unknown) => this.settle(generation, false, error),
-        )
+        yielded.then(this.reactions!.fulfilled, this.reactions!.rejected)
         return
       }
       ok = true
@@ -245,8 +262,16 @@ export class TransactionRun<R, T> implements TransactionContext {
     }
   }
 
-  private settle(generation: number, ok: boolean, value: unknown): void {
-    if (generation !== this.generation || this.state === 'done') return
+  private makeReactions(): Reactions {
+    const reactions: Reactions = {
+      fulfilled: (value) => this.settle(reactions, true, value),
+      rejected: (error) => this.settle(reactions, false, error),
+    }
+    return reactions
+  }
+
+  private settle(reactions: Reactions, ok: boolean, value: unknown): void {
+    if (reactions !== this.reactions || this.state === 'done') return
     if (this.state === 'running' && this.lease?.valid) this.advance(ok, value)
     else this.parked = { ok, value }
   }
@@ -297,8 +322,8 @@ export class TransactionRun<R, T> implements TransactionContext {
       return
     }
     if (op.options) {
-      this.optionLayers.push(normalizeOptions(op.options))
-      this.options = resolveOptions(...this.optionLayers)
+      ;(this.optionLayers ??= []).push(normalizeOptions(op.options))
+      this.options = resolveOptions(this.target.baseOptions, ...this.optionLayers)
     }
     if (op.kind === 'resume') {
       this.acquire(Next.Resume)
@@ -349,7 +374,7 @@ export class TransactionRun<R, T> implements TransactionContext {
   private closeGenerator(): void {
     const generator = this.generator
     this.generator = undefined
-    this.generation++
+    this.reactions = undefined
     this.parked = undefined
     if (!generator) return
     try {

@@ -1,0 +1,121 @@
+/**
+ * gen-lock core vs async-mutex on the same work: transactions of 5 yields of resolved promises.
+ *   (a) one locker back to back   (b) 4 lockers contending for one resource
+ *   (c) time from a higher-priority promise() call to its first step while a lower one holds the lock
+ *
+ * Each throughput measurement runs in a fresh child process, the two libraries alternating round by round.
+ * Sharing one heap skewed results by up to 5x either way: V8 enters its "fast promotion" GC mode after a
+ * high-survival phase of one library and keeps it during the next library's phase (see bench/RESULTS.md).
+ */
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { Mutex } from 'async-mutex'
+import genLock from '../src/index.js'
+import { median, percentile, printTable } from './stats.js'
+
+const YIELDS = 5
+const resolved = Promise.resolve()
+
+function* fiveYields() {
+  for (let i = 0; i < YIELDS; i++) yield resolved
+}
+
+async function fiveAwaits() {
+  for (let i = 0; i < YIELDS; i++) await resolved
+}
+
+type Case = 'back-to-back' | 'contended'
+type Impl = 'genlock' | 'async-mutex'
+
+/** Runs `n` transactions of one case with one library. */
+function workload(kind: Case, impl: Impl): (n: number) => Promise<void> {
+  const { newLocker } = genLock()
+  const mutex = new Mutex()
+  const lockers = Array.from({ length: kind === 'contended' ? 4 : 1 }, () => newLocker('bulb', null))
+  const one = impl === 'genlock' ? (i: number) => lockers[i]!.promise(fiveYields) : () => mutex.runExclusive(fiveAwaits)
+  return async (n) => {
+    await Promise.all(
+      lockers.map(async (_locker, i) => {
+        for (let k = 0; k < n / lockers.length; k++) await one(i)
+      }),
+    )
+  }
+}
+
+/** Best transactions/s of several timed rounds, after growing n until a round takes 200 ms. */
+async function measure(kind: Case, impl: Impl): Promise<number> {
+  const work = workload(kind, impl)
+  let n = 256
+  for (;;) {
+    const start = performance.now()
+    await work(n)
+    if (performance.now() - start >= 200) break
+    n *= 2
+  }
+  let best = 0
+  for (let round = 0; round < 5; round++) {
+    const start = performance.now()
+    await work(n)
+    best = Math.max(best, n / ((performance.now() - start) / 1000))
+  }
+  return best
+}
+
+async function preemptionLatency(samples = 2000): Promise<number[]> {
+  const { newLocker } = genLock()
+  const low = newLocker('bulb', null, { priority: 0 })
+  const high = newLocker('bulb', null, { priority: 1 })
+  const latencies: number[] = []
+  for (let i = 0; i < samples; i++) {
+    let holding!: () => void
+    const held = new Promise<void>((resolve) => (holding = resolve))
+    const victim = low
+      .promise(function* () {
+        holding()
+        yield new Promise(() => {})
+      })
+      .recover((ops) => ops.reject())
+      .catch(() => undefined)
+    await held
+    const start = performance.now()
+    let firstStep = 0
+    await high.promise(function* () {
+      firstStep = performance.now()
+      yield resolved
+    })
+    latencies.push(firstStep - start)
+    await victim
+  }
+  return latencies.slice(samples / 10) // drop warm-up
+}
+
+const [, , mode, kind, impl] = process.argv
+if (mode === '--measure') {
+  console.log(JSON.stringify(await measure(kind as Case, impl as Impl)))
+} else {
+  const self = fileURLToPath(import.meta.url)
+  const best = new Map<string, number>()
+  for (let round = 0; round < 3; round++) {
+    for (const k of ['back-to-back', 'contended'] as const) {
+      for (const i of ['genlock', 'async-mutex'] as const) {
+        const out = execFileSync(process.execPath, [...process.execArgv, self, '--measure', k, i], { encoding: 'utf8' })
+        const key = `${k}/${i}`
+        best.set(key, Math.max(best.get(key) ?? 0, Number(out.trim().split('\n').pop())))
+      }
+    }
+  }
+  const row = (label: string, k: Case, goal: string): [string, number, number, number, string] => {
+    const ours = best.get(`${k}/genlock`)!
+    const peer = best.get(`${k}/async-mutex`)!
+    return [label, ours, peer, ours / peer, goal]
+  }
+  printTable('lock: genlock vs async-mutex (transactions/s, 5 yields each; best of 3 fresh processes)', [
+    row('(a) one locker back to back', 'back-to-back', '>= 0.6x'),
+    row('(b) 4 lockers contending', 'contended', '>= 1.0x'),
+  ])
+  const c = await preemptionLatency()
+  console.log(
+    `(c) preemption, call -> first step of the higher priority: median ${median(c).toFixed(4)} ms, ` +
+      `p99 ${percentile(c, 99).toFixed(4)} ms (goal: median < 0.2 ms, p99 < 1 ms)`,
+  )
+}
