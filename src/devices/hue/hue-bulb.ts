@@ -78,9 +78,9 @@ export class HueBulb extends QueuedBulb {
     }
   }
 
-  protected async send(command: ResolvedCommand, _context: SendContext): Promise<BulbState> {
+  protected async send(command: ResolvedCommand, context: SendContext): Promise<BulbState> {
     const body = toHueLightState(command, this.gamut)
-    const api = await this.connect()
+    const api = await this.connect(context.signal)
     try {
       await api.lights.setLightState(this.lightId, body)
     } catch (error) {
@@ -89,8 +89,8 @@ export class HueBulb extends QueuedBulb {
     return applyCommand(this.state, command)
   }
 
-  protected async fetchState(_signal: AbortSignal): Promise<BulbState> {
-    const api = await this.connect()
+  protected async fetchState(signal: AbortSignal): Promise<BulbState> {
+    const api = await this.connect(signal)
     try {
       const light = await api.lights.getLight(this.lightId)
       if (light.colorGamut) {
@@ -106,12 +106,18 @@ export class HueBulb extends QueuedBulb {
     }
   }
 
-  private connect(): Promise<HueApi> {
-    this.api ??= this.openConnection().catch((error: unknown) => {
-      this.api = undefined // the next attempt connects afresh
+  private connect(signal: AbortSignal): Promise<HueApi> {
+    const api = (this.api ??= this.openConnection().catch((error: unknown) => {
+      if (this.api === api) this.api = undefined // the next attempt connects afresh
       throw this.explain(error)
+    }))
+    // node-hue-api sends light states one at a time per connection and has no HTTP timeout on plain HTTP, so a
+    // request the bridge never answers would block every later command. A timed-out attempt therefore retires
+    // its connection; the next attempt opens a fresh one.
+    signal.addEventListener('abort', () => {
+      if (this.api === api) this.api = undefined
     })
-    return this.api
+    return api
   }
 
   private async openConnection(): Promise<HueApi> {

@@ -62,6 +62,7 @@ export class SimBulb extends QueuedBulb {
   private readonly clock: () => number
   private reachable = true
   private hung = false
+  private failuresAhead = 0
   private readonly hungReleases = new Set<() => void>()
   private fade: Transition | undefined
   private applied: BulbState
@@ -130,6 +131,11 @@ export class SimBulb extends QueuedBulb {
     }
   }
 
+  /** Makes the next `count` attempts fail with a transient error (which the queue retries), like a lost radio frame. */
+  failNext(count = 1): void {
+    this.failuresAhead += count
+  }
+
   /** Brightness the lamp shows at `time` (ms, default now), following any fade in progress. */
   brightnessAt(time: number = this.clock()): number {
     const fade = this.fade
@@ -175,6 +181,10 @@ export class SimBulb extends QueuedBulb {
     }
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs))
     if (!this.reachable) throw new DeviceUnreachableError(this.description, 'unplugged')
+    if (this.failuresAhead > 0) {
+      this.failuresAhead--
+      throw new TransientDeviceError(this.description, 'simulated radio failure')
+    }
     if (this.failureRate > 0 && this.random() < this.failureRate) {
       throw new TransientDeviceError(this.description, 'simulated radio failure')
     }

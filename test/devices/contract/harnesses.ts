@@ -1,0 +1,163 @@
+import { Device } from 'tplink-smarthome-simulator'
+import { converter } from 'culori'
+import type { Rgb } from '../../../src/devices/bulb.js'
+import { xyToRgb } from '../../../src/devices/color.js'
+import { HueBulb } from '../../../src/devices/hue/hue-bulb.js'
+import { KasaBulb } from '../../../src/devices/kasa/kasa-bulb.js'
+import { MqttBulb } from '../../../src/devices/mqtt/mqtt-bulb.js'
+import { zigbee2mqttProtocol } from '../../../src/devices/mqtt/zigbee2mqtt.js'
+import { SimBulb } from '../../../src/devices/sim/sim-bulb.js'
+import { FakeHueBridge } from '../support/fake-hue-bridge.js'
+import { FaultProxy } from '../support/fault-proxy.js'
+import { MqttTestLink } from '../support/mqtt-test-link.js'
+import { Zigbee2MqttPeer } from '../support/zigbee2mqtt-peer.js'
+import { CONTRACT_QUEUE, type BulbHarness } from './bulb-contract.js'
+
+const toHsv = converter('hsv')
+const CAPS = { dimmable: true, color: true, colorTemp: { min: 2000, max: 6500 } }
+
+function hueOfRgb(rgb: Rgb): number {
+  return toHsv({ mode: 'rgb', r: rgb.r / 255, g: rgb.g / 255, b: rgb.b / 255 }).h ?? 0
+}
+
+function hueOfXy(xy: readonly number[]): number {
+  return hueOfRgb(xyToRgb({ x: xy[0]!, y: xy[1]! }))
+}
+
+export async function simHarness(): Promise<BulbHarness> {
+  const bulb = new SimBulb({ id: 'bath_bulb', capabilities: CAPS, queue: CONTRACT_QUEUE })
+  await bulb.start()
+  return {
+    bulb,
+    receivedBrightness: () =>
+      bulb.commandLog.flatMap((entry) => (entry.command.brightness === undefined ? [] : [entry.state.brightness])),
+    lastHue: () => hueOfRgb(bulb.commandLog.at(-1)!.state.color!),
+    failNext: () => bulb.failNext(),
+    hang: (hung) => bulb.setHung(hung),
+    unplug: async () => bulb.setReachable(false),
+    dispose: async () => {},
+  }
+}
+
+export async function hueHarness(): Promise<BulbHarness> {
+  const bridge = new FakeHueBridge('contract-user')
+  await bridge.start()
+  const bulb = new HueBulb({
+    id: 'bath_bulb',
+    capabilities: CAPS,
+    host: '127.0.0.1',
+    port: bridge.port,
+    username: 'contract-user',
+    light: 1,
+    insecure: true,
+    queue: CONTRACT_QUEUE,
+  })
+  await bulb.start()
+  const bodies = () => bridge.stateBodies('1') as { bri?: number; xy?: number[] }[]
+  return {
+    bulb,
+    receivedBrightness: () =>
+      bodies().flatMap((body) => (body.bri === undefined ? [] : [Math.round((body.bri * 100) / 254)])),
+    lastHue: () => hueOfXy(bodies().at(-1)!.xy!),
+    failNext: () => (bridge.fault = 'busy-once'),
+    hang: (hung) => (bridge.fault = hung ? 'hang' : 'none'),
+    unplug: async () => {
+      bridge.fault = 'unreachable'
+    },
+    dispose: () => bridge.stop(),
+  }
+}
+
+export async function kasaHarness(): Promise<BulbHarness> {
+  const device = new Device({
+    model: 'lb130',
+    address: '127.0.0.1',
+    port: 0,
+    data: { alias: 'Bath', mac: '50:c7:bf:00:00:03' },
+  })
+  await device.start()
+  const proxy = new FaultProxy('127.0.0.1', device.port)
+  await proxy.start()
+  const states: { brightness?: number; hue?: number }[] = []
+  device.deviceNetworking.on('data', ({ message }: { message: string }) => {
+    const request = JSON.parse(message) as Record<string, Record<string, unknown> | undefined>
+    const state = request['smartlife.iot.smartbulb.lightingservice']?.transition_light_state
+    if (state) states.push(state as { brightness?: number; hue?: number })
+  })
+  const bulb = new KasaBulb({
+    id: 'bath_bulb',
+    capabilities: CAPS,
+    host: '127.0.0.1',
+    port: proxy.port,
+    queue: CONTRACT_QUEUE,
+  })
+  await bulb.start()
+  return {
+    bulb,
+    receivedBrightness: () => states.flatMap((state) => (state.brightness === undefined ? [] : [state.brightness])),
+    lastHue: () => states.at(-1)!.hue!,
+    failNext: () => (proxy.fault = 'reset-once'),
+    hang: (hung) => (proxy.fault = hung ? 'hang' : 'none'),
+    unplug: () => proxy.stop(),
+    dispose: async () => {
+      await proxy.stop()
+      await device.stop()
+    },
+  }
+}
+
+/** The MQTT harness needs a broker; `brokerUrl` is a real mosquitto started by the suite. */
+export function mqttHarness(brokerUrl: () => string): () => Promise<BulbHarness> {
+  let count = 0
+  return async () => {
+    const daemonLink = await MqttTestLink.connect(brokerUrl())
+    const peerLink = await MqttTestLink.connect(brokerUrl())
+    const topic = `zigbee2mqtt/contract_${process.pid}_${++count}`
+    const peer = new Zigbee2MqttPeer(peerLink, topic)
+    await peer.start()
+    const bulb = new MqttBulb({
+      id: 'bath_bulb',
+      capabilities: CAPS,
+      link: daemonLink,
+      topic,
+      protocol: zigbee2mqttProtocol(topic),
+      queue: CONTRACT_QUEUE,
+    })
+    const followed = new Promise<void>((resolve) =>
+      bulb.subscribe((event) => event.type === 'state' && event.state.reachable && resolve()),
+    )
+    await bulb.start()
+    await followed
+    const sets = () => peer.received as { brightness?: number; color?: { x: number; y: number } }[]
+    const answered = () => {
+      // What the light acted on: a skipped (lost) /set is retried, so drop duplicates of the same body in a row.
+      const bodies = sets()
+      return bodies.filter((body, i) => i === 0 || JSON.stringify(body) !== JSON.stringify(bodies[i - 1]))
+    }
+    return {
+      bulb,
+      receivedBrightness: () =>
+        answered().flatMap((body) =>
+          body.brightness === undefined ? [] : [Math.round((body.brightness * 100) / 254)],
+        ),
+      lastHue: () => {
+        const color = sets().at(-1)!.color!
+        return hueOfXy([color.x, color.y])
+      },
+      failNext: () => (peer.skipNext = 1),
+      hang: (hung) => (peer.silent = hung),
+      unplug: async () => {
+        const offline = new Promise<void>((resolve) =>
+          bulb.subscribe((event) => event.type === 'availability' && !event.reachable && resolve()),
+        )
+        await peer.setAvailability('offline')
+        await offline
+      },
+      dispose: async () => {
+        peer.close()
+        await daemonLink.end()
+        await peerLink.end()
+      },
+    }
+  }
+}
