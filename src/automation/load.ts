@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { ConfigError, type ConfigProblem } from '../config/problems.js'
 import { YamlSource } from '../config/yaml-source.js'
 import type { AutomationDefinition, StepDefinition } from './definition.js'
-import { automationFile } from './schema.js'
+import { automationFile, deviceIds, type AutomationFile } from './schema.js'
 import { StepParser } from './steps-parse.js'
 
 /** What loading a folder of automations found: the good definitions, and every problem in the bad files. */
@@ -22,20 +22,29 @@ export function parseAutomationFile(
   text?: string,
 ): AutomationDefinition {
   const source = YamlSource.parse(file, text)
-  const top = source.validate(automationFile)
   const problems: ConfigProblem[] = []
   const report = (path: readonly PropertyKey[], message: string) => problems.push(source.problem(path, message))
-  top.devices.forEach((id, i) => {
+  let top: AutomationFile | undefined
+  try {
+    top = source.validate(automationFile)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    problems.push(...error.problems)
+  }
+  // Steps are checked even when the top level is wrong, so one run of `validate` lists every problem.
+  const raw = (source.data ?? {}) as { devices?: unknown; steps?: unknown }
+  const devices = top?.devices ?? deviceIds.safeParse(raw.devices).data ?? []
+  devices.forEach((id, i) => {
     if (!knownDeviceIds.has(id)) {
       const known = [...knownDeviceIds].sort().join(', ') || 'none'
       report(
-        Array.isArray((source.data as { devices?: unknown }).devices) ? ['devices', i] : ['devices'],
+        Array.isArray(raw.devices) ? ['devices', i] : ['devices'],
         `unknown device '${id}' (known devices: ${known})`,
       )
     }
   })
-  const steps = new StepParser(report, top.devices).parseList(top.steps, ['steps'])
-  if (problems.length > 0) throw new ConfigError(problems)
+  const steps = Array.isArray(raw.steps) ? new StepParser(report, devices).parseList(raw.steps, ['steps']) : []
+  if (problems.length > 0 || !top) throw new ConfigError(problems)
   const definition: AutomationDefinition = {
     name: top.name,
     ...(top.description === undefined ? {} : { description: top.description }),
