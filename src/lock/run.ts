@@ -126,9 +126,10 @@ export class TransactionRun<R, T> implements TransactionContext {
   // --- TransactionContext ---------------------------------------------------------------------------
 
   get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController()
-      if (!this.lease?.valid) this.controller.abort(this.lease?.lossReason ?? this.cancelRequested)
+    this.controller ??= new AbortController()
+    // Loss listeners run a microtask after the loss; reading the signal must not lag behind the lease.
+    if (!this.controller.signal.aborted && (this.state === 'done' || !this.lease?.valid)) {
+      this.controller.abort(this.lease?.lossReason ?? this.lastLoss ?? this.cancelRequested)
     }
     return this.controller.signal
   }
