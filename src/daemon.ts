@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events'
 import { readdirSync, readFileSync, watch } from 'node:fs'
 import { join } from 'node:path'
 import type { AutomationDefinition } from './automation/definition.js'
+import { AutomationEngine } from './automation/engine.js'
 import { readAutomationFiles } from './automation/load.js'
 import { loadConfig, type GenlockConfig } from './config/config.js'
 import { createLogger, type Logger } from './config/logger.js'
@@ -80,21 +81,6 @@ export function readDevices(
   return { devices, files, problems }
 }
 
-/** What the daemon needs from the automation engine (src/automation/engine.ts). */
-interface Engine {
-  load(definitions: readonly AutomationDefinition[], devices?: ReadonlyMap<string, Bulb>): void
-  start(): void
-  stop(): Promise<void>
-  holderOf(deviceId: string): string | undefined
-  on(event: 'status', listener: (status: AutomationStatus) => void): unknown
-}
-
-interface AutomationStatus {
-  readonly name: string
-  readonly state: string
-  readonly lastError?: string | undefined
-}
-
 export interface DaemonOptions {
   /** Overrides `log.level` from the config file. */
   readonly logLevel?: string | undefined
@@ -121,8 +107,6 @@ export interface ReloadOutcome {
  * process.once('SIGTERM', () => void daemon.stop().then(() => process.exit(0)))
  */
 export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [] }> {
-  /** The bulbs by device id, as currently configured. */
-  readonly devices = new Map<string, Bulb>()
   /** Device id → the config its bulb was built from, and the file that came from. */
   private readonly deviceConfigs = new Map<string, DeviceConfig>()
   private deviceFiles = new Map<string, string>()
@@ -138,7 +122,9 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
     readonly bus: MqttConnection,
     readonly broker: EmbeddedBroker | undefined,
     readonly locks: LockerFactory,
-    readonly engine: Engine,
+    readonly engine: AutomationEngine,
+    /** The bulbs by device id, as currently configured (the engine reads the same map). */
+    readonly devices: Map<string, Bulb>,
     private readonly env: NodeJS.ProcessEnv,
   ) {
     super()
@@ -171,8 +157,9 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
       logger: mqttLogger,
     })
     const locks = genLock(undefined, createProtocol(config, logger))
-    const engine = createEngine({ locks, bus, baseTopic: config.mqtt.baseTopic, logger })
-    const daemon = new Daemon(config, logger, bus, broker, locks, engine, env)
+    const devices = new Map<string, Bulb>()
+    const engine = new AutomationEngine({ locks, devices, bus, baseTopic: config.mqtt.baseTopic, logger })
+    const daemon = new Daemon(config, logger, bus, broker, locks, engine, devices, env)
     daemon.publishStates()
     const outcome = await daemon.applyFiles()
     engine.start()
@@ -345,10 +332,6 @@ function createProtocol(config: GenlockConfig, logger: Logger): LockingProtocol 
   if (config.locks.backend === 'memory') return memoryProtocol()
   logger.error({ backend: 'redis' }, 'redis locks are not available in this build; using in-memory locks')
   return memoryProtocol()
-}
-
-function createEngine(_deps: { locks: LockerFactory; bus: MqttConnection; baseTopic: string; logger: Logger }): Engine {
-  throw new Error('the automation engine is not built yet')
 }
 
 /** How long SIGTERM/SIGINT may take before the process exits anyway. */

@@ -10,7 +10,13 @@ export function addRunCommand(program: Command): void {
     .option('-c, --config <file>', 'the config file', 'config.yaml')
     .action(async (options: { config: string }) => {
       const { logLevel } = program.opts<{ logLevel?: string }>()
-      const outcome = await runDaemon(options.config, { logLevel })
+      let outcome
+      try {
+        outcome = await runDaemon(options.config, { logLevel })
+      } catch (error) {
+        process.stderr.write(`genlock could not start: ${(error as Error).message}\n`)
+        process.exit(1)
+      }
       if (outcome.problems.length > 0) {
         for (const problem of outcome.problems) process.stderr.write(`${formatProblem(problem)}\n`)
         process.exitCode = 1

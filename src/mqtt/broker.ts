@@ -29,9 +29,13 @@ export async function startEmbeddedBroker(
     aedes.handle(socket)
   })
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) =>
-      reject(new Error(`embedded MQTT broker cannot listen on ${host}:${options.port}: ${error.message}`)),
-    )
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const hint =
+        error.code === 'EADDRINUSE'
+          ? ' (another broker already uses it: set mqtt.port, or mqtt.url to use that one)'
+          : ''
+      reject(new Error(`embedded MQTT broker cannot listen on ${host}:${options.port}: ${error.message}${hint}`))
+    })
     server.listen(options.port, host, () => resolve())
   })
   const address = server.address()
