@@ -23,7 +23,7 @@ export function* waitFor(step: WaitForStep, scope: StepScope, label: string): Ge
   const deadline = step.timeout === undefined ? Infinity : performance.now() + step.timeout
   for (;;) {
     const remaining = Math.max(0, deadline - performance.now())
-    const outcome = (yield waitOnce(step, scope, remaining)) as Outcome
+    const outcome = (yield waitOnce(step, scope, label, remaining)) as Outcome
     switch (outcome.kind) {
       case 'matched':
         if (outcome.message) scope.vars.wait = outcome.message
@@ -48,7 +48,7 @@ function failStep(scope: StepScope, label: string, error: unknown): void {
   throw new StepError(label, error)
 }
 
-function waitOnce(step: WaitForStep, scope: StepScope, ms: number): Promise<Outcome> {
+function waitOnce(step: WaitForStep, scope: StepScope, label: string, ms: number): Promise<Outcome> {
   return new Promise<Outcome>((resolve) => {
     const signal = scope.ctx.signal
     if (signal.aborted) {
@@ -71,6 +71,7 @@ function waitOnce(step: WaitForStep, scope: StepScope, ms: number): Promise<Outc
       cleanups.push(() => clearTimeout(timer))
     }
     const trigger = step.trigger
+    scope.logger.debug({ step: label }, `waiting for ${trigger ? `a message on ${trigger.topic}` : step.condition}`)
     if (trigger) {
       const contextFor = (message: IncomingMessage) => ({ ...scope.context(), wait: message })
       cleanups.push(

@@ -47,15 +47,35 @@ export class LocalBus implements MessageBus {
 }
 
 /** A logger that keeps its JSON lines, for tests that check what was logged. */
-export function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+export function capturingLogger(): {
+  logger: Logger
+  lines: Record<string, unknown>[]
+  logged(predicate: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>
+} {
   const lines: Record<string, unknown>[] = []
+  const waiters = new Set<(line: Record<string, unknown>) => void>()
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>)
+      for (const text of chunk.toString().split('\n')) {
+        if (!text) continue
+        const line = JSON.parse(text) as Record<string, unknown>
+        lines.push(line)
+        for (const waiter of [...waiters]) waiter(line)
+      }
       done()
     },
   })
-  return { logger: pino({ level: 'debug' }, stream), lines }
+  /** The next line written that matches. */
+  const logged = (predicate: (line: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const waiter = (line: Record<string, unknown>) => {
+        if (!predicate(line)) return
+        waiters.delete(waiter)
+        resolve(line)
+      }
+      waiters.add(waiter)
+    })
+  return { logger: pino({ level: 'debug' }, stream), lines, logged }
 }
 
 export interface Harness {
@@ -65,6 +85,8 @@ export interface Harness {
   readonly protocol: MemoryProtocol
   readonly locks: LockerFactory
   readonly lines: Record<string, unknown>[]
+  /** The next log line whose message includes `text`. */
+  logged(text: string): Promise<Record<string, unknown>>
   bulb(id?: string): SimBulb
   /** Resolves when `name`'s status matches (at once if it already does). */
   status(name: string, state: AutomationStatus['state']): Promise<AutomationStatus>
@@ -92,7 +114,7 @@ export async function harness(
   const protocol = memoryProtocol()
   const locks = genLock({}, protocol)
   const bus = new LocalBus()
-  const { logger, lines } = capturingLogger()
+  const { logger, lines, logged } = capturingLogger()
   const engine = new AutomationEngine({
     locks,
     devices: bulbs as ReadonlyMap<string, Bulb>,
@@ -109,6 +131,7 @@ export async function harness(
     protocol,
     locks,
     lines,
+    logged: (text) => logged((line) => String(line.msg).includes(text)),
     bulb: (id = ids[0]!) => bulbs.get(id)!,
     status: (name, state) => waitForStatus(engine, name, state),
     close: async () => {
