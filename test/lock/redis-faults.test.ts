@@ -1,0 +1,109 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import genLock, { LockError, type LockEvent } from '../../src/index.js'
+import { redisProtocol, type RedisProtocol } from '../../src/lock/redis/index.js'
+import { startRedis } from '../support/services.js'
+import { deferred, nextLockEvent, uniqueResource } from './helpers.js'
+
+/** What happens to holders and waiters when the Redis server itself goes away. */
+describe('redis protocol when Redis fails', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>
+  let protocols: RedisProtocol[] = []
+
+  beforeEach(async () => {
+    redis = await startRedis()
+  })
+
+  afterEach(async () => {
+    await Promise.all(protocols.map((protocol) => protocol.close()))
+    protocols = []
+    await redis.dispose()
+  })
+
+  function protocol(lease = 5000): RedisProtocol {
+    const created = redisProtocol({ url: redis.url, keyPrefix: 'faults', lease })
+    protocols.push(created)
+    return created
+  }
+
+  const event = (type: LockEvent['type'], lockerGuid: string) => (e: LockEvent) =>
+    e.type === type && e.lockerGuid === lockerGuid
+
+  it('sends a holder to recovery with LOST when Redis restarts mid-transaction, then restarts it', async () => {
+    const locks = protocol()
+    const { newLocker } = genLock({}, locks)
+    const locker = newLocker(uniqueResource('restart'), null)
+    const holding = deferred()
+    const tokens: number[] = []
+    const codes: string[] = []
+    const done = locker
+      .promise(function* (_bulb, context) {
+        tokens.push(context.token)
+        holding.resolve()
+        if (tokens.length === 1) yield new Promise(() => {}) // suspended here until the lock is lost
+        return 'finished on the restarted server'
+      })
+      .recover((ops, error) => {
+        codes.push(error.code)
+        return ops.restart()
+      })
+    await holding.promise
+    await redis.restart()
+    expect(await done).toBe('finished on the restarted server')
+    expect(codes).toEqual(['LOST'])
+    // The restarted server lost its counters, yet the new grant's token is larger.
+    expect(tokens[1]!).toBeGreaterThan(tokens[0]!)
+  })
+
+  it('loses held locks while Redis is down longer than the lease; waiters get the lock once it returns', async () => {
+    const lease = 400
+    const locks = protocol(lease)
+    const { newLocker } = genLock({}, locks)
+    const resource = uniqueResource('outage')
+    const holder = newLocker(resource, null)
+    const holding = deferred()
+    const codes: string[] = []
+    let runs = 0
+    const held = holder
+      .promise(function* () {
+        runs++
+        holding.resolve()
+        if (runs === 1) yield new Promise(() => {})
+        return runs
+      })
+      .recover((ops, error) => {
+        codes.push(error.code)
+        return ops.restart()
+      })
+    await holding.promise
+    const lost = nextLockEvent(locks, event('lost', holder.lockerGuid))
+    await redis.stop()
+    await lost
+    expect(codes).toEqual(['LOST'])
+    // A bounded acquisition gives up while Redis is away: more than a lease has now gone by.
+    const impatient = newLocker(uniqueResource('impatient'), null, { acquireTimeout: 2 * lease })
+    const gaveUp = await impatient.promise(function* () {}).catch((error: unknown) => error)
+    expect((gaveUp as LockError).code).toBe('ACQUIRE_TIMEOUT')
+    // An unbounded one started during the outage waits, and so does the holder's restart.
+    const patient = newLocker(resource, null).promise(function* () {
+      return 'patient ran'
+    })
+    await redis.start()
+    expect(await held).toBe(2)
+    expect(await patient).toBe('patient ran')
+  })
+
+  it('acquires once Redis comes up when it was down from the start', async () => {
+    await redis.stop()
+    const locks = protocol()
+    const { newLocker } = genLock({}, locks)
+    const locker = newLocker(uniqueResource('late-redis'), null)
+    const waiting = locker.promise(function* (_bulb, context) {
+      return context.token
+    })
+    let settled = false
+    void waiting.finally(() => (settled = true))
+    await redis.start()
+    expect(settled).toBe(false)
+    expect(await waiting).toBeGreaterThan(0)
+  })
+})
