@@ -23,6 +23,14 @@ interface Job {
   readonly reject: (error: unknown) => void
 }
 
+/** The attempt in flight: its job, number, abort controller and deadline. */
+interface Attempt {
+  readonly job: Job
+  readonly number: number
+  readonly controller: AbortController
+  readonly deadline: number
+}
+
 /**
  * A device's command queue: commands reach the bulb in the order they were issued, one at a time; each attempt
  * has a timeout; transient failures are retried with exponential backoff. Every device has its own queue, so a
@@ -41,10 +49,16 @@ export class CommandQueue {
   readonly retries: number
   readonly backoffMs: number
   private readonly isTransient: (error: unknown) => boolean
-  private jobs: Job[] = []
+  private jobs: (Job | undefined)[] = []
   private head = 0
-  private running = false
+  private current: Attempt | undefined
   private closedWith: Error | undefined
+  /**
+   * One timer per queue, re-armed with refresh() for each attempt: only one attempt is ever in flight, and
+   * re-arming is several times cheaper than a setTimeout per command (see bench/devices.ts). It is ref'd only
+   * while an attempt is in flight, so an idle queue never keeps the process alive.
+   */
+  private timer: NodeJS.Timeout | undefined
 
   constructor(options: CommandQueueOptions) {
     this.device = options.device
@@ -56,7 +70,7 @@ export class CommandQueue {
 
   /** Commands waiting, including the one being sent. */
   get size(): number {
-    return this.jobs.length - this.head + (this.running ? 1 : 0)
+    return this.jobs.length - this.head + (this.current ? 1 : 0)
   }
 
   /** Queues `task`; resolves with its result, or rejects with its last error once retries are spent. */
@@ -64,7 +78,7 @@ export class CommandQueue {
     if (this.closedWith) return Promise.reject(this.closedWith)
     return new Promise<T>((resolve, reject) => {
       this.jobs.push({ task, resolve: resolve as (value: unknown) => void, reject })
-      if (!this.running) void this.drain()
+      if (!this.current && !this.busy) this.next()
     })
   }
 
@@ -74,7 +88,7 @@ export class CommandQueue {
     const waiting = this.jobs.slice(this.head)
     this.jobs = []
     this.head = 0
-    for (const job of waiting) job.reject(this.closedWith)
+    for (const job of waiting) job?.reject(this.closedWith)
   }
 
   /** Accepts commands again after {@link close}. */
@@ -82,63 +96,94 @@ export class CommandQueue {
     this.closedWith = undefined
   }
 
-  private async drain(): Promise<void> {
-    this.running = true
-    while (this.head < this.jobs.length) {
-      const job = this.jobs[this.head]!
-      this.jobs[this.head++] = undefined as unknown as Job
-      if (this.head > 1024 && this.head * 2 > this.jobs.length) {
-        this.jobs = this.jobs.slice(this.head)
-        this.head = 0
-      }
-      try {
-        job.resolve(await this.attempt(job.task))
-      } catch (error) {
-        job.reject(error)
-      }
+  /** True while a retry's backoff is pending (no attempt in flight, but the queue is not free). */
+  private busy = false
+
+  private next(): void {
+    const job = this.jobs[this.head]
+    if (!job) {
+      this.jobs = []
+      this.head = 0
+      return
     }
-    this.running = false
+    this.jobs[this.head++] = undefined
+    if (this.head > 1024 && this.head * 2 > this.jobs.length) {
+      this.jobs = this.jobs.slice(this.head)
+      this.head = 0
+    }
+    this.attempt(job, 1)
   }
 
-  private async attempt(task: CommandTask<unknown>): Promise<unknown> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.withTimeout(task, attempt)
-      } catch (error) {
-        if (attempt > this.retries || !this.isTransient(error)) {
-          if (error instanceof DeviceTimeoutError && attempt > 1)
-            throw new DeviceTimeoutError(this.device, this.timeoutMs, attempt)
-          throw error
-        }
-        const wait = Math.min(5000, this.backoffMs * 2 ** (attempt - 1))
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
-      }
+  private attempt(job: Job, number: number): void {
+    const attempt: Attempt = {
+      job,
+      number,
+      controller: new AbortController(),
+      deadline: performance.now() + this.timeoutMs,
     }
+    this.current = attempt
+    this.busy = false
+    this.armTimer()
+    let pending: Promise<unknown>
+    try {
+      pending = job.task(attempt.controller.signal, number)
+    } catch (error) {
+      pending = Promise.reject(error)
+    }
+    pending.then(
+      (value) => {
+        if (this.current !== attempt) return // timed out already
+        this.settle()
+        job.resolve(value)
+        this.next()
+      },
+      (error: unknown) => {
+        if (this.current !== attempt) return
+        this.settle()
+        this.failed(attempt, error)
+      },
+    )
   }
 
-  private withTimeout(task: CommandTask<unknown>, attempt: number): Promise<unknown> {
-    const controller = new AbortController()
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        controller.abort()
-        reject(new DeviceTimeoutError(this.device, this.timeoutMs))
-      }, this.timeoutMs)
-      let pending: Promise<unknown>
-      try {
-        pending = task(controller.signal, attempt)
-      } catch (error) {
-        pending = Promise.reject(error)
-      }
-      pending.then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (error: unknown) => {
-          clearTimeout(timer)
-          reject(error)
-        },
+  private failed(attempt: Attempt, error: unknown): void {
+    const { job, number } = attempt
+    if (number > this.retries || !this.isTransient(error)) {
+      job.reject(
+        error instanceof DeviceTimeoutError && number > 1
+          ? new DeviceTimeoutError(this.device, this.timeoutMs, number)
+          : error,
       )
-    })
+      this.next()
+      return
+    }
+    this.busy = true
+    const wait = Math.min(5000, this.backoffMs * 2 ** (number - 1))
+    if (wait > 0) setTimeout(() => this.attempt(job, number + 1), wait)
+    else queueMicrotask(() => this.attempt(job, number + 1))
+  }
+
+  private settle(): void {
+    this.current = undefined
+    this.timer?.unref()
+  }
+
+  private armTimer(): void {
+    if (this.timer) this.timer.refresh().ref()
+    else this.timer = setTimeout(() => this.onTimer(), this.timeoutMs)
+  }
+
+  private onTimer(): void {
+    const attempt = this.current
+    if (!attempt) return // fired while idle: nothing in flight
+    const left = attempt.deadline - performance.now()
+    if (left > 1) {
+      // Timer ticks are whole milliseconds, so it can fire a hair before the deadline. Check again then, with a
+      // one-off timer: the shared one must keep its full duration for refresh().
+      setTimeout(() => this.onTimer(), left)
+      return
+    }
+    this.settle()
+    attempt.controller.abort()
+    this.failed(attempt, new DeviceTimeoutError(this.device, this.timeoutMs))
   }
 }

@@ -47,6 +47,29 @@ describe('CommandQueue', () => {
     expect(aborted).toBe(true)
   })
 
+  it('gives every attempt its full timeout, however many commands ran before it', async () => {
+    vi.useFakeTimers()
+    const queue = new CommandQueue({ device, timeoutMs: 2000, retries: 0 })
+    for (let i = 0; i < 3; i++) {
+      await queue.run(async () => i)
+      await vi.advanceTimersByTimeAsync(700)
+    }
+    let settled = false
+    const hung = queue
+      .run(() => new Promise(() => {}))
+      .catch((error: unknown) => {
+        settled = true
+        return error
+      })
+    await vi.advanceTimersByTimeAsync(1999)
+    expect(settled).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(await hung).toBeInstanceOf(DeviceTimeoutError)
+    const second = queue.run(() => new Promise(() => {})).catch((error: unknown) => error)
+    await vi.advanceTimersByTimeAsync(2000)
+    expect(await second).toBeInstanceOf(DeviceTimeoutError)
+  })
+
   it('retries transient failures with doubling backoff, and gives up after the last retry', async () => {
     vi.useFakeTimers()
     const queue = new CommandQueue({ device, retries: 2, backoffMs: 100 })

@@ -98,3 +98,11 @@ describe('SimBulb', () => {
     expect(hung.state.reachable).toBe(false)
   })
 })
+
+describe('SimBulb command log', () => {
+  it('keeps only the most recent commandLogLimit entries', async () => {
+    const bulb = new SimBulb({ id: 'b', commandLogLimit: 3 })
+    for (const level of [10, 20, 30, 40, 50]) await bulb.setState({ brightness: level })
+    expect(bulb.commandLog.map((entry) => entry.state.brightness)).toEqual([30, 40, 50])
+  })
+})

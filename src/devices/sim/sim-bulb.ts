@@ -28,6 +28,8 @@ export interface SimBulbOptions extends QueuedBulbOptions {
   readonly random?: () => number
   /** Time source for the command log and transitions. Default Date.now. */
   readonly clock?: () => number
+  /** Most entries the command log keeps (oldest dropped first), so a long simulation does not grow forever. Default 10 000. */
+  readonly commandLogLimit?: number
 }
 
 /** The capabilities of a colour bulb with tunable white, the sim's default. */
@@ -60,6 +62,7 @@ export class SimBulb extends QueuedBulb {
   private readonly failureRate: number
   private readonly random: () => number
   private readonly clock: () => number
+  private readonly commandLogLimit: number
   private reachable = true
   private hung = false
   private failuresAhead = 0
@@ -85,11 +88,12 @@ export class SimBulb extends QueuedBulb {
     this.failureRate = options.failureRate ?? 0
     this.random = options.random ?? Math.random
     this.clock = options.clock ?? Date.now
+    this.commandLogLimit = options.commandLogLimit ?? 10_000
     this.applied = this.state
     this.reachable = this.state.reachable
   }
 
-  /** Every command the bulb applied, oldest first (failed attempts are not in it). */
+  /** The commands the bulb applied (up to `commandLogLimit`, the most recent), oldest first; failed attempts are not in it. */
   get commandLog(): readonly SimCommandLogEntry[] {
     return this.log
   }
@@ -157,6 +161,7 @@ export class SimBulb extends QueuedBulb {
         ? { at: now, command: context.original, state }
         : { at: now, command: context.original, origin: context.origin, state }
     this.log.push(entry)
+    if (this.log.length > this.commandLogLimit) this.log.splice(0, this.log.length - this.commandLogLimit)
     for (const waiter of [...this.waiters]) waiter(entry)
     return state
   }
