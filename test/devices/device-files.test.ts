@@ -82,3 +82,27 @@ describe('device files', () => {
     expect(twin.capabilities).toEqual({ dimmable: true, color: false, colorTemp: { min: 2700, max: 6500 } })
   })
 })
+
+describe('createBulb', () => {
+  it('builds the adapter each file names, and needs an MQTT link for mqtt lights', () => {
+    const dir = folder({
+      'a.yaml': 'id: a\nadapter: hue\nhost: 10.0.0.2\nusername: key\nlight: "3"\ninsecure: true\nport: 8080\n',
+      'b.yaml': 'id: b\nadapter: kasa\nhost: 10.0.0.40\n',
+      'c.yaml': 'id: c\nadapter: mqtt\ntopic: zigbee2mqtt/c\n',
+    })
+    const [hue, kasa, mqtt] = readDeviceFiles(dir)
+    const link = { subscribe: () => () => {}, publish: async () => {} }
+    expect(createBulb(hue!)).toMatchObject({ adapter: 'hue', description: 'a (hue 10.0.0.2:8080 light 3)' })
+    expect(createBulb(kasa!)).toMatchObject({ adapter: 'kasa', description: 'b (kasa 10.0.0.40)' })
+    expect(createBulb(mqtt!, { mqtt: link })).toMatchObject({ adapter: 'mqtt', description: 'c (mqtt zigbee2mqtt/c)' })
+    expect(() => createBulb(mqtt!)).toThrow("c: adapter 'mqtt' needs an MQTT connection")
+  })
+
+  it('reports a missing or malformed mqtt topic by file, line and field', () => {
+    const dir = folder({ 'm.yaml': 'id: m\nadapter: mqtt\n', 'n.yaml': 'id: n\nadapter: mqtt\ntopic: zigbee2mqtt/#\n' })
+    expect(problemsOf(() => readDeviceFiles(dir))).toEqual([
+      `${join(dir, 'm.yaml')}:1:1 topic: is required`,
+      `${join(dir, 'n.yaml')}:3:8 topic: must be a plain topic without wildcards or a trailing '/'`,
+    ])
+  })
+})
