@@ -257,6 +257,7 @@ export function describeProtocolContract(name: string, setup: () => Promise<Prot
     it('expires a lease at lockTtl and sends the transaction to recovery with EXPIRED', async () => {
       const resource = uniqueResource('ttl')
       const locker = lock.newLocker(resource, null, { lockTtl: 30 })
+      const expired = nextLockEvent(protocol, (e) => e.type === 'expired' && e.resource === resource)
       const codes: string[] = []
       let runs = 0
       const result = await locker
@@ -271,6 +272,7 @@ export function describeProtocolContract(name: string, setup: () => Promise<Prot
         })
       expect(result).toBe(2)
       expect(codes).toEqual(['EXPIRED'])
+      expect(await expired).toMatchObject({ lockerGuid: locker.lockerGuid, priority: 0 })
     })
 
     it('rejects with ACQUIRE_TIMEOUT without calling the recover handler', async () => {
