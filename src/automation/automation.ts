@@ -91,8 +91,8 @@ export class Automation implements RunHost {
       this.subscriptions.push(hub.watch(stop.topic, (message) => this.onStop(stop, message)))
     }
     // Subscribed from the start so a message right after a wait_for begins is not missed while the broker
-    // confirms a new subscription.
-    for (const topic of waitForTopics(definition)) this.subscriptions.push(hub.watch(topic, () => {}))
+    // confirms a new subscription, and so `last['topic']` in an expression has something to read.
+    for (const topic of watchedTopics(definition)) this.subscriptions.push(hub.watch(topic, () => {}))
   }
 
   /** Starts a run (or queues it, or ignores it) as `mode` says. */
@@ -289,7 +289,8 @@ export class Automation implements RunHost {
   }
 }
 
-function waitForTopics(definition: AutomationDefinition): Set<string> {
+/** Topics of `wait_for` steps, and the ones expressions read as `last['topic']` or `last_json['topic']`. */
+function watchedTopics(definition: AutomationDefinition): Set<string> {
   const topics = new Set<string>()
   const visit = (steps: AutomationDefinition['steps']): void => {
     for (const step of steps) {
@@ -301,5 +302,9 @@ function waitForTopics(definition: AutomationDefinition): Set<string> {
     }
   }
   visit(definition.steps)
+  for (const match of JSON.stringify(definition).matchAll(LAST_TOPIC)) topics.add(match[2]!)
   return topics
 }
+
+/** `last['a/b']` or `last_json["a/b"]` as they appear in the JSON text of a definition (quotes escaped or not). */
+const LAST_TOPIC = /\blast(?:_json)?\[\s*(\\?['"])([^'"\\]+)\1\s*\]/g
