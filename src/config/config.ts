@@ -57,6 +57,20 @@ const locksSchema = z.discriminatedUnion('backend', [
   }),
 ])
 
+const homeassistantSchema = z.strictObject({
+  /** Publish Home Assistant MQTT discovery configs. Default: on with an external broker (`mqtt.url`), off when embedded. */
+  discovery: z.boolean().optional(),
+  /** Home Assistant's discovery prefix (its MQTT integration setting); HA's birth message is `<prefix>/status`. */
+  prefix: z
+    .string()
+    .min(1)
+    .regex(/^[^#+]+$/, 'must not contain the wildcards + or #')
+    .refine((topic) => !topic.startsWith('/') && !topic.endsWith('/'), 'must not start or end with /')
+    .default('homeassistant'),
+  /** Lock priority of a light command from Home Assistant: above party (0), below the alarm (200) by default. */
+  manual_priority: z.number().finite().default(100),
+})
+
 /** The schema of `config.yaml`: the single source of truth for its keys and defaults. */
 export const configSchema = z.strictObject({
   mqtt: mqttSchema.default({
@@ -71,6 +85,7 @@ export const configSchema = z.strictObject({
   /** Folder with one YAML file per automation. */
   automations: z.string().min(1).default('./automations'),
   locks: locksSchema.default({ backend: 'memory' }),
+  homeassistant: homeassistantSchema.default({ prefix: 'homeassistant', manual_priority: 100 }),
   log: z
     .strictObject({
       level: z.enum(logLevels).default('info'),
@@ -101,6 +116,13 @@ export type MqttSettings = {
 export type LockSettings =
   { readonly backend: 'memory' } | { readonly backend: 'redis'; readonly url: string; readonly keyPrefix: string }
 
+/** Home Assistant integration: MQTT discovery, and the priority of HA's own light commands. */
+export interface HomeAssistantSettings {
+  readonly discovery: boolean
+  readonly prefix: string
+  readonly manualPriority: number
+}
+
 /** A loaded, validated config with every path made absolute. */
 export interface GenlockConfig {
   /** Absolute path of the config file itself. */
@@ -109,6 +131,7 @@ export interface GenlockConfig {
   readonly devicesDir: string
   readonly automationsDir: string
   readonly locks: LockSettings
+  readonly homeassistant: HomeAssistantSettings
   readonly log: { readonly level: (typeof logLevels)[number]; readonly pretty: boolean | 'auto' }
 }
 
@@ -169,5 +192,10 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     raw.locks.backend === 'redis'
       ? { backend: 'redis', url: raw.locks.url, keyPrefix: raw.locks.key_prefix }
       : { backend: 'memory' }
-  return { file: path, mqtt, devicesDir, automationsDir, locks, log: raw.log }
+  const homeassistant: HomeAssistantSettings = {
+    discovery: raw.homeassistant.discovery ?? !mqtt.embedded,
+    prefix: raw.homeassistant.prefix,
+    manualPriority: raw.homeassistant.manual_priority,
+  }
+  return { file: path, mqtt, devicesDir, automationsDir, locks, homeassistant, log: raw.log }
 }
