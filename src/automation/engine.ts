@@ -159,10 +159,11 @@ export class AutomationEngine {
 
   private retire(automation: Automation, reason: string): void {
     this.retiring.add(automation)
+    // A removed automation gets no last status event: the daemon clears its retained topic itself.
     const disposal = automation.dispose(reason).finally(() => {
       this.retiring.delete(automation)
       this.disposals.delete(disposal)
-      if (!this.automations.has(automation.name)) this.emit({ name: automation.name, state: 'idle' })
+      if (!this.automations.has(automation.name)) this.lastEmitted.delete(automation.name)
     })
     this.disposals.add(disposal)
   }
