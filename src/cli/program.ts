@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
+import { addHealthCommand } from './health.js'
 import { addRunCommand } from './run.js'
+import { addStatusCommand } from './status.js'
+import { addTriggerCommand } from './trigger.js'
 import { addValidateCommand } from './validate.js'
 
 /** The package version, read from package.json (two folders up from both src/cli and dist/cli). */
@@ -27,5 +30,8 @@ export function createProgram(): Command {
     )
   addRunCommand(program)
   addValidateCommand(program)
+  addHealthCommand(program)
+  addTriggerCommand(program)
+  addStatusCommand(program)
   return program
 }

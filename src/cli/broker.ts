@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs'
+import type { Command } from 'commander'
+import { MqttToolClient } from '../mqtt/tool-client.js'
+import { CliError, EXIT, loadConfigOrFail } from './errors.js'
+
+/** The options of every command that talks to the daemon's broker. */
+export interface BrokerOptions {
+  readonly config: string
+  readonly broker?: string
+  readonly baseTopic?: string
+  readonly timeout: string
+}
+
+/** Adds `--config`, `--broker`, `--base-topic` and `--timeout` to a command that talks to the daemon's broker. */
+export function brokerOptions(command: Command): Command {
+  return command
+    .option('-c, --config <file>', 'read the broker and base topic from this config file', 'config.yaml')
+    .option('-b, --broker <url>', 'the MQTT broker, e.g. mqtt://127.0.0.1:1883 (instead of the config file)')
+    .option('--base-topic <topic>', "the daemon's base topic (default: the config file's, or genlock)")
+    .option('--timeout <ms>', 'how long to wait for the broker', '3000')
+}
+
+/**
+ * Connects to the broker `--broker` names, or the one the config file names (its embedded broker's address, or
+ * `mqtt.url` with its credentials). Unreachable → a CliError with exit code 2.
+ */
+export async function connectToBroker(
+  options: BrokerOptions,
+): Promise<{ client: MqttToolClient; url: string; baseTopic: string }> {
+  const timeoutMs = Number(options.timeout)
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliError(`--timeout must be a positive number of ms`)
+  let url: string
+  let baseTopic = options.baseTopic
+  let credentials = {}
+  if (options.broker !== undefined) {
+    if (!/^mqtts?:\/\/[^/]+/.test(options.broker))
+      throw new CliError(`--broker must be an mqtt:// or mqtts:// URL, e.g. mqtt://127.0.0.1:1883`)
+    url = options.broker
+  } else {
+    const config = loadConfigOrFail(options.config)
+    const mqtt = config.mqtt
+    url = mqtt.embedded ? `mqtt://${mqtt.host === '0.0.0.0' ? '127.0.0.1' : mqtt.host}:${mqtt.port}` : mqtt.url
+    baseTopic ??= mqtt.baseTopic
+    credentials = {
+      username: mqtt.username,
+      password: mqtt.password,
+      ca: mqtt.ca ? readFileSync(mqtt.ca) : undefined,
+      cert: mqtt.cert ? readFileSync(mqtt.cert) : undefined,
+      key: mqtt.key ? readFileSync(mqtt.key) : undefined,
+    }
+  }
+  baseTopic ??= 'genlock'
+  try {
+    const client = await MqttToolClient.connect({ url, connectTimeoutMs: timeoutMs, ...credentials })
+    return { client, url, baseTopic }
+  } catch (error) {
+    throw new CliError((error as Error).message, EXIT.unreachable)
+  }
+}

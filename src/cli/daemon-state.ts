@@ -1,0 +1,71 @@
+import type { MqttToolClient } from '../mqtt/tool-client.js'
+
+/** A device as the daemon publishes it (retained) at `<base>/device/<id>`. */
+export interface PublishedDevice {
+  readonly id: string
+  readonly name?: string
+  readonly adapter?: string
+  readonly state?: {
+    readonly on?: boolean
+    readonly brightness?: number
+    readonly color?: { r: number; g: number; b: number }
+    readonly colorTemp?: number
+    readonly reachable?: boolean
+  }
+  readonly holder?: string | null
+}
+
+/** An automation as the daemon publishes it (retained) at `<base>/automation/<name>`. */
+export interface PublishedAutomation {
+  readonly name: string
+  readonly state: string
+  readonly lastError: string | null
+}
+
+/** What the daemon's retained topics say right now. */
+export interface DaemonState {
+  /** `<base>/status`: online, offline, or undefined when never published. */
+  readonly status: string | undefined
+  readonly devices: PublishedDevice[]
+  readonly automations: PublishedAutomation[]
+}
+
+function parse(payload: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(payload.toString('utf8'))
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Reads the daemon's retained status, device and automation topics under `baseTopic`, sorted by id and name. */
+export async function readDaemonState(client: MqttToolClient, baseTopic: string): Promise<DaemonState> {
+  let status: string | undefined
+  const devices = new Map<string, PublishedDevice>()
+  const automations = new Map<string, PublishedAutomation>()
+  const offs = [
+    await client.subscribeAcked(`${baseTopic}/status`, (message) => (status = message.payload.toString('utf8'))),
+    await client.subscribeAcked(`${baseTopic}/device/+`, (message) => {
+      const id = message.topic.slice(baseTopic.length + '/device/'.length)
+      const body = parse(message.payload)
+      if (body) devices.set(id, { ...body, id } as PublishedDevice)
+      else devices.delete(id)
+    }),
+    await client.subscribeAcked(`${baseTopic}/automation/+`, (message) => {
+      const name = message.topic.slice(baseTopic.length + '/automation/'.length)
+      const body = parse(message.payload)
+      if (body && typeof body.state === 'string') {
+        const lastError = typeof body.last_error === 'string' ? body.last_error : null
+        automations.set(name, { name, state: body.state, lastError })
+      } else automations.delete(name)
+    }),
+  ]
+  await client.flush()
+  for (const off of offs) off()
+  return {
+    status,
+    devices: [...devices.values()].sort((a, b) => a.id.localeCompare(b.id)),
+    automations: [...automations.values()].sort((a, b) => a.name.localeCompare(b.name)),
+  }
+}
