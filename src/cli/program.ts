@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
-import { addHealthCommand } from './health.js'
 import { addRunCommand } from './run.js'
 import { addStatusCommand } from './status.js'
 import { addTriggerCommand } from './trigger.js'
@@ -30,7 +29,6 @@ export function createProgram(): Command {
     )
   addRunCommand(program)
   addValidateCommand(program)
-  addHealthCommand(program)
   addTriggerCommand(program)
   addStatusCommand(program)
   return program
