@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
+import { addHealthCommand } from './health.js'
 import { addRunCommand } from './run.js'
 import { addStatusCommand } from './status.js'
 import { addTriggerCommand } from './trigger.js'
@@ -29,6 +30,7 @@ export function createProgram(): Command {
     )
   addRunCommand(program)
   addValidateCommand(program)
+  addHealthCommand(program)
   addTriggerCommand(program)
   addStatusCommand(program)
   return program
