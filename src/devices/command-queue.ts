@@ -14,8 +14,24 @@ export interface CommandQueueOptions {
   readonly isTransient?: (error: unknown) => boolean
 }
 
+/**
+ * Tells an attempt it timed out, so the adapter can stop waiting (drop a listener, retire a connection).
+ * Deliberately not an AbortSignal: a Node AbortController per command was most of the queue's cost (125 000
+ * vs 960 000 commands/s without it, bench/devices.ts). `abortSignal` makes a real one
+ * on demand for APIs that want it.
+ */
+export interface CommandSignal {
+  readonly aborted: boolean
+  /** The DeviceTimeoutError, once aborted. */
+  readonly reason: unknown
+  /** Calls `listener` once when the attempt is aborted. Returns a function that removes it. */
+  onAbort(listener: () => void): () => void
+  /** A standard AbortSignal that follows this one, made on first use. */
+  readonly abortSignal: AbortSignal
+}
+
 /** One attempt of a command; `signal` aborts when the attempt timed out, so the adapter can stop waiting. */
-export type CommandTask<T> = (signal: AbortSignal, attempt: number) => Promise<T>
+export type CommandTask<T> = (signal: CommandSignal, attempt: number) => Promise<T>
 
 interface Job {
   readonly task: CommandTask<unknown>
@@ -23,12 +39,48 @@ interface Job {
   readonly reject: (error: unknown) => void
 }
 
-/** The attempt in flight: its job, number, abort controller and deadline. */
-interface Attempt {
-  readonly job: Job
-  readonly number: number
-  readonly controller: AbortController
-  readonly deadline: number
+/** The attempt in flight: its job, number and deadline; it is also the signal its task gets. */
+class Attempt implements CommandSignal {
+  aborted = false
+  reason: unknown = undefined
+  private listeners: (() => void)[] | undefined
+  private controller: AbortController | undefined
+
+  constructor(
+    readonly job: Job,
+    readonly number: number,
+    readonly deadline: number,
+  ) {}
+
+  onAbort(listener: () => void): () => void {
+    if (this.aborted) {
+      listener()
+      return () => {}
+    }
+    ;(this.listeners ??= []).push(listener)
+    return () => {
+      const index = this.listeners?.indexOf(listener) ?? -1
+      if (index >= 0) this.listeners!.splice(index, 1)
+    }
+  }
+
+  get abortSignal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController()
+      if (this.aborted) this.controller.abort(this.reason)
+    }
+    return this.controller.signal
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return
+    this.aborted = true
+    this.reason = reason
+    this.controller?.abort(reason)
+    const listeners = this.listeners
+    this.listeners = undefined
+    if (listeners) for (const listener of listeners) listener()
+  }
 }
 
 /**
@@ -115,18 +167,13 @@ export class CommandQueue {
   }
 
   private attempt(job: Job, number: number): void {
-    const attempt: Attempt = {
-      job,
-      number,
-      controller: new AbortController(),
-      deadline: performance.now() + this.timeoutMs,
-    }
+    const attempt = new Attempt(job, number, performance.now() + this.timeoutMs)
     this.current = attempt
     this.busy = false
     this.armTimer()
     let pending: Promise<unknown>
     try {
-      pending = job.task(attempt.controller.signal, number)
+      pending = job.task(attempt, number)
     } catch (error) {
       pending = Promise.reject(error)
     }
@@ -183,7 +230,8 @@ export class CommandQueue {
       return
     }
     this.settle()
-    attempt.controller.abort()
-    this.failed(attempt, new DeviceTimeoutError(this.device, this.timeoutMs))
+    const error = new DeviceTimeoutError(this.device, this.timeoutMs)
+    attempt.abort(error)
+    this.failed(attempt, error)
   }
 }

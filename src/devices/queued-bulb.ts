@@ -1,5 +1,5 @@
 import type { Bulb, BulbCapabilities, BulbCommand, BulbEvent, BulbState, ColorInput, CommandOrigin } from './bulb.js'
-import { CommandQueue, type CommandQueueOptions } from './command-queue.js'
+import { CommandQueue, type CommandQueueOptions, type CommandSignal } from './command-queue.js'
 import { isUnreachableError } from './errors.js'
 import { silentLogger, type DeviceLogger } from './logger.js'
 import { resolveCommand, sameState, type ResolvedCommand } from './resolve-command.js'
@@ -25,7 +25,7 @@ export interface QueuedBulbOptions {
 /** What an adapter gets with each command attempt. */
 export interface SendContext {
   /** Aborts when this attempt timed out. */
-  readonly signal: AbortSignal
+  readonly signal: CommandSignal
   readonly attempt: number
   readonly origin?: CommandOrigin
   /** The command as the caller wrote it (before capability fallbacks), for logs. */
@@ -63,7 +63,7 @@ export abstract class QueuedBulb implements Bulb {
   protected abstract send(command: ResolvedCommand, context: SendContext): Promise<BulbState>
 
   /** Reads the bulb's state. */
-  protected abstract fetchState(signal: AbortSignal): Promise<BulbState>
+  protected abstract fetchState(signal: CommandSignal): Promise<BulbState>
 
   get state(): BulbState {
     return this.current

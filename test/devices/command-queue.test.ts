@@ -36,7 +36,7 @@ describe('CommandQueue', () => {
     const queue = new CommandQueue({ device, timeoutMs: 2000, retries: 0 })
     let aborted = false
     const pending = queue.run((signal) => {
-      signal.addEventListener('abort', () => (aborted = true))
+      signal.onAbort(() => (aborted = true))
       return new Promise(() => {})
     })
     const outcome = pending.catch((error: unknown) => error)
@@ -45,6 +45,29 @@ describe('CommandQueue', () => {
     expect(error).toBeInstanceOf(DeviceTimeoutError)
     expect(String(error)).toBe('DeviceTimeoutError: bath_bulb (kasa 192.168.1.40) did not answer within 2000 ms')
     expect(aborted).toBe(true)
+  })
+
+  it('offers a standard AbortSignal that follows the attempt, made on demand', async () => {
+    vi.useFakeTimers()
+    const queue = new CommandQueue({ device, timeoutMs: 50, retries: 0 })
+    let signal: AbortSignal | undefined
+    let late = false
+    const pending = queue
+      .run((commandSignal) => {
+        signal = commandSignal.abortSignal
+        return new Promise<void>((resolve) =>
+          commandSignal.onAbort(() => {
+            commandSignal.onAbort(() => (late = true)) // added after the abort: runs at once
+            resolve()
+          }),
+        )
+      })
+      .catch((error: unknown) => error)
+    await vi.advanceTimersByTimeAsync(50)
+    expect(await pending).toBeInstanceOf(DeviceTimeoutError)
+    expect(signal?.aborted).toBe(true)
+    expect(signal?.reason).toBeInstanceOf(DeviceTimeoutError)
+    expect(late).toBe(true)
   })
 
   it('gives every attempt its full timeout, however many commands ran before it', async () => {

@@ -1,4 +1,5 @@
 import type { BulbCapabilities, BulbState } from '../bulb.js'
+import type { CommandSignal } from '../command-queue.js'
 import { HUE_GAMUTS, type Gamut } from '../color.js'
 import { DeviceCommandError, DeviceError, DeviceUnreachableError, TransientDeviceError } from '../errors.js'
 import { QueuedBulb, type QueuedBulbOptions, type SendContext } from '../queued-bulb.js'
@@ -89,7 +90,7 @@ export class HueBulb extends QueuedBulb {
     return applyCommand(this.state, command)
   }
 
-  protected async fetchState(signal: AbortSignal): Promise<BulbState> {
+  protected async fetchState(signal: CommandSignal): Promise<BulbState> {
     const api = await this.connect(signal)
     try {
       const light = await api.lights.getLight(this.lightId)
@@ -106,7 +107,7 @@ export class HueBulb extends QueuedBulb {
     }
   }
 
-  private connect(signal: AbortSignal): Promise<HueApi> {
+  private connect(signal: CommandSignal): Promise<HueApi> {
     const api = (this.api ??= this.openConnection().catch((error: unknown) => {
       if (this.api === api) this.api = undefined // the next attempt connects afresh
       throw this.explain(error)
@@ -114,7 +115,7 @@ export class HueBulb extends QueuedBulb {
     // node-hue-api sends light states one at a time per connection and has no HTTP timeout on plain HTTP, so a
     // request the bridge never answers would block every later command. A timed-out attempt therefore retires
     // its connection; the next attempt opens a fresh one.
-    signal.addEventListener('abort', () => {
+    signal.onAbort(() => {
       if (this.api === api) this.api = undefined
     })
     return api

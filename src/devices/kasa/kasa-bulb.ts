@@ -1,5 +1,6 @@
 import type { LightState, LightStateInput } from 'tplink-smarthome-api/lib/bulb/lighting.js'
 import type { BulbCapabilities, BulbState } from '../bulb.js'
+import type { CommandSignal } from '../command-queue.js'
 import { hueSaturationToRgb, rgbToHueSaturation } from '../color.js'
 import { DeviceCommandError, DeviceError, TransientDeviceError } from '../errors.js'
 import { QueuedBulb, type QueuedBulbOptions, type SendContext } from '../queued-bulb.js'
@@ -93,7 +94,7 @@ export class KasaBulb extends QueuedBulb {
     return applyCommand(this.state, command)
   }
 
-  protected async fetchState(_signal: AbortSignal): Promise<BulbState> {
+  protected async fetchState(_signal: CommandSignal): Promise<BulbState> {
     const lighting = await this.connect()
     try {
       return fromKasaLightState(await lighting.getLightState(this.sendOptions()), this.capabilities)

@@ -1,4 +1,5 @@
 import type { BulbCapabilities, BulbState } from '../bulb.js'
+import type { CommandSignal } from '../command-queue.js'
 import { DeviceUnreachableError, TransientDeviceError } from '../errors.js'
 import { QueuedBulb, type QueuedBulbOptions, type SendContext } from '../queued-bulb.js'
 import { applyCommand, type ResolvedCommand } from '../resolve-command.js'
@@ -74,12 +75,12 @@ export class MqttBulb extends QueuedBulb {
     return this.exchange(this.protocol.encode(command), context.signal, applyCommand(this.state, command))
   }
 
-  protected async fetchState(signal: AbortSignal): Promise<BulbState> {
+  protected async fetchState(signal: CommandSignal): Promise<BulbState> {
     return this.exchange(this.protocol.statusRequest(), signal, this.state)
   }
 
   /** Publishes `messages`; with `confirm`, resolves with the next state the light reports, else with `expected`. */
-  private async exchange(messages: OutgoingMessage[], signal: AbortSignal, expected: BulbState): Promise<BulbState> {
+  private async exchange(messages: OutgoingMessage[], signal: CommandSignal, expected: BulbState): Promise<BulbState> {
     if (this.online === false) throw new DeviceUnreachableError(this.description, 'its availability topic says offline')
     const answer = this.confirm ? this.nextState(signal) : undefined
     try {
@@ -91,7 +92,7 @@ export class MqttBulb extends QueuedBulb {
     return answer ? answer.promise : expected
   }
 
-  private nextState(signal: AbortSignal): { promise: Promise<BulbState>; cancel: () => void } {
+  private nextState(signal: CommandSignal): { promise: Promise<BulbState>; cancel: () => void } {
     let waiter: (state: BulbState) => void = () => {}
     const promise = new Promise<BulbState>((resolve, reject) => {
       waiter = (state) => {
@@ -99,7 +100,7 @@ export class MqttBulb extends QueuedBulb {
         resolve(state)
       }
       this.stateWaiters.add(waiter)
-      signal.addEventListener('abort', () => {
+      signal.onAbort(() => {
         this.stateWaiters.delete(waiter)
         reject(signal.reason)
       })

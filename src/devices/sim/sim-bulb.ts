@@ -1,4 +1,5 @@
 import type { BulbCapabilities, BulbCommand, BulbState, CommandOrigin } from '../bulb.js'
+import type { CommandSignal } from '../command-queue.js'
 import { DeviceUnreachableError, TransientDeviceError } from '../errors.js'
 import { QueuedBulb, type QueuedBulbOptions, type SendContext } from '../queued-bulb.js'
 import { applyCommand, type ResolvedCommand } from '../resolve-command.js'
@@ -166,13 +167,13 @@ export class SimBulb extends QueuedBulb {
     return state
   }
 
-  protected async fetchState(signal: AbortSignal): Promise<BulbState> {
+  protected async fetchState(signal: CommandSignal): Promise<BulbState> {
     await this.answerDelay(signal)
     return this.applied
   }
 
   /** Latency, hang, unplugged and random failures: everything that happens before the bulb answers. */
-  private async answerDelay(signal: AbortSignal): Promise<void> {
+  private async answerDelay(signal: CommandSignal): Promise<void> {
     if (this.hung) {
       await new Promise<void>((resolve) => {
         const release = () => {
@@ -180,7 +181,7 @@ export class SimBulb extends QueuedBulb {
           resolve()
         }
         this.hungReleases.add(release)
-        signal.addEventListener('abort', release, { once: true })
+        signal.onAbort(release)
       })
       if (signal.aborted) throw signal.reason
     }
