@@ -12,6 +12,7 @@ import { loadConfig, type GenlockConfig } from './config/config.js'
 import { createLogger, type Logger } from './config/logger.js'
 import { ConfigError, formatProblem, type ConfigProblem } from './config/problems.js'
 import { createBulb, readDeviceFile, type Bulb, type DeviceConfig } from './devices/index.js'
+import { HomeAssistant } from './homeassistant/index.js'
 import genLock, { memoryProtocol, type LockerFactory, type LockingProtocol } from './lock/index.js'
 import { MqttConnection, startEmbeddedBroker, type EmbeddedBroker } from './mqtt/index.js'
 
@@ -115,6 +116,8 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
   private readonly deviceCleanups = new Map<string, () => void>()
   private reloading: Promise<unknown> = Promise.resolve()
   private stopping: Promise<void> | undefined
+  /** Home Assistant discovery and manual light control, when `homeassistant.discovery` is on. */
+  private homeassistant: HomeAssistant | undefined
 
   private constructor(
     readonly config: GenlockConfig,
@@ -163,6 +166,8 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
     daemon.publishStates()
     const outcome = await daemon.applyFiles()
     engine.start()
+    daemon.startHomeAssistant()
+    await bus.settled()
     daemon.watchFiles(options.reloadDebounceMs ?? 150)
     logger.info(
       {
@@ -178,7 +183,11 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
 
   /** Re-reads devices/ and automations/ and applies what changed (what hot reload does on a file change). */
   reload(): Promise<ReloadOutcome> {
-    const next = this.reloading.then(() => this.applyFiles())
+    const next = this.reloading.then(async () => {
+      const outcome = await this.applyFiles()
+      await this.bus.settled()
+      return outcome
+    })
     this.reloading = next.catch(() => undefined)
     return next.then((outcome) => {
       this.emit('reloaded', outcome)
@@ -198,6 +207,7 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
   private async shutdown(): Promise<void> {
     this.logger.info({}, 'genlock stopping')
     for (const cleanup of this.cleanups.splice(0)) cleanup()
+    await this.homeassistant?.stop()
     await this.reloading
     await this.engine.stop()
     for (const cleanup of this.deviceCleanups.values()) cleanup()
@@ -274,6 +284,32 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
       }
       this.publishDevice(id)
     }
+  }
+
+  /** Home Assistant integration (src/homeassistant): discovery, birth message, HA light commands as manual transactions. */
+  private startHomeAssistant(): void {
+    const settings = this.config.homeassistant
+    if (!settings.discovery) return
+    const homeassistant = new HomeAssistant({
+      bus: this.bus,
+      baseTopic: this.config.mqtt.baseTopic,
+      prefix: settings.prefix,
+      manualPriority: settings.manualPriority,
+      locks: this.locks,
+      devices: this.devices,
+      automations: this.engine,
+      logger: this.logger.child({ component: 'homeassistant' }),
+      republishStates: () => {
+        for (const status of this.engine.status()) {
+          const body = { state: status.state, last_error: status.lastError ?? null }
+          this.publishRetained(`automation/${status.name}`, JSON.stringify(body))
+        }
+        for (const id of this.devices.keys()) this.publishDevice(id)
+      },
+    })
+    homeassistant.start()
+    this.homeassistant = homeassistant
+    this.on('reloaded', () => homeassistant.sync())
   }
 
   private publishStates(): void {

@@ -25,6 +25,7 @@ export async function startEmbeddedBroker(
   const sockets = new Set<Socket>()
   const server: Server = createServer((socket) => {
     sockets.add(socket)
+    socket.setNoDelay(true)
     socket.once('close', () => sockets.delete(socket))
     aedes.handle(socket)
   })

@@ -42,6 +42,7 @@ export class MqttConnection implements MessageBus {
   private readonly logger: MqttLogger
   private readonly maxPayloadBytes: number
   private readonly statusTopic: string
+  private readonly pendingSubscriptions = new Set<Promise<void>>()
   private closed = false
 
   private constructor(
@@ -107,9 +108,14 @@ export class MqttConnection implements MessageBus {
     if (!set) {
       set = new Set()
       this.handlers.set(pattern, set)
-      this.client.subscribe(pattern, { qos: 1 }, (error) => {
-        if (error) this.logger.error({ topic: pattern, err: error.message }, 'mqtt subscribe failed')
-      })
+      const acked = new Promise<void>((resolve) =>
+        this.client.subscribe(pattern, { qos: 1 }, (error) => {
+          if (error) this.logger.error({ topic: pattern, err: error.message }, 'mqtt subscribe failed')
+          this.pendingSubscriptions.delete(acked)
+          resolve()
+        }),
+      )
+      this.pendingSubscriptions.add(acked)
     }
     set.add(handler)
     return () => {
@@ -118,6 +124,14 @@ export class MqttConnection implements MessageBus {
       this.handlers.delete(pattern)
       if (!this.closed) this.client.unsubscribe(pattern)
     }
+  }
+
+  /**
+   * Resolves once the broker has acknowledged every subscription asked for so far: until then a message on a
+   * new subscription's topic may not reach us. The daemon waits for this before it reports ready.
+   */
+  async settled(): Promise<void> {
+    while (this.pendingSubscriptions.size > 0) await Promise.all([...this.pendingSubscriptions])
   }
 
   async publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {
@@ -144,6 +158,9 @@ export class MqttConnection implements MessageBus {
     let failures = 0
     this.client.on('connect', (connack) => {
       failures = 0
+      // A trigger is one small packet: without this, Nagle's algorithm can hold our PUBACKs and state
+      // publishes back for tens of ms behind an unacknowledged segment.
+      ;(this.client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true)
       this.client.options.reconnectPeriod = firstDelay
       this.logger.info(
         { url, clientId: this.options.clientId, sessionPresent: connack.sessionPresent },

@@ -1,0 +1,84 @@
+import { Writable } from 'node:stream'
+import { Daemon } from '../../src/daemon.js'
+import { createLogger } from '../../src/config/logger.js'
+import type { SimBulb } from '../../src/devices/index.js'
+import { writeSetup } from '../cli/setup-files.js'
+
+export interface LogEntry {
+  readonly level: number
+  readonly msg: string
+  readonly [field: string]: unknown
+}
+
+/** The daemon's JSON log lines, kept so a test can wait for the one it expects. */
+export class LogCapture {
+  readonly entries: LogEntry[] = []
+  private waiters: { match: (entry: LogEntry) => boolean; resolve: (entry: LogEntry) => void }[] = []
+  readonly stream = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      for (const line of chunk.toString().split('\n')) if (line.trim()) this.add(JSON.parse(line) as LogEntry)
+      done()
+    },
+  })
+
+  waitFor(match: (entry: LogEntry) => boolean, from = 0): Promise<LogEntry> {
+    const earlier = this.entries.slice(from).find(match)
+    if (earlier) return Promise.resolve(earlier)
+    return new Promise((resolve) => this.waiters.push({ match, resolve }))
+  }
+
+  get mark(): number {
+    return this.entries.length
+  }
+
+  private add(entry: LogEntry): void {
+    this.entries.push(entry)
+    this.waiters = this.waiters.filter((waiter) => {
+      if (!waiter.match(entry)) return true
+      waiter.resolve(entry)
+      return false
+    })
+  }
+}
+
+export interface TestDaemon {
+  readonly daemon: Daemon
+  readonly logs: LogCapture
+  readonly dir: string
+  readonly configFile: string
+  readonly baseTopic: string
+  bulb(id: string): SimBulb
+}
+
+let counter = 0
+
+/**
+ * A daemon in this process on a real broker at `url`, built from the given device and automation files, logging
+ * (JSON) into a LogCapture. Each gets its own base topic and client id so tests sharing a broker stay apart.
+ */
+export async function startTestDaemon(
+  url: string,
+  files: { devices: Record<string, string>; automations: Record<string, string> },
+  extraConfig = '',
+): Promise<TestDaemon> {
+  const baseTopic = `gl${++counter}_${process.pid}`
+  const { dir, configFile } = writeSetup({
+    config: `mqtt: { url: "${url}", base_topic: ${baseTopic}, client_id: ${baseTopic} }\n${extraConfig}`,
+    ...files,
+  })
+  const logs = new LogCapture()
+  const logger = createLogger({ level: 'debug', pretty: false, destination: logs.stream })
+  const daemon = await Daemon.start(configFile, { logger, reloadDebounceMs: 50 })
+  return {
+    daemon,
+    logs,
+    dir,
+    configFile,
+    baseTopic,
+    bulb: (id) => {
+      const bulb = daemon.devices.get(id)
+      if (!bulb) throw new Error(`no device ${id}`)
+      return bulb as SimBulb
+    },
+  }
+}
