@@ -1,0 +1,206 @@
+import type { MessageBus } from '../automation/bus.js'
+import type { AutomationStatus } from '../automation/status.js'
+import type { Bulb } from '../devices/bulb.js'
+import type { LockerFactory } from '../lock/index.js'
+import { automationDiscovery, bulbDiscovery, type DiscoveryMessage } from './discovery.js'
+import { lightTopics } from './ids.js'
+import { LightCommandError, lightStatePayload, parseLightCommand } from './light-state.js'
+import { ManualControl } from './manual-control.js'
+
+/** What the extension reads of the automation engine (`AutomationEngine` fits). */
+export interface AutomationView {
+  status(): readonly AutomationStatus[]
+  on(event: 'status', listener: (status: AutomationStatus) => void): () => void
+}
+
+/** The slice of a pino logger the extension writes to. */
+export interface HomeAssistantLogger {
+  debug(fields: object, message?: string): void
+  info(fields: object, message?: string): void
+  warn(fields: object, message?: string): void
+}
+
+export interface HomeAssistantOptions {
+  readonly bus: MessageBus
+  /** genlock's `mqtt.base_topic`. */
+  readonly baseTopic: string
+  /** Home Assistant's discovery prefix; its birth message comes on `<prefix>/status`. */
+  readonly prefix: string
+  /** Lock priority of light commands from Home Assistant. */
+  readonly manualPriority: number
+  /** The gen-lock factory the automations lock through, so manual commands compete with them. */
+  readonly locks: LockerFactory
+  /** The bulbs by id, as currently configured (read, never changed). */
+  readonly devices: ReadonlyMap<string, Bulb>
+  readonly automations: AutomationView
+  readonly logger: HomeAssistantLogger
+  /** Publishes the daemon's own retained state topics again; called on Home Assistant's birth message. */
+  readonly republishStates?: (() => void) | undefined
+}
+
+interface TrackedBulb {
+  readonly bulb: Bulb
+  readonly manual: ManualControl
+  readonly unsubscribe: () => void
+  lastState?: string
+}
+
+/**
+ * Makes genlock appear in Home Assistant over MQTT discovery, and lets HA's light controls take part in the
+ * priorities: a light command is a manual transaction at `manualPriority`.
+ *
+ * Call {@link sync} after devices or automations change (hot reload): entities that went away are removed
+ * (an empty retained config), new ones are announced.
+ *
+ * @example
+ * const ha = new HomeAssistant({ bus, baseTopic: 'genlock', prefix: 'homeassistant', manualPriority: 100,
+ *   locks, devices, automations: engine, logger })
+ * ha.start()
+ * daemon.on('reloaded', () => ha.sync())
+ * // …
+ * await ha.stop()
+ */
+export class HomeAssistant {
+  /** Discovery topic → the config payload last published there. */
+  private readonly configs = new Map<string, string>()
+  private readonly bulbs = new Map<string, TrackedBulb>()
+  private readonly automationNames = new Set<string>()
+  private readonly subscriptions: (() => void)[] = []
+  private readonly inFlight = new Set<Promise<void>>()
+  private started = false
+
+  constructor(private readonly options: HomeAssistantOptions) {}
+
+  /** Subscribes to HA's birth message and light commands, and publishes every entity. */
+  start(): void {
+    if (this.started) return
+    this.started = true
+    const { bus, baseTopic, prefix } = this.options
+    this.subscriptions.push(
+      bus.subscribe(`${prefix}/status`, (message) => {
+        // A retained `online` is HA's old news, not a restart: what it asks for was published at start.
+        if (message.retain || message.payload.toString().trim() !== 'online') return
+        this.options.logger.info({ topic: message.topic }, 'Home Assistant came online; republishing discovery')
+        this.republish()
+      }),
+      bus.subscribe(`${baseTopic}/device/+/light/set`, (message) =>
+        this.onLightCommand(message.topic, message.payload.toString()),
+      ),
+      this.options.automations.on('status', (status) => {
+        if (!this.automationNames.has(status.name)) this.sync()
+      }),
+    )
+    this.sync()
+  }
+
+  /** Stops listening and drops waiting manual commands; entities stay in HA and go unavailable with the daemon. */
+  async stop(): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    for (const unsubscribe of this.subscriptions.splice(0)) unsubscribe()
+    for (const tracked of this.bulbs.values()) {
+      tracked.unsubscribe()
+      tracked.manual.close()
+    }
+    this.bulbs.clear()
+    await this.flushed()
+  }
+
+  /** Resolves once every publish so far has been handed to the broker. */
+  async flushed(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight])
+  }
+
+  /**
+   * Brings Home Assistant in line with the current devices and automations: announces new entities, removes
+   * the entities of removed ones, and follows replaced bulbs.
+   */
+  sync(): void {
+    if (!this.started) return
+    const context = { baseTopic: this.options.baseTopic, prefix: this.options.prefix }
+    const wanted: DiscoveryMessage[] = []
+    this.automationNames.clear()
+    for (const status of this.options.automations.status()) {
+      this.automationNames.add(status.name)
+      wanted.push(...automationDiscovery(context, status.name))
+    }
+    for (const bulb of this.options.devices.values()) wanted.push(...bulbDiscovery(context, bulb))
+
+    const wantedTopics = new Set(wanted.map((message) => message.topic))
+    for (const topic of [...this.configs.keys()]) {
+      if (wantedTopics.has(topic)) continue
+      this.configs.delete(topic)
+      this.publish(topic, '')
+    }
+    for (const message of wanted) {
+      const payload = JSON.stringify(message.config)
+      if (this.configs.get(message.topic) === payload) continue
+      this.configs.set(message.topic, payload)
+      this.publish(message.topic, payload)
+    }
+    this.followBulbs()
+  }
+
+  /** Publishes every config and light state again (HA restarted and asks for them with its birth message). */
+  private republish(): void {
+    for (const [topic, payload] of this.configs) this.publish(topic, payload)
+    for (const tracked of this.bulbs.values()) {
+      tracked.lastState = undefined
+      this.publishLightState(tracked)
+    }
+    this.options.republishStates?.()
+  }
+
+  private followBulbs(): void {
+    const { devices, locks, manualPriority, logger, baseTopic } = this.options
+    for (const [id, tracked] of [...this.bulbs]) {
+      if (devices.get(id) === tracked.bulb) continue
+      tracked.unsubscribe()
+      tracked.manual.close()
+      this.bulbs.delete(id)
+      if (!devices.has(id)) this.publish(lightTopics(baseTopic, id).state, '')
+    }
+    for (const [id, bulb] of devices) {
+      if (this.bulbs.has(id)) continue
+      const manual = new ManualControl(locks, bulb, manualPriority, logger)
+      const tracked: TrackedBulb = { bulb, manual, unsubscribe: bulb.subscribe(() => this.publishLightState(tracked)) }
+      this.bulbs.set(id, tracked)
+      this.publishLightState(tracked)
+    }
+  }
+
+  private publishLightState(tracked: TrackedBulb): void {
+    const payload = JSON.stringify(lightStatePayload(tracked.bulb.state, tracked.bulb.capabilities))
+    if (payload === tracked.lastState) return
+    tracked.lastState = payload
+    this.publish(lightTopics(this.options.baseTopic, tracked.bulb.id).state, payload)
+  }
+
+  private onLightCommand(topic: string, payload: string): void {
+    const prefix = `${this.options.baseTopic}/device/`
+    const id = topic.slice(prefix.length, -'/light/set'.length)
+    const tracked = this.bulbs.get(id)
+    if (!tracked) {
+      this.options.logger.warn({ topic }, `light command for unknown device '${id}' dropped`)
+      return
+    }
+    try {
+      const { command, ignored } = parseLightCommand(payload)
+      if (ignored.length > 0)
+        this.options.logger.warn({ topic, ignored }, `not supported, ignored: ${ignored.join(', ')}`)
+      this.options.logger.info({ topic, device: id, command }, 'manual light command from Home Assistant')
+      tracked.manual.command(command)
+    } catch (error) {
+      if (!(error instanceof LightCommandError)) throw error
+      this.options.logger.warn({ topic, err: error.message }, `light command dropped: ${error.message}`)
+    }
+  }
+
+  private publish(topic: string, payload: string): void {
+    const sent = this.options.bus
+      .publish(topic, payload, { retain: true, qos: 1 })
+      .catch((error: Error) => this.options.logger.warn({ topic, err: error.message }, 'Home Assistant publish failed'))
+      .finally(() => this.inFlight.delete(sent))
+    this.inFlight.add(sent)
+  }
+}
