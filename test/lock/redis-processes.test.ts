@@ -133,6 +133,23 @@ describe('redis protocol across processes', () => {
     expectNoInterleaving()
   })
 
+  it('evicts a waiter killed with -9 once its lease runs out, so those behind it are served', async () => {
+    const [holderHost, doomedHost, patientHost] = await startWorkers(3, { lease: 1000 })
+    const resource = uniqueResource('killed-waiter')
+    bulb.hold('holder')
+    holderHost!.run('holder', resource, 10, 1)
+    await holderHost!.command('holder', 0)
+    doomedHost!.run('doomed', resource, 5, 1)
+    await doomedHost!.event('waiting', resource, 'doomed')
+    patientHost!.run('patient', resource, 1, 1)
+    await patientHost!.event('waiting', resource, 'patient')
+    doomedHost!.child.kill('SIGKILL')
+    await doomedHost!.exited
+    bulb.letGo('holder')
+    await patientHost!.done('patient')
+    expect(bulb.steps()).toEqual(['holder:0', 'patient:0'])
+  })
+
   it('fences a holder stopped past its lease: after SIGCONT its next command is refused and it recovers', async () => {
     const [sleeperHost, wakerHost] = await startWorkers(2, { lease: 600 })
     const resource = uniqueResource('stopped-holder')
