@@ -200,8 +200,9 @@ export class Automation implements RunHost {
     const run = new AutomationRun(this, message, this.nextRunId++)
     this.runs.add(run)
     this.lastError = undefined
-    this.env.statusChanged(this)
     void run.finished.then((outcome) => this.ended(run, outcome))
+    run.start()
+    this.env.statusChanged(this)
   }
 
   private ended(run: AutomationRun, outcome: RunOutcome): void {

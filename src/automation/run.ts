@@ -48,7 +48,9 @@ export class AutomationRun {
   state: RunState = 'waiting'
   /** Settles (never rejects) when the run is over. */
   readonly finished: Promise<RunOutcome>
-  private readonly commit: CommitPromise<void, Bulb | Bulb[]>
+  private settle!: (outcome: RunOutcome) => void
+  private commit: CommitPromise<void, Bulb | Bulb[]> | undefined
+  private cancelled: string | undefined
   private readonly logger: Logger
 
   constructor(
@@ -57,9 +59,23 @@ export class AutomationRun {
     readonly id: number,
   ) {
     this.logger = host.logger.child({ run: id })
-    const definition = host.definition
-    this.commit = host.locker.promise(this.transaction(host.steps))
-    this.commit.recover((ops, error) => {
+    this.finished = new Promise((resolve) => (this.settle = resolve))
+  }
+
+  /**
+   * Asks for the lock and runs. Separate from the constructor because a free lock is granted synchronously and
+   * the first step runs at once: the automation must already count this run among its runs by then.
+   */
+  start(): void {
+    if (this.commit) return
+    if (this.cancelled !== undefined) {
+      this.settle({ kind: 'stopped' })
+      return
+    }
+    const definition = this.host.definition
+    const commit = this.host.locker.promise(this.transaction(this.host.steps))
+    this.commit = commit
+    commit.recover((ops, error) => {
       this.setState('suspended')
       const policy = definition.onPreempt
       const decision = typeof policy === 'object' ? `replace with ${policy.replace}` : policy
@@ -67,25 +83,31 @@ export class AutomationRun {
       if (policy === 'resume') return ops.resume()
       if (policy === 'restart') return ops.restart()
       if (policy === 'abort') return ops.reject(error)
-      const steps = host.replacement(policy.replace)
+      const steps = this.host.replacement(policy.replace)
       if (!steps) return ops.reject(new Error(`on_preempt: automation '${policy.replace}' is not loaded`))
       return ops.replace(this.transaction(steps))
     })
-    this.finished = this.commit.then(
-      (): RunOutcome => ({ kind: 'completed' }),
-      (error: unknown): RunOutcome => {
+    commit.then(
+      () => this.end({ kind: 'completed' }),
+      (error: unknown) => {
         const err = error instanceof Error ? error : new Error(String(error))
-        if (isLockError(error, 'CANCELLED')) return { kind: 'stopped' }
-        if (isLockError(error) && error.recoverable) return { kind: 'aborted', error: err }
-        return { kind: 'failed', error: err }
+        if (isLockError(error, 'CANCELLED')) this.end({ kind: 'stopped' })
+        else if (isLockError(error) && error.recoverable) this.end({ kind: 'aborted', error: err })
+        else this.end({ kind: 'failed', error: err })
       },
     )
-    void this.finished.then(() => this.setState('done'))
   }
 
   /** Ends the run wherever it is (waiting, running or suspended). */
   cancel(reason: string): void {
-    this.commit.cancel(reason)
+    this.cancelled = reason
+    this.commit?.cancel(reason)
+  }
+
+  private end(outcome: RunOutcome): void {
+    // No runChanged here: the automation reports its state once it has dealt with the end (a queued run may start).
+    this.state = 'done'
+    this.settle(outcome)
   }
 
   private transaction(steps: CompiledStep): Transaction<Bulb | Bulb[], void> {
