@@ -45,10 +45,16 @@ export function action<A extends unknown[]>(
   }
 }
 
-/** Loads `file`, turning a missing file and every config problem into CliErrors that say what to do. */
-export function loadConfigOrFail(file: string): GenlockConfig {
+/** Throws a CliError saying what to do when the config file `file` does not exist. */
+export function requireConfigFile(file: string): void {
   const path = resolve(file)
   if (!existsSync(path)) throw new CliError(`config file ${path} not found (pass --config <file>)`)
+}
+
+/** Loads `file`, turning a missing file and every config problem into CliErrors that say what to do. */
+export function loadConfigOrFail(file: string): GenlockConfig {
+  requireConfigFile(file)
+  const path = resolve(file)
   try {
     return loadConfig(path)
   } catch (error) {

@@ -5,6 +5,7 @@ import { addRunCommand } from './run.js'
 import { addStatusCommand } from './status.js'
 import { addTriggerCommand } from './trigger.js'
 import { addValidateCommand } from './validate.js'
+import { addSimulateCommand } from './simulate.js'
 
 /** The package version, read from package.json (two folders up from both src/cli and dist/cli). */
 function version(): string {
@@ -33,5 +34,6 @@ export function createProgram(): Command {
   addHealthCommand(program)
   addTriggerCommand(program)
   addStatusCommand(program)
+  addSimulateCommand(program)
   return program
 }
