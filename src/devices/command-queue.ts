@@ -37,6 +37,7 @@ interface Job {
   readonly task: CommandTask<unknown>
   readonly resolve: (value: unknown) => void
   readonly reject: (error: unknown) => void
+  readonly retries: number
 }
 
 /** The attempt in flight: its job, number and deadline; it is also the signal its task gets. */
@@ -125,11 +126,15 @@ export class CommandQueue {
     return this.jobs.length - this.head + (this.current ? 1 : 0)
   }
 
-  /** Queues `task`; resolves with its result, or rejects with its last error once retries are spent. */
-  run<T>(task: CommandTask<T>): Promise<T> {
+  /**
+   * Queues `task`; resolves with its result, or rejects with its last error once retries are spent.
+   * `options.retries` overrides the queue's retry count for this command (e.g. 0 for a quick probe).
+   */
+  run<T>(task: CommandTask<T>, options?: { readonly retries?: number }): Promise<T> {
     if (this.closedWith) return Promise.reject(this.closedWith)
     return new Promise<T>((resolve, reject) => {
-      this.jobs.push({ task, resolve: resolve as (value: unknown) => void, reject })
+      const retries = options?.retries ?? this.retries
+      this.jobs.push({ task, resolve: resolve as (value: unknown) => void, reject, retries })
       if (!this.current && !this.busy) this.next()
     })
   }
@@ -194,7 +199,7 @@ export class CommandQueue {
 
   private failed(attempt: Attempt, error: unknown): void {
     const { job, number } = attempt
-    if (number > this.retries || !this.isTransient(error)) {
+    if (number > job.retries || !this.isTransient(error)) {
       job.reject(
         error instanceof DeviceTimeoutError && number > 1
           ? new DeviceTimeoutError(this.device, this.timeoutMs, number)

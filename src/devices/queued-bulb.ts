@@ -99,8 +99,13 @@ export abstract class QueuedBulb implements Bulb {
   }
 
   getStatus(): Promise<BulbState> {
+    return this.readStatus()
+  }
+
+  /** Reads the bulb's state through the queue; `retries: 0` makes it a single quick probe. */
+  protected readStatus(options?: { retries?: number }): Promise<BulbState> {
     return this.queue
-      .run((signal) => this.fetchState(signal))
+      .run((signal) => this.fetchState(signal), options)
       .then(
         (state) => this.report(state),
         (error: unknown) => this.fail(error, undefined),
@@ -112,8 +117,21 @@ export abstract class QueuedBulb implements Bulb {
     return () => this.listeners.delete(listener)
   }
 
+  /** Accepts commands (again, after stop). Adapters that talk to a device also read its state once here. */
   async start(): Promise<void> {
     this.queue.reopen()
+  }
+
+  /**
+   * Reads the state once, without retries, so starting never waits longer than one timeout for a bulb that is
+   * off the network; failure is logged and shows as unreachable, and later commands retry as usual.
+   */
+  protected async probe(): Promise<void> {
+    try {
+      await this.readStatus({ retries: 0 })
+    } catch (error) {
+      this.logger.warn({ device: this.id, err: error }, `${this.description}: not reachable at start`)
+    }
   }
 
   async stop(): Promise<void> {

@@ -118,6 +118,19 @@ describe('CommandQueue', () => {
     expect(await outcome).toMatchObject({ code: 'ECONNREFUSED' })
   })
 
+  it('lets one command override the retry count (a quick probe)', async () => {
+    const queue = new CommandQueue({ device, retries: 3, backoffMs: 0 })
+    let calls = 0
+    const failing = async () => {
+      calls++
+      throw new TransientDeviceError(device, 'lost frame')
+    }
+    await expect(queue.run(failing, { retries: 0 })).rejects.toThrow(TransientDeviceError)
+    expect(calls).toBe(1)
+    await expect(queue.run(failing)).rejects.toThrow(TransientDeviceError)
+    expect(calls).toBe(5)
+  })
+
   it('does not retry a refusal', async () => {
     const queue = new CommandQueue({ device, backoffMs: 0 })
     let calls = 0

@@ -2,6 +2,7 @@ import { Device } from 'tplink-smarthome-simulator'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DeviceTimeoutError } from '../../src/devices/errors.js'
 import { KasaBulb } from '../../src/devices/kasa/kasa-bulb.js'
+import { freePort } from '../support/services.js'
 import { FaultProxy } from './support/fault-proxy.js'
 
 /** Collects what the simulated bulb was sent, as decrypted JSON. */
@@ -84,6 +85,40 @@ describe('KasaBulb against tplink-smarthome-simulator', () => {
     await expect(bulb.setColor('red')).rejects.toThrow('hall_bulb (kasa 127.0.0.1:')
     expect(lightStateBodies(seen)).toEqual([{ on_off: 1, brightness: 30, ignore_default: 1 }])
     expect(await bulb.getStatus()).toEqual({ on: true, brightness: 30, reachable: true })
+  })
+
+  it('starts without the bulb after one quick probe, and reaches it once it is plugged in', async () => {
+    const port = await freePort()
+    const warnings: string[] = []
+    const logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (_object: object, message?: string) => warnings.push(message ?? ''),
+    }
+    const bulb = new KasaBulb({
+      id: 'late_bulb',
+      capabilities: { dimmable: true, color: true },
+      host: '127.0.0.1',
+      port,
+      logger,
+      queue: { backoffMs: 0 },
+    })
+    await bulb.start()
+    expect(bulb.state.reachable).toBe(false)
+    expect(warnings).toContain(`late_bulb (kasa 127.0.0.1:${port}): not reachable at start`)
+    const late = new Device({
+      model: 'lb130',
+      address: '127.0.0.1',
+      port,
+      data: { alias: 'Late', mac: '50:c7:bf:00:00:09' },
+    })
+    await late.start()
+    try {
+      await expect(bulb.setPower(true)).resolves.toMatchObject({ on: true, reachable: true })
+    } finally {
+      await late.stop()
+    }
   })
 
   describe('through a fault proxy', () => {

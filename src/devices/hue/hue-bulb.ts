@@ -69,14 +69,10 @@ export class HueBulb extends QueuedBulb {
     this.gamut = HUE_GAMUTS[options.gamut ?? 'C']
   }
 
-  /** Connects to the bridge and reads the light; a bridge that is down is logged, not thrown (commands retry). */
+  /** Connects to the bridge and reads the light once; a bridge that is down is logged, not thrown (commands retry). */
   override async start(): Promise<void> {
     await super.start()
-    try {
-      await this.getStatus()
-    } catch (error) {
-      this.logger.warn({ device: this.id, err: error }, `${this.description}: not reachable at start`)
-    }
+    await this.probe()
   }
 
   protected async send(command: ResolvedCommand, context: SendContext): Promise<BulbState> {

@@ -77,11 +77,7 @@ export class KasaBulb extends QueuedBulb {
   /** Reads the bulb once; a bulb that is off the network is logged, not thrown (commands retry). */
   override async start(): Promise<void> {
     await super.start()
-    try {
-      await this.getStatus()
-    } catch (error) {
-      this.logger.warn({ device: this.id, err: error }, `${this.description}: not reachable at start`)
-    }
+    await this.probe()
   }
 
   protected async send(command: ResolvedCommand, _context: SendContext): Promise<BulbState> {
