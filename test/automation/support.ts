@@ -7,7 +7,7 @@ import type { AutomationStatus } from '../../src/automation/status.js'
 import { topicMatches } from '../../src/automation/topic.js'
 import type { Bulb, BulbState } from '../../src/devices/bulb.js'
 import { SimBulb } from '../../src/devices/sim/sim-bulb.js'
-import genLock, { type LockerFactory, type MemoryProtocol } from '../../src/lock/index.js'
+import genLock, { type LockerFactory, type LockingProtocol, type MemoryProtocol } from '../../src/lock/index.js'
 import { memoryProtocol } from '../../src/lock/index.js'
 
 /**
@@ -93,11 +93,24 @@ export interface Harness {
   close(): Promise<void>
 }
 
-/** An engine over sim bulbs and a LocalBus, with `automations` given as YAML texts. */
-export async function harness(
+export interface HarnessOptions {
+  devices?: string[]
+  initialState?: BulbState
+  retries?: number
+}
+
+/** An engine over sim bulbs, a LocalBus and the memory protocol, with `automations` given as YAML texts. */
+export async function harness(automations: Record<string, string>, options: HarnessOptions = {}): Promise<Harness> {
+  const protocol = memoryProtocol()
+  return { ...(await harnessOver(protocol, automations, options)), protocol }
+}
+
+/** The same over any locking protocol (the caller closes it). */
+export async function harnessOver(
+  protocol: LockingProtocol,
   automations: Record<string, string>,
-  options: { devices?: string[]; initialState?: BulbState; retries?: number } = {},
-): Promise<Harness> {
+  options: HarnessOptions = {},
+): Promise<Omit<Harness, 'protocol'>> {
   const ids = options.devices ?? ['bath_bulb']
   const bulbs = new Map<string, SimBulb>()
   for (const id of ids) {
@@ -111,7 +124,6 @@ export async function harness(
   }
   const known = new Set(ids)
   const definitions = Object.entries(automations).map(([file, text]) => parseAutomationFile(file, known, text))
-  const protocol = memoryProtocol()
   const locks = genLock({}, protocol)
   const bus = new LocalBus()
   const { logger, lines, logged } = capturingLogger()
@@ -128,7 +140,6 @@ export async function harness(
     engine,
     bus,
     bulbs,
-    protocol,
     locks,
     lines,
     logged: (text) => logged((line) => String(line.msg).includes(text)),
