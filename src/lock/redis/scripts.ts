@@ -20,10 +20,20 @@
 
 const LIBRARY = `
 local K = ARGV[1]
-local T = redis.call('TIME')
-local NOW = tonumber(T[1]) * 1000 + math.floor(tonumber(T[2]) / 1000)
-local NOW_US = tonumber(T[1]) * 1000000 + tonumber(T[2])
+local NOW, NOW_US
 local dirty, dirtyList = {}, {}
+-- What this script has read of holds and queue heads; each write to them forgets its entry.
+local holds, heads = {}, {}
+
+-- Server time, read once and only by scripts that need it (TIME costs as much as a command).
+local function now()
+  if not NOW then
+    local t = redis.call('TIME')
+    NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    NOW_US = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  end
+  return NOW
+end
 
 -- Lua's tostring keeps 14 digits; tokens and deadlines need all of theirs.
 local function int(n) return string.format('%d', n) end
@@ -38,26 +48,35 @@ end
 
 -- The hold on r: owner guid, highest priority among its leases, its lease ids (nil when free).
 local function hold(r)
+  local cached = holds[r]
+  if cached then return cached[1], cached[2], cached[3] end
   local h = redis.call('HGETALL', K .. 'h:' .. r)
-  if #h == 0 then return nil, nil, nil end
-  local owner, best, ids = nil, nil, {}
-  for i = 1, #h, 2 do
-    if h[i] == '_o' then
-      owner = h[i + 1]
-    else
-      local p = tonumber(h[i + 1])
-      ids[#ids + 1] = h[i]
-      if best == nil or p > best then best = p end
+  local owner, best, ids = nil, nil, nil
+  if #h > 0 then
+    ids = {}
+    for i = 1, #h, 2 do
+      if h[i] == '_o' then
+        owner = h[i + 1]
+      else
+        local p = tonumber(h[i + 1])
+        ids[#ids + 1] = h[i]
+        if best == nil or p > best then best = p end
+      end
     end
   end
+  holds[r] = {owner, best, ids}
   return owner, best, ids
 end
 
 -- The best-ranked waiter of r: id, priority, queue member.
 local function head(r)
-  local m = redis.call('ZRANGE', K .. 'q:' .. r, 0, 0, 'WITHSCORES')
-  if #m == 0 then return nil, nil, nil end
-  return string.sub(m[1], 18), -tonumber(m[2]), m[1]
+  local cached = heads[r]
+  if not cached then
+    local m = redis.call('ZRANGE', K .. 'q:' .. r, 0, 0, 'WITHSCORES')
+    if #m == 0 then cached = {} else cached = {string.sub(m[1], 18), -tonumber(m[2]), m[1]} end
+    heads[r] = cached
+  end
+  return cached[1], cached[2], cached[3]
 end
 
 -- Takes lease id off every resource it holds; tells its client with message (unless nil). Returns the client.
@@ -67,8 +86,9 @@ local function drop(id, message)
   if not l[1] then return nil end
   for _, r in ipairs(cjson.decode(l[2])) do
     local hk = K .. 'h:' .. r
-    redis.call('HDEL', hk, id)
-    if redis.call('HLEN', hk) <= 1 then redis.call('DEL', hk) end
+    -- The owner field and this lease: the last one out deletes the hold.
+    if redis.call('HLEN', hk) <= 2 then redis.call('DEL', hk) else redis.call('HDEL', hk, id) end
+    holds[r] = nil
     markDirty(r)
   end
   redis.call('DEL', lk)
@@ -84,6 +104,7 @@ local function unqueue(id, message)
   if not w[1] then return nil end
   for _, r in ipairs(cjson.decode(w[2])) do
     redis.call('ZREM', K .. 'q:' .. r, w[3])
+    heads[r] = nil
     markDirty(r)
   end
   redis.call('DEL', wk)
@@ -94,7 +115,7 @@ end
 
 -- Clients whose heartbeat deadline passed are dead: their leases are lost and their waiters leave.
 local function reap()
-  local dead = redis.call('ZRANGEBYSCORE', K .. 'clients', '-inf', NOW)
+  local dead = redis.call('ZRANGEBYSCORE', K .. 'clients', '-inf', now())
   for _, c in ipairs(dead) do
     for _, id in ipairs(redis.call('SMEMBERS', K .. 'cl:' .. c)) do
       if not drop(id, {'L', id, 'LOST', 'the lease was not renewed in time'}) then unqueue(id, nil) end
@@ -105,7 +126,7 @@ local function reap()
 end
 
 local function heartbeat(client, leaseMs)
-  redis.call('ZADD', K .. 'clients', int(NOW + tonumber(leaseMs)), client)
+  redis.call('ZADD', K .. 'clients', int(now() + tonumber(leaseMs)), client)
 end
 
 -- Can a request have all of res now? A waiter (wid) may not pass one ranked ahead of it on any resource; a
@@ -126,6 +147,7 @@ end
 
 -- Every waiter that watches r go to someone else has used one more of its attempts.
 local function countChances(r, winner)
+  if not head(r) then return end
   for _, m in ipairs(redis.call('ZRANGE', K .. 'q:' .. r, 0, -1)) do
     local id = string.sub(m, 18)
     local wk = K .. 'w:' .. id
@@ -155,10 +177,17 @@ local function grant(id, resJson, res, guid, prio, client)
   local tokens = {}
   for i, r in ipairs(res) do
     local tk = K .. 't:' .. r
-    -- A counter lost with the server's data restarts above every token issued before (one per microsecond).
-    if redis.call('EXISTS', tk) == 0 then redis.call('SET', tk, int(NOW_US)) end
-    tokens[i] = int(redis.call('INCR', tk))
+    local token = redis.call('INCR', tk)
+    if token == 1 then
+      -- A new or lost counter (the server lost its data) starts above every token issued before: tokens
+      -- are handed out at most one per microsecond on average.
+      now()
+      token = NOW_US
+      redis.call('SET', tk, int(token))
+    end
+    tokens[i] = int(token)
     redis.call('HSET', K .. 'h:' .. r, '_o', guid, id, prio)
+    holds[r] = nil
     countChances(r, guid)
   end
   redis.call('HSET', K .. 'l:' .. id, 'c', client, 'g', guid, 'r', resJson, 'k', cjson.encode(tokens), 'v', #victims)
@@ -196,7 +225,7 @@ end
 local function nextExpiry(client)
   local m = redis.call('ZRANGE', K .. 'clients', 0, 1, 'WITHSCORES')
   for i = 1, #m, 2 do
-    if m[i] ~= client then return int(math.max(0, tonumber(m[i + 1]) - NOW)) end
+    if m[i] ~= client then return int(math.max(0, tonumber(m[i + 1]) - now())) end
   end
   return '-1'
 end
@@ -220,10 +249,9 @@ local id, client, leaseMs, guid, prio, score, resJson, mayWait, maxAttempts =
   ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 reap()
 heartbeat(client, leaseMs)
-local known = status(id)
-if known == 'W' then return {'W', nextExpiry(client)} end
-if known ~= '' then
+if redis.call('EXISTS', K .. 'l:' .. id, K .. 'w:' .. id) > 0 then
   local l = redis.call('HMGET', K .. 'l:' .. id, 'k', 'v')
+  if not l[1] then return {'W', nextExpiry(client)} end
   return {'G', l[1], tonumber(l[2])}
 end
 local res = cjson.decode(resJson)
@@ -235,7 +263,10 @@ elseif mayWait == '0' then
   reply = {'F'}
 else
   local member = string.format('%016d', redis.call('INCR', K .. 'seq')) .. ':' .. id
-  for _, r in ipairs(res) do redis.call('ZADD', K .. 'q:' .. r, score, member) end
+  for _, r in ipairs(res) do
+    redis.call('ZADD', K .. 'q:' .. r, score, member)
+    heads[r] = nil
+  end
   redis.call('HSET', K .. 'w:' .. id, 'g', guid, 'p', prio, 'c', client, 'r', resJson, 'm', member, 'a', 1,
     'x', maxAttempts)
   redis.call('SADD', K .. 'cl:' .. client, id)
@@ -245,9 +276,11 @@ pump()
 return reply
 `
 
-/** release: ARGV = K, ids... Gives back leases and withdraws waiters (either, whichever id is). */
+/**
+ * release: ARGV = K, ids... Gives back leases and withdraws waiters (either, whichever id is). It does not
+ * reap: it is the hot path, and the scripts that wait on dead clients (acquire, renew) do.
+ */
 const RELEASE = `
-reap()
 for i = 2, #ARGV do
   if not drop(ARGV[i], nil) then unqueue(ARGV[i], nil) end
 end
