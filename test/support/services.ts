@@ -11,7 +11,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
     })
   })
 }
@@ -66,7 +68,9 @@ export class ServiceProcess {
           ),
         ),
       )
-      child.once('exit', (code) => reject(new Error(`${this.name} exited with ${code} before it was ready:\n${output}`)))
+      child.once('exit', (code) =>
+        reject(new Error(`${this.name} exited with ${code} before it was ready:\n${output}`)),
+      )
     })
     // Keep draining the pipes so a chatty server never blocks on a full pipe.
     child.stdout?.resume()
@@ -94,7 +98,9 @@ export class ServiceProcess {
 }
 
 /** A real mosquitto on a free port; with `persistence`, sessions and queued QoS 1 messages survive a restart. */
-export async function startMosquitto(options: { persistence?: boolean } = {}): Promise<ServiceProcess & { url: string }> {
+export async function startMosquitto(
+  options: { persistence?: boolean } = {},
+): Promise<ServiceProcess & { url: string }> {
   const port = await freePort()
   const service = new ServiceProcess(
     'mosquitto',
@@ -109,6 +115,9 @@ export async function startMosquitto(options: { persistence?: boolean } = {}): P
           'allow_anonymous true',
           `persistence ${options.persistence ? 'true' : 'false'}`,
           `persistence_location ${dir}/`,
+          // Started as root, mosquitto drops to user `mosquitto`, which cannot write into our 0700 temp dir:
+          // persistence would silently save nothing and a restart would lose every session.
+          ...(process.getuid?.() === 0 ? ['user root'] : []),
           'log_dest stderr',
           'log_type error',
           'log_type warning',
