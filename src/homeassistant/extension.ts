@@ -71,7 +71,7 @@ export class HomeAssistant {
 
   constructor(private readonly options: HomeAssistantOptions) {}
 
-  /** Subscribes to HA's birth message and light commands, and publishes every entity. */
+  /** Subscribes to HA's birth message, genlock's own reconnects and HA's light commands; publishes every entity. */
   start(): void {
     if (this.started) return
     this.started = true
@@ -81,6 +81,13 @@ export class HomeAssistant {
         // A retained `online` is HA's old news, not a restart: what it asks for was published at start.
         if (message.retain || message.payload.toString().trim() !== 'online') return
         this.options.logger.info({ topic: message.topic }, 'Home Assistant came online; republishing discovery')
+        this.republish()
+      }),
+      bus.subscribe(`${baseTopic}/status`, (message) => {
+        // Our own `online`, live (not retained), means the connection came back: a broker restarted without
+        // persistence has lost every retained config, so HA would lose the entities at its next restart.
+        if (message.retain || message.payload.toString().trim() !== 'online') return
+        this.options.logger.info({ topic: message.topic }, 'reconnected to the broker; republishing discovery')
         this.republish()
       }),
       bus.subscribe(`${baseTopic}/device/+/light/set`, (message) =>
