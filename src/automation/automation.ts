@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Bulb, BulbState } from '../devices/bulb.js'
-import { isLockError, type Locker, type LockerFactory } from '../lock/index.js'
+import { isLockError, type CommitPromise, type Locker, type LockerFactory } from '../lock/index.js'
 import type { AutomationDefinition, TriggerDefinition } from './definition.js'
 import type { IncomingMessage, MessageHub } from './message-hub.js'
 import { restoreCommand } from './restore.js'
@@ -18,6 +18,8 @@ export interface AutomationEnvironment {
   readonly logger: Logger
   /** Compiles the steps of the automation called `name` for `targets`, or undefined when there is none. */
   compile(name: string, targets: readonly string[]): CompiledStep | undefined
+  /** How long putting one bulb back may take before it is given up, ms. */
+  readonly restoreTimeoutMs: number
   statusChanged(automation: Automation): void
 }
 
@@ -236,29 +238,52 @@ export class Automation implements RunHost {
     const snapshot = this.snapshot
     this.snapshot = undefined
     if (!snapshot) return
-    const { devices, name } = this.definition
     await Promise.all(
-      this.deviceLockers.map(async (locker, i) => {
-        const id = devices[i]!
-        const state = await snapshot.get(id)
-        if (!state) return
-        try {
-          await locker.promise(
-            function* restoreTransaction(bulb, ctx) {
-              yield bulb.setState(restoreCommand(state), { holder: name, token: ctx.token })
-            },
-            { priority: RESTORE_PRIORITY, maxAcquireAttempts: 1, acquireTimeout: 0 },
-          )
-          this.logger.info({ device: id }, `restored ${id}`)
-        } catch (error) {
-          if (isLockError(error, 'ALREADY_LOCKED') || isLockError(error, 'ACQUIRE_TIMEOUT')) {
-            this.logger.info({ device: id }, `not restoring ${id}: another automation has it`)
-          } else {
-            this.logger.warn({ device: id, err: error }, `could not restore ${id}: ${String(error)}`)
-          }
-        }
-      }),
+      this.definition.devices.map((id, i) => this.restoreDevice(id, this.deviceLockers[i]!, snapshot.get(id))),
     )
+  }
+
+  private async restoreDevice(id: string, locker: Locker<Bulb>, snapshot: Promise<BulbState> | undefined) {
+    if (!snapshot) return
+    const name = this.name
+    const limit = this.env.restoreTimeoutMs
+    let commit: CommitPromise<void, Bulb> | undefined
+    let abandoned = false
+    let timer: ReturnType<typeof setTimeout> | undefined
+    // A hung bulb must not hold up a shutdown (the daemon has 5 s for it): give up on the restore instead.
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), limit)
+      timer.unref?.()
+    })
+    const attempt = (async () => {
+      const state = await snapshot
+      if (abandoned) return
+      commit = locker.promise(
+        function* restoreTransaction(bulb, ctx) {
+          yield bulb.setState(restoreCommand(state), { holder: name, token: ctx.token })
+        },
+        { priority: RESTORE_PRIORITY, maxAcquireAttempts: 1, acquireTimeout: 0 },
+      )
+      await commit
+    })()
+    try {
+      if ((await Promise.race([attempt, deadline])) === 'late') {
+        abandoned = true
+        commit?.cancel('restore took too long')
+        this.logger.warn({ device: id }, `gave up restoring ${id}: no answer within ${limit} ms`)
+        attempt.catch(() => {})
+        return
+      }
+      this.logger.info({ device: id }, `restored ${id}`)
+    } catch (error) {
+      if (isLockError(error, 'ALREADY_LOCKED') || isLockError(error, 'ACQUIRE_TIMEOUT')) {
+        this.logger.info({ device: id }, `not restoring ${id}: another automation has it`)
+      } else {
+        this.logger.warn({ device: id, err: error }, `could not restore ${id}: ${String(error)}`)
+      }
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   private onTrigger(trigger: TriggerDefinition, message: IncomingMessage): void {

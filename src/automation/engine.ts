@@ -19,6 +19,11 @@ export interface AutomationEngineOptions {
   /** Prefix of the command topics, e.g. `genlock` → `genlock/automation/<name>/set`. */
   readonly baseTopic: string
   readonly logger: Logger
+  /**
+   * How long putting one bulb back (`restore: true`) may take before it is given up, so a hung bulb cannot hold up
+   * a shutdown. Default 3000 ms.
+   */
+  readonly restoreTimeoutMs?: number
 }
 
 /**
@@ -68,6 +73,7 @@ export class AutomationEngine {
       shared: this.shared,
       logger: this.logger,
       compile: (name, targets) => this.compile(name, targets),
+      restoreTimeoutMs: options.restoreTimeoutMs ?? 3000,
       statusChanged: (automation) => this.statusChanged(automation),
     }
   }

@@ -102,6 +102,16 @@ steps:
     expect(h.bulb().commandLog.at(-1)).toBe(last)
   })
 
+  it('stop() gives up restoring a hung bulb instead of hanging with it', async () => {
+    h = await harness({ 'alarm.yaml': alarm }, { restoreTimeoutMs: 30 })
+    h.bus.send('home/alarm', 'ON')
+    await h.bulb().waitForCommands(2)
+    h.bulb().setHung(true)
+    await h.engine.stop()
+    expect(h.lines.some((line) => line.msg === 'gave up restoring bath_bulb: no answer within 30 ms')).toBe(true)
+    h.bulb().setHung(false)
+  })
+
   it('reports status changes as events, and who holds each device', async () => {
     h = await harness({ 'party.yaml': party, 'alarm.yaml': alarm })
     const seen: string[] = []

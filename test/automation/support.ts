@@ -97,6 +97,7 @@ export interface HarnessOptions {
   devices?: string[]
   initialState?: BulbState
   retries?: number
+  restoreTimeoutMs?: number
 }
 
 /** An engine over sim bulbs, a LocalBus and the memory protocol, with `automations` given as YAML texts. */
@@ -133,6 +134,7 @@ export async function harnessOver(
     bus,
     baseTopic: 'genlock',
     logger,
+    ...(options.restoreTimeoutMs === undefined ? {} : { restoreTimeoutMs: options.restoreTimeoutMs }),
   })
   engine.load(definitions)
   engine.start()
