@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import type { AutomationDefinition } from './automation/definition.js'
 import { AutomationEngine } from './automation/engine.js'
 import { readAutomationFiles } from './automation/load.js'
+import type { AutomationStatus } from './automation/status.js'
 import { loadConfig, type GenlockConfig } from './config/config.js'
 import { createLogger, type Logger } from './config/logger.js'
 import { ConfigError, formatProblem, type ConfigProblem } from './config/problems.js'
@@ -116,6 +117,8 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
   private readonly deviceCleanups = new Map<string, () => void>()
   private reloading: Promise<unknown> = Promise.resolve()
   private stopping: Promise<void> | undefined
+  /** The last status published per automation. */
+  private readonly statuses = new Map<string, AutomationStatus>()
   /** Home Assistant discovery and manual light control, when `homeassistant.discovery` is on. */
   private homeassistant: HomeAssistant | undefined
 
@@ -210,6 +213,10 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
     await this.homeassistant?.stop()
     await this.reloading
     await this.engine.stop()
+    // Nothing runs any more: say so on every automation's retained topic before going offline.
+    for (const status of [...this.statuses.values()]) {
+      if (status.state !== 'idle') this.publishAutomation({ ...status, state: 'idle' })
+    }
     for (const cleanup of this.deviceCleanups.values()) cleanup()
     await Promise.allSettled([...this.devices.values()].map((bulb) => bulb.stop()))
     await this.bus.close()
@@ -247,9 +254,12 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
     const definitions = [...automations.definitions, ...keptFromBefore]
     for (const problem of problems) this.logger.error({ problem: formatProblem(problem) }, 'config problem')
     const removed = this.automations.filter((old) => !definitions.some((d) => d.name === old.name))
-    this.engine.load(definitions, this.devices)
     this.automations = definitions
-    for (const gone of removed) this.publishRetained(`automation/${gone.name}`, '')
+    this.engine.load(definitions, this.devices)
+    for (const gone of removed) {
+      this.statuses.delete(gone.name)
+      this.publishRetained(`automation/${gone.name}`, '')
+    }
     return { problems, devices: this.devices.size, automations: definitions.length }
   }
 
@@ -300,10 +310,7 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
       automations: this.engine,
       logger: this.logger.child({ component: 'homeassistant' }),
       republishStates: () => {
-        for (const status of this.engine.status()) {
-          const body = { state: status.state, last_error: status.lastError ?? null }
-          this.publishRetained(`automation/${status.name}`, JSON.stringify(body))
-        }
+        for (const status of this.engine.status()) this.publishAutomation(status)
         for (const id of this.devices.keys()) this.publishDevice(id)
       },
     })
@@ -313,16 +320,20 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
   }
 
   private publishStates(): void {
-    this.engine.on('status', (status) =>
-      this.publishRetained(
-        `automation/${status.name}`,
-        JSON.stringify({ state: status.state, last_error: status.lastError ?? null }),
-      ),
-    )
+    this.engine.on('status', (status) => this.publishAutomation(status))
     const off = this.locks.protocol.on((event) => {
       if (this.devices.has(event.resource)) this.publishDevice(event.resource)
     })
     this.cleanups.push(off)
+  }
+
+  /** `<base>/automation/<name>`: `{ state, last_error }`, retained. */
+  private publishAutomation(status: AutomationStatus): void {
+    // A removed automation's topic was cleared; its last status from the engine must not bring it back.
+    if (!this.automations.some((definition) => definition.name === status.name)) return
+    this.statuses.set(status.name, status)
+    const body = { state: status.state, last_error: status.lastError ?? null }
+    this.publishRetained(`automation/${status.name}`, JSON.stringify(body))
   }
 
   private publishDevice(id: string): void {

@@ -1,0 +1,181 @@
+/**
+ * The daemon as a whole: retained state topics, hot reload of automations/ and devices/, SIGTERM, and a broker
+ * restart in the middle of a run.
+ */
+import { rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { ReloadOutcome } from '../../src/daemon.js'
+import { startMosquitto, type ServiceProcess } from '../support/services.js'
+import { Observer } from '../mqtt/observer.js'
+import { ALARM, PARTY, simBulb, writeSetup } from '../cli/setup-files.js'
+import { DaemonProcess } from './daemon-process.js'
+import { startTestDaemon, type TestDaemon } from './harness.js'
+
+describe('daemon lifecycle', () => {
+  let mosquitto: ServiceProcess & { url: string }
+  let ha: Observer
+  let running: TestDaemon | undefined
+
+  beforeAll(async () => {
+    mosquitto = await startMosquitto({ persistence: true })
+    ha = await Observer.connect(mosquitto.url)
+  })
+  afterEach(async () => {
+    await running?.daemon.stop()
+    running = undefined
+  })
+  afterAll(async () => {
+    await ha.close()
+    await mosquitto.dispose()
+  })
+
+  const nextReload = (t: TestDaemon) =>
+    new Promise<ReloadOutcome>((resolve) => t.daemon.once('reloaded', (outcome) => resolve(outcome)))
+
+  it('publishes retained status, device and automation topics that a late subscriber gets', async () => {
+    running = await startTestDaemon(mosquitto.url, {
+      devices: { 'bath_bulb.yaml': simBulb('bath_bulb'), 'hall.yaml': simBulb('hall_bulb') },
+      automations: { 'party.yaml': PARTY },
+    })
+    const base = running.baseTopic
+    const started = running.bulb('bath_bulb').nextCommand()
+    await ha.publish('home/party', 'ON')
+    await started
+    const late = await Observer.connect(mosquitto.url, [`${base}/#`])
+    const [status, party, bath, hall] = await Promise.all([
+      late.waitForPayload(`${base}/status`, 'online'),
+      late.waitFor((m) => m.topic === `${base}/automation/party`),
+      late.waitFor((m) => m.topic === `${base}/device/bath_bulb`),
+      late.waitFor((m) => m.topic === `${base}/device/hall_bulb`),
+    ])
+    expect([status, party, bath, hall].every((m) => m.retain)).toBe(true)
+    expect(JSON.parse(party.payload)).toEqual({ state: 'running', last_error: null })
+    expect(JSON.parse(bath.payload)).toMatchObject({ id: 'bath_bulb', adapter: 'sim', holder: 'party' })
+    expect(JSON.parse(bath.payload).state).toMatchObject({ color: { r: 255, g: 0, b: 0 }, brightness: 80 })
+    expect(JSON.parse(hall.payload)).toMatchObject({ id: 'hall_bulb', holder: null })
+    await late.close()
+  })
+
+  it('hot-reloads automations: new files load, unchanged running ones keep running, broken edits keep the last good', async () => {
+    const t = (running = await startTestDaemon(mosquitto.url, {
+      devices: { 'bath_bulb.yaml': simBulb('bath_bulb'), 'hall.yaml': simBulb('hall_bulb') },
+      automations: { 'party.yaml': PARTY },
+    }))
+    const bath = t.bulb('bath_bulb')
+    const automations = join(t.dir, 'automations')
+    const first = bath.nextCommand()
+    await ha.publish('home/party', 'ON')
+    await first
+    const partyMark = t.logs.mark
+
+    // A new automation on another bulb: it loads, and the party is not disturbed.
+    let reloaded = nextReload(t)
+    writeFileSync(
+      join(automations, 'hall.yaml'),
+      ALARM.replace('name: alarm', 'name: hall')
+        .replace('[bath_bulb]', '[hall_bulb]')
+        .replace(/home\/alarm/g, 'home/hall'),
+    )
+    expect((await reloaded).automations).toBe(2)
+    const hallLit = t.bulb('hall_bulb').nextCommand()
+    await ha.publish('home/hall', 'ON')
+    expect((await hallLit).origin?.holder).toBe('hall')
+    await ha.publish('home/hall', 'OFF')
+
+    // A broken edit of the party file: logged with file:line:col, the running party goes on as it was.
+    const mark = t.logs.mark
+    reloaded = nextReload(t)
+    writeFileSync(join(automations, 'party.yaml'), PARTY.replace('priority: 0', 'priority: [oops'))
+    const outcome = await reloaded
+    expect(outcome.problems.length).toBeGreaterThan(0)
+    const logged = await t.logs.waitFor((l) => l.msg === 'config problem', mark)
+    expect(logged.problem).toMatch(/automations\/party\.yaml:\d+:\d+ /)
+    expect(t.daemon.engine.status().find((s) => s.name === 'party')?.state).toBe('running')
+    const before = bath.commandLog.length
+    const cycle = bath.waitForCommands(before + 2)
+    await cycle
+    // Through both reloads the party's one run went on: never stopped, never started again.
+    const partyLines = t.logs.entries
+      .slice(partyMark)
+      .filter((l) => l.automation === 'party')
+      .map((l) => l.msg)
+    expect(partyLines.filter((msg) => /^(stopping|triggered|got the lock)/.test(msg))).toEqual([])
+
+    // Removing an automation clears its retained topic.
+    const cleared = ha.waitFor((m) => m.topic === `${t.baseTopic}/automation/hall` && m.payload === '', ha.mark)
+    reloaded = nextReload(t)
+    rmSync(join(automations, 'hall.yaml'))
+    await reloaded
+    expect((await cleared).retain).toBe(false) // a retained delete is delivered live as an empty payload
+  })
+
+  it('hot-reloads devices: a new device file brings a new bulb with its retained state', async () => {
+    const t = (running = await startTestDaemon(mosquitto.url, {
+      devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
+      automations: { 'party.yaml': PARTY },
+    }))
+    const published = ha.waitFor((m) => m.topic === `${t.baseTopic}/device/attic_bulb`, ha.mark)
+    const reloaded = nextReload(t)
+    writeFileSync(join(t.dir, 'devices', 'attic.yaml'), simBulb('attic_bulb'))
+    expect((await reloaded).devices).toBe(2)
+    expect(JSON.parse((await published).payload)).toMatchObject({ id: 'attic_bulb', holder: null })
+    expect(t.daemon.devices.has('attic_bulb')).toBe(true)
+  })
+
+  it('gets a trigger published while mosquitto restarts (persistent session)', async () => {
+    const t = (running = await startTestDaemon(mosquitto.url, {
+      devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
+      automations: { 'alarm.yaml': ALARM },
+    }))
+    const lost = t.logs.waitFor((l) => l.msg === 'mqtt connection lost; reconnecting', t.logs.mark)
+    await mosquitto.stop()
+    await lost
+    const alarm = t.bulb('bath_bulb').nextCommand()
+    const sent = ha.publish('home/alarm', 'ON') // queued by the publisher until the broker is back
+    await mosquitto.start()
+    await sent
+    expect((await alarm).origin?.holder).toBe('alarm')
+  })
+})
+
+describe('genlock run as a process', () => {
+  it('on SIGTERM stops the running automation, publishes offline and exits 0', async () => {
+    const mosquitto = await startMosquitto()
+    const ha = await Observer.connect(mosquitto.url)
+    const { configFile } = writeSetup({
+      config: `mqtt: { url: "${mosquitto.url}", base_topic: proc, client_id: proc }\nlog: { pretty: false }\n`,
+      devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
+      automations: { 'party.yaml': PARTY },
+    })
+    const daemon = DaemonProcess.start(configFile)
+    try {
+      await daemon.ready()
+      await ha.waitForPayload('proc/status', 'online')
+      const from = ha.mark
+      await ha.publish('home/party', 'ON')
+      await ha.waitFor((m) => m.topic === 'proc/automation/party' && JSON.parse(m.payload).state === 'running', from)
+      const exit = await daemon.stop('SIGTERM')
+      expect(exit).toEqual({ code: 0, signal: null })
+      await ha.waitForPayload('proc/status', 'offline', from)
+      const idle = await ha.waitFor(
+        (m) => m.topic === 'proc/automation/party' && JSON.parse(m.payload).state === 'idle',
+        from,
+      )
+      expect(idle.topic).toBe('proc/automation/party')
+      expect(daemon.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['signal received', 'genlock stopped']))
+    } finally {
+      await daemon.stop('SIGKILL')
+      await ha.close()
+      await mosquitto.dispose()
+    }
+  })
+
+  it('with a broken config file prints the problems and exits 1', async () => {
+    const { configFile } = writeSetup({ config: 'mqtt: { url: "ftp://nope" }\n' })
+    const daemon = DaemonProcess.start(configFile)
+    const exit = await daemon.exited
+    expect(exit.code).toBe(1)
+    expect(daemon.stderr).toMatch(/config\.yaml:1:\d+ mqtt\.url: must be an mqtt:\/\//)
+  })
+})
