@@ -4,6 +4,7 @@ import { DeviceTimeoutError } from '../../src/devices/errors.js'
 import { KasaBulb } from '../../src/devices/kasa/kasa-bulb.js'
 import { freePort } from '../support/services.js'
 import { FaultProxy } from './support/fault-proxy.js'
+import { startKasaDevice } from './support/kasa-device.js'
 
 /** Collects what the simulated bulb was sent, as decrypted JSON. */
 function recordRequests(device: Device): Record<string, unknown>[] {
@@ -25,20 +26,18 @@ describe('KasaBulb against tplink-smarthome-simulator', () => {
   let lb130: Device
   let lb100: Device
   beforeEach(async () => {
-    lb130 = new Device({
+    lb130 = await startKasaDevice({
       model: 'lb130',
       address: '127.0.0.1',
       port: 0,
       data: { alias: 'Bath', mac: '50:c7:bf:00:00:01' },
     })
-    lb100 = new Device({
+    lb100 = await startKasaDevice({
       model: 'lb100',
       address: '127.0.0.1',
       port: 0,
       data: { alias: 'Hall', mac: '50:c7:bf:00:00:02' },
     })
-    await lb130.start()
-    await lb100.start()
   })
   afterEach(async () => {
     await lb130.stop()

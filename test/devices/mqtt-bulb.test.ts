@@ -126,6 +126,33 @@ describe('MqttBulb against a real mosquitto', () => {
     expect(bulb.state).toMatchObject({ on: true, brightness: 50 })
   })
 
+  it('asks for the state with <topic>/get', async () => {
+    const bulb = await startedBulb()
+    peer.state = { state: 'ON', brightness: 254, color_mode: 'xy', color: { x: 0.64, y: 0.33 } }
+    await expect(bulb.getStatus()).resolves.toEqual({
+      on: true,
+      brightness: 100,
+      color: { r: 255, g: 0, b: 0 },
+      reachable: true,
+    })
+  })
+
+  it('without confirm, a command is done once published and the state is what was asked', async () => {
+    const bulb = new MqttBulb({
+      id: 'bath_bulb',
+      capabilities: colorCaps,
+      link: daemonLink,
+      topic,
+      protocol: zigbee2mqttProtocol(topic),
+      confirm: false,
+    })
+    await bulb.start()
+    peer.silent = true
+    const received = peer.nextSet()
+    await expect(bulb.setState({ on: true, brightness: 20 })).resolves.toMatchObject({ on: true, brightness: 20 })
+    expect(await received).toEqual({ state: 'ON', brightness: 51 })
+  })
+
   it('speaks Tasmota with the tasmota preset', async () => {
     const name = `tasmota_${count}`
     const bulb = new MqttBulb({

@@ -80,6 +80,18 @@ describe('SimBulb', () => {
     await expect(bulb.setPower(true)).resolves.toMatchObject({ on: true })
   })
 
+  it('emits a state event for each change, and none for a command that changes nothing', async () => {
+    const bulb = new SimBulb({ id: 'b' })
+    const states: boolean[] = []
+    const stop = bulb.subscribe((event) => event.type === 'state' && states.push(event.state.on))
+    await bulb.setPower(true)
+    await bulb.setPower(true)
+    await bulb.setPower(false)
+    stop()
+    await bulb.setPower(true)
+    expect(states).toEqual([true, false])
+  })
+
   it('retries simulated transient failures', async () => {
     const rolls = [0, 0, 0.9]
     const bulb = new SimBulb({ id: 'b', failureRate: 0.5, random: () => rolls.shift() ?? 0.9, queue: { backoffMs: 0 } })

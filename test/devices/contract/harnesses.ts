@@ -1,4 +1,3 @@
-import { Device } from 'tplink-smarthome-simulator'
 import { converter } from 'culori'
 import type { Rgb } from '../../../src/devices/bulb.js'
 import { xyToRgb } from '../../../src/devices/color.js'
@@ -9,6 +8,7 @@ import { zigbee2mqttProtocol } from '../../../src/devices/mqtt/zigbee2mqtt.js'
 import { SimBulb } from '../../../src/devices/sim/sim-bulb.js'
 import { FakeHueBridge } from '../support/fake-hue-bridge.js'
 import { FaultProxy } from '../support/fault-proxy.js'
+import { startKasaDevice } from '../support/kasa-device.js'
 import { MqttTestLink } from '../support/mqtt-test-link.js'
 import { Zigbee2MqttPeer } from '../support/zigbee2mqtt-peer.js'
 import { CONTRACT_QUEUE, type BulbHarness } from './bulb-contract.js'
@@ -69,13 +69,12 @@ export async function hueHarness(): Promise<BulbHarness> {
 }
 
 export async function kasaHarness(): Promise<BulbHarness> {
-  const device = new Device({
+  const device = await startKasaDevice({
     model: 'lb130',
     address: '127.0.0.1',
     port: 0,
     data: { alias: 'Bath', mac: '50:c7:bf:00:00:03' },
   })
-  await device.start()
   const proxy = new FaultProxy('127.0.0.1', device.port)
   await proxy.start()
   const states: { brightness?: number; hue?: number }[] = []
