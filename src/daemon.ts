@@ -14,7 +14,7 @@ import { createLogger, type Logger } from './config/logger.js'
 import { ConfigError, formatProblem, type ConfigProblem } from './config/problems.js'
 import { createBulb, readDeviceFile, type Bulb, type DeviceConfig } from './devices/index.js'
 import { HomeAssistant } from './homeassistant/index.js'
-import genLock, { memoryProtocol, type LockerFactory, type LockingProtocol } from './lock/index.js'
+import genLock, { memoryProtocol, redisProtocol, type LockerFactory, type LockingProtocol } from './lock/index.js'
 import { MqttConnection, startEmbeddedBroker, type EmbeddedBroker } from './mqtt/index.js'
 
 /** Everything the config file points at, checked: what `genlock validate` reports and `genlock run` starts from. */
@@ -377,8 +377,11 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
 /** The lock protocol `locks.backend` names. */
 function createProtocol(config: GenlockConfig, logger: Logger): LockingProtocol {
   if (config.locks.backend === 'memory') return memoryProtocol()
-  logger.error({ backend: 'redis' }, 'redis locks are not available in this build; using in-memory locks')
-  return memoryProtocol()
+  return redisProtocol({
+    url: config.locks.url,
+    keyPrefix: config.locks.keyPrefix,
+    logger: logger.child({ component: 'locks' }),
+  })
 }
 
 /** How long SIGTERM/SIGINT may take before the process exits anyway. */
