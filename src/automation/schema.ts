@@ -14,7 +14,7 @@ export const duration = z.unknown().transform((value, ctx) => {
   if (ms === undefined) {
     ctx.issues.push({
       code: 'custom',
-      message: `expected a duration like 500ms, 1s, 10m or 2h, got ${JSON.stringify(value)}`,
+      message: `expected a duration like 500ms, 1s, 10m or 2h (at most 596h), got ${JSON.stringify(value)}`,
       input: value,
     })
     return z.NEVER

@@ -53,7 +53,7 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(ms)
   })
 
-  it.each(['soon', '1 day', '-1s', '1d', '', -5, Infinity, null])('rejects %s', (value) => {
+  it.each(['soon', '1 day', '-1s', '1d', '', -5, Infinity, null, '600h', 2 ** 31])('rejects %s', (value) => {
     expect(parseDuration(value)).toBeUndefined()
   })
 })
