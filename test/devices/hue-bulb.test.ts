@@ -65,6 +65,30 @@ describe('HueBulb against a local HTTP bridge', () => {
     expect(bridge.stateBodies('2')).toEqual([{ on: true, ct: 455 }])
   })
 
+  it('warns when the device file promises colour the lamp does not have', async () => {
+    const warnings: string[] = []
+    const logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (_object: object, message?: string) => warnings.push(message ?? ''),
+    }
+    const hall = new HueBulb({
+      id: 'hall',
+      capabilities: colorCaps,
+      host: '127.0.0.1',
+      port: bridge.port,
+      username: USER,
+      light: 2,
+      insecure: true,
+      logger,
+    })
+    await hall.start()
+    expect(warnings).toContain(
+      `hall (hue 127.0.0.1:${bridge.port} light 2): the bridge reports no color for this lamp; fix capabilities in its device file`,
+    )
+  })
+
   it('retries a busy bridge and a dropped connection', async () => {
     const hue = bulb()
     await hue.start()

@@ -50,6 +50,7 @@ export class HueBulb extends QueuedBulb {
   private readonly lightId: number
   private gamut: Gamut
   private api: Promise<HueApi> | undefined
+  private capabilitiesChecked = false
 
   constructor(options: HueBulbOptions) {
     const port = options.port ?? (options.insecure ? 80 : 443)
@@ -94,12 +95,32 @@ export class HueBulb extends QueuedBulb {
         const { red, green, blue } = light.colorGamut
         this.gamut = { red, green, blue }
       }
+      this.checkCapabilities(light.state)
       const state = fromHueLightState(light.state)
       if (!state.reachable)
         throw new DeviceUnreachableError(this.description, 'the bridge says the light is not reachable')
       return state
     } catch (error) {
       throw this.explain(error)
+    }
+  }
+
+  /**
+   * Warns once when the device file promises more than the lamp reports (colour on a white lamp): the bridge would
+   * ignore those fields, so the lamp would silently not change colour.
+   */
+  private checkCapabilities(report: HueLightStateReport): void {
+    if (this.capabilitiesChecked) return
+    this.capabilitiesChecked = true
+    const missing = [
+      ...(this.capabilities.color && report.xy === undefined ? ['color'] : []),
+      ...(this.capabilities.colorTemp && report.ct === undefined ? ['colorTemp'] : []),
+    ]
+    if (missing.length > 0) {
+      this.logger.warn(
+        { device: this.id, missing },
+        `${this.description}: the bridge reports no ${missing.join(' or ')} for this lamp; fix capabilities in its device file`,
+      )
     }
   }
 
