@@ -132,7 +132,7 @@ function compileRepeat(
  * StepError and ends the run, or, with `on_error: continue`, is logged and skipped. Lock errors always pass
  * through: they are the lock core's business.
  */
-export function* action(scope: StepScope, label: string, start: () => unknown): Generator<unknown, void, unknown> {
+function* action(scope: StepScope, label: string, start: () => unknown): Generator<unknown, void, unknown> {
   for (;;) {
     scope.markRunning()
     let pending: unknown

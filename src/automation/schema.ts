@@ -22,16 +22,19 @@ export const duration = z.unknown().transform((value, ctx) => {
   return ms
 })
 
+/** A jexl condition, checked for syntax at load time. */
 export const condition = z.string().superRefine((source, ctx) => {
   const problem = checkCondition(source)
   if (problem) ctx.addIssue({ code: 'custom', message: `bad condition: ${problem}` })
 })
 
+/** A string that may hold `{{ }}` templates, each checked for syntax at load time. */
 export const template = z.string().superRefine((source, ctx) => {
   const problem = isTemplate(source) ? checkTemplate(source) : undefined
   if (problem) ctx.addIssue({ code: 'custom', message: `bad template: ${problem}` })
 })
 
+/** An MQTT subscription pattern (`+` and `#` filling whole levels). */
 export const topicPattern = z.string().superRefine((topic, ctx) => {
   const problem = checkTopicPattern(topic)
   if (problem) ctx.addIssue({ code: 'custom', message: problem })
@@ -44,6 +47,7 @@ export const publishTopic = template.refine((topic) => topic !== '' && !/[+#]/.t
 
 const scalarText = z.union([z.string(), z.number(), z.boolean()]).transform(String)
 
+/** One trigger (or stop): `mqtt` topic, optional exact `payload`, `json` fields and `condition`. */
 export const trigger = z
   .strictObject({
     mqtt: topicPattern,
@@ -77,6 +81,7 @@ const onPreempt = z.unknown().transform((value, ctx) => {
   return z.NEVER
 })
 
+/** One device id or a list of them, deduplicated. */
 const deviceIds = z
   .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
   .transform((value) => (Array.isArray(value) ? [...new Set(value)] : [value]))
@@ -103,4 +108,5 @@ export const automationFile = z.strictObject({
   steps: z.array(z.unknown()).min(1, 'an automation needs at least one step'),
 })
 
+/** An automation file as the schema leaves it (steps still raw). */
 export type AutomationFile = z.output<typeof automationFile>
