@@ -92,6 +92,8 @@ export function bulbDiscovery(context: DiscoveryContext, bulb: Bulb): DiscoveryM
       schema: 'json',
       command_topic: light.command,
       state_topic: light.state,
+      // `manual_pending`: a change from HA waiting for a higher priority holder (the alarm) to let go.
+      json_attributes_topic: light.attributes,
       brightness: capabilities.dimmable,
       brightness_scale: 100,
       supported_color_modes: modes,

@@ -43,6 +43,7 @@ interface TrackedBulb {
   readonly manual: ManualControl
   readonly unsubscribe: () => void
   lastState?: string
+  lastAttributes?: string
 }
 
 /**
@@ -153,7 +154,9 @@ export class HomeAssistant {
     for (const [topic, payload] of this.configs) this.publish(topic, payload)
     for (const tracked of this.bulbs.values()) {
       tracked.lastState = undefined
+      tracked.lastAttributes = undefined
       this.publishLightState(tracked)
+      this.publishAttributes(tracked)
     }
     this.options.republishStates?.()
   }
@@ -165,14 +168,19 @@ export class HomeAssistant {
       tracked.unsubscribe()
       tracked.manual.close()
       this.bulbs.delete(id)
-      if (!devices.has(id)) this.publish(lightTopics(baseTopic, id).state, '')
+      if (!devices.has(id)) {
+        const topics = lightTopics(baseTopic, id)
+        this.publish(topics.state, '')
+        this.publish(topics.attributes, '')
+      }
     }
     for (const [id, bulb] of devices) {
       if (this.bulbs.has(id)) continue
-      const manual = new ManualControl(locks, bulb, manualPriority, logger)
+      const manual = new ManualControl(locks, bulb, manualPriority, logger, () => this.publishAttributes(tracked))
       const tracked: TrackedBulb = { bulb, manual, unsubscribe: bulb.subscribe(() => this.publishLightState(tracked)) }
       this.bulbs.set(id, tracked)
       this.publishLightState(tracked)
+      this.publishAttributes(tracked)
     }
   }
 
@@ -181,6 +189,16 @@ export class HomeAssistant {
     if (payload === tracked.lastState) return
     tracked.lastState = payload
     this.publish(lightTopics(this.options.baseTopic, tracked.bulb.id).state, payload)
+  }
+
+  /** The light's attributes: whether a change from HA waits for the lock, and which. */
+  private publishAttributes(tracked: TrackedBulb): void {
+    if (!this.started) return
+    const command = tracked.manual.waitingCommand
+    const payload = JSON.stringify({ manual_pending: command !== undefined, manual_command: command ?? null })
+    if (payload === tracked.lastAttributes) return
+    tracked.lastAttributes = payload
+    this.publish(lightTopics(this.options.baseTopic, tracked.bulb.id).attributes, payload)
   }
 
   private onLightCommand(topic: string, payload: string): void {

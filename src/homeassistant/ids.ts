@@ -44,10 +44,13 @@ export function discoveryTopic(prefix: string, kind: EntityKind, objectId: strin
   return `${prefix}/${COMPONENT_OF[kind]}/${objectId}/config`
 }
 
-/** The topics genlock uses for one bulb's Home Assistant light. */
-export function lightTopics(baseTopic: string, deviceId: string): { readonly state: string; readonly command: string } {
+/** The topics genlock uses for one bulb's Home Assistant light: state, commands, and attributes. */
+export function lightTopics(
+  baseTopic: string,
+  deviceId: string,
+): { readonly state: string; readonly command: string; readonly attributes: string } {
   const state = `${baseTopic}/device/${deviceId}/light`
-  return { state, command: `${state}/set` }
+  return { state, command: `${state}/set`, attributes: `${state}/attributes` }
 }
 
 /** The identifier of the Home Assistant device an automation or a bulb appears as. */

@@ -34,6 +34,8 @@ export class ManualControl {
     readonly bulb: Bulb,
     readonly priority: number,
     private readonly logger: ManualLogger,
+    /** Called when a command starts or stops waiting for the lock. */
+    private readonly onChange: () => void = () => {},
   ) {
     // One holder per bulb: a later command joins the lock it already holds rather than queueing behind itself.
     this.locker = locks.newLocker(bulb.id, bulb, { priority }, `${MANUAL_HOLDER}:${bulb.id}`)
@@ -44,6 +46,11 @@ export class ManualControl {
     return this.run !== undefined && !this.holding
   }
 
+  /** The command that waits for the lock, if one does. */
+  get waitingCommand(): BulbCommand | undefined {
+    return this.waiting ? this.pending : undefined
+  }
+
   /** Applies `command` under the lock: now, or when the higher priority holder lets go. */
   command(command: BulbCommand): void {
     if (this.closed) return
@@ -52,6 +59,7 @@ export class ManualControl {
     }
     this.pending = command
     this.run ??= this.start()
+    this.onChange()
   }
 
   /** Drops a waiting command and ends the transaction (device removed, daemon stopping). */
@@ -59,6 +67,7 @@ export class ManualControl {
     this.closed = true
     this.pending = undefined
     this.run?.cancel('manual control closed')
+    this.onChange()
   }
 
   private start(): CommitPromise<void, Bulb> {
@@ -70,6 +79,7 @@ export class ManualControl {
     }
     const holding = (value: boolean): void => {
       this.holding = value
+      this.onChange()
     }
     const run = this.locker
       .promise(function* manualTransaction(bulb, context) {
@@ -106,5 +116,6 @@ export class ManualControl {
       }
     }
     if (this.pending && !this.closed) this.run = this.start()
+    this.onChange()
   }
 }

@@ -171,6 +171,7 @@ describe('Home Assistant discovery over a real mosquitto', () => {
       expect(removal.topic).toBe(topic)
     }
     await ha.waitFor((m) => m.topic === hallConfig['state_topic'] && m.payload === '', from)
+    await ha.waitFor((m) => m.topic === hallConfig['json_attributes_topic'] && m.payload === '', from)
     // Alarm and bath bulb stay: they are not removed, and adding the party back announces it again.
     const removedTopics = ha.seen.slice(from).filter((m) => m.payload === '' && m.topic.endsWith('/config'))
     expect(removedTopics.map((m) => m.topic).sort()).toEqual([hallHolder, hallLight, partyState, partySwitch].sort())

@@ -36,6 +36,7 @@ describe('Home Assistant ids and topics', () => {
     expect(lightTopics('genlock', 'bath_bulb')).toEqual({
       state: 'genlock/device/bath_bulb/light',
       command: 'genlock/device/bath_bulb/light/set',
+      attributes: 'genlock/device/bath_bulb/light/attributes',
     })
   })
 })

@@ -20,7 +20,7 @@ describe('Home Assistant light commands under the priorities', () => {
 
   beforeAll(async () => {
     mosquitto = await startMosquitto()
-    ha = await Observer.connect(mosquitto.url, [])
+    ha = await Observer.connect(mosquitto.url, ['+/device/+/light/attributes'])
   })
   afterEach(async () => {
     await genlock?.daemon.stop()
@@ -70,7 +70,7 @@ describe('Home Assistant light commands under the priorities', () => {
   })
 
   it('waits behind the alarm, and applies the latest command when the alarm ends', async () => {
-    const { bulb, command, lockEvent, logs } = await start()
+    const { bulb, command, lockEvent, logs, baseTopic } = await start()
     await ha.publish('home/alarm', 'ON')
     await bulb.nextCommand(by('alarm'))
 
@@ -80,6 +80,13 @@ describe('Home Assistant light commands under the priorities', () => {
     await command({ state: 'ON', brightness: 60, color_temp: 4000 })
     await logs.waitFor('a newer manual command replaces the one waiting for the lock')
     expect(bulb.commandLog.filter(by('manual'))).toEqual([])
+    // Home Assistant sees the change is pending, and which one will be applied.
+    const attributes = `${baseTopic}/device/bath_bulb/light/attributes`
+    const pending = await ha.waitFor(
+      (m) => m.topic === attributes && JSON.parse(m.payload).manual_command?.brightness === 60,
+    )
+    expect(JSON.parse(pending.payload)).toMatchObject({ manual_pending: true, manual_command: { colorTemp: 4000 } })
+    const settled = ha.mark
 
     const manual = bulb.nextCommand(by('manual'))
     await ha.publish('home/alarm', 'OFF')
@@ -89,6 +96,7 @@ describe('Home Assistant light commands under the priorities', () => {
     expect(log.filter(by('manual'))).toHaveLength(1)
     const lastAlarm = log.map((entry) => entry.origin?.holder).lastIndexOf('alarm')
     expect(log.indexOf(applied)).toBeGreaterThan(lastAlarm)
+    await ha.waitFor((m) => m.topic === attributes && JSON.parse(m.payload).manual_pending === false, settled)
     // The alarm's `restore: true` must not put back the pre-alarm state over the manual change.
     await logs.waitFor('restor')
     expect(bulb.state).toMatchObject({ on: true, brightness: 60, colorTemp: 4000 })

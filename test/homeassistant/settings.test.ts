@@ -72,7 +72,7 @@ describe('homeassistant settings in a running daemon', () => {
     await ha.waitFor((m) => m.topic === marker, from)
     const seen = ha.seen.slice(from)
     expect(seen.some((m) => m.topic === `${running.baseTopic}/automation/alarm`)).toBe(true)
-    const forHa = (m: Seen) => m.topic.endsWith('/config') || m.topic.endsWith('/light')
+    const forHa = (m: Seen) => m.topic.endsWith('/config') || m.topic.includes('/light')
     expect(seen.filter(forHa)).toEqual([])
   })
 
