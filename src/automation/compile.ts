@@ -115,15 +115,32 @@ function compileRepeat(
       for (let index = 0; index < count; index++) {
         scope.vars.repeat = { index: index + 1, first: index === 0 }
         if (step.while !== undefined && !test(scope, step.while, label)) break
-        yield* body(scope)
+        const turn = eventLoopTurn()
+        try {
+          yield* body(scope)
+        } finally {
+          turn.clear()
+        }
         if (step.until !== undefined && test(scope, step.until, label)) break
-        // A loop whose steps all finish at once (log, publish to a fast broker) must still let timers and I/O
-        // run, or `forever` would freeze the daemon; it is also one more place a preemption can land.
-        yield new Promise<void>((resolve) => setImmediate(resolve))
+        // A round whose steps all finished within microtasks (log, an instant bulb, a condition already true)
+        // has not let timers and I/O run: `forever` would freeze the daemon. Give the event loop one turn.
+        if (!turn.happened) yield new Promise<void>((resolve) => setImmediate(resolve))
       }
     } finally {
       scope.vars.repeat = outer
     }
+  }
+}
+
+/** Tells whether the event loop has gone round (reached its check phase) since this was called. */
+function eventLoopTurn(): { readonly happened: boolean; clear(): void } {
+  let happened = false
+  const immediate = setImmediate(() => (happened = true))
+  return {
+    get happened() {
+      return happened
+    },
+    clear: () => clearImmediate(immediate),
   }
 }
 

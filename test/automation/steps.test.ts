@@ -210,4 +210,29 @@ steps:
     await h.status('door', 'idle')
     expect(commands(h)).toEqual([{ brightness: 35 }])
   })
+
+  it('a forever loop of instant steps still lets timers and I/O run, and stops', async () => {
+    h = await harness({
+      'spin.yaml': `
+name: spin
+devices: [bath_bulb]
+trigger: { mqtt: home/spin }
+stop: { mqtt: home/spin/stop }
+steps:
+  - repeat:
+      forever: true
+      steps:
+        - set: { brightness: "{{ repeat.index % 100 }}" }
+        - log: { message: "round {{ repeat.index }}", level: debug }
+`,
+    })
+    h.bus.send('home/spin', '')
+    // The sim bulb answers within microtasks: without the engine giving the event loop turns, this timer
+    // would never fire and the test would hang.
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    await h.bulb().waitForCommands(h.bulb().commandLog.length + 10)
+    h.bus.send('home/spin/stop', '')
+    await h.status('spin', 'idle')
+    expect(h.bulb().commandLog.length).toBeGreaterThan(10)
+  })
 })
