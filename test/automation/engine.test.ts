@@ -112,6 +112,17 @@ steps:
     h.bulb().setHung(false)
   })
 
+  it('a disabled automation ignores its triggers but still answers its command topic', async () => {
+    h = await harness({ 'party.yaml': party.replace('priority: 0', 'priority: 0\nenabled: false') })
+    h.bus.send('home/party', 'ON')
+    expect(h.engine.status()).toEqual([{ name: 'party', state: 'idle' }])
+    const first = h.bulb().nextCommand()
+    h.bus.send('genlock/automation/party/set', 'ON')
+    expect((await first).command).toEqual({ color: 'red', brightness: 80 })
+    h.bus.send('home/party', 'OFF')
+    await h.status('party', 'idle')
+  })
+
   it('reports status changes as events, and who holds each device', async () => {
     h = await harness({ 'party.yaml': party, 'alarm.yaml': alarm })
     const seen: string[] = []
