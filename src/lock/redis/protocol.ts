@@ -67,7 +67,11 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
   private readonly key: string
   private connecting: Promise<RedisConnections> | undefined
   private connections: RedisConnections | undefined
+  /** Set once subscribed: acquisitions then skip waiting for the connection. */
+  private ready: RedisConnections | undefined
   private readonly pending = new Map<string, Pending>()
+  /** Lease and waiter ids to give back, batched within a tick (see sendRelease). */
+  private releases: string[] = []
   private readonly leases = new Map<string, RedisLease>()
   private readonly events = new EventFanout()
   private epoch = new Epoch(0)
@@ -76,7 +80,6 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
   private renewAt = Infinity
   private renewing = false
   private renewAgain = false
-  private readonly inflight = new Set<Promise<unknown>>()
   private seq = 0
   private down = false
   private closed = false
@@ -116,10 +119,6 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
       if (timeout > 0 && timeout !== Infinity) {
         p.timer = setTimeout(() => this.giveUp(p, 'ACQUIRE_TIMEOUT', `not granted within ${timeout} ms`), timeout)
       }
-      if (request.signal) {
-        p.onAbort = () => this.giveUp(p, 'CANCELLED', 'acquire aborted')
-        request.signal.addEventListener('abort', p.onAbort, { once: true })
-      }
       void this.send(p)
     })
   }
@@ -127,6 +126,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
   /** Takes every lease on `resource` away (code `LOST`), in every process: an operator's "unlock". */
   async revoke(resource: string): Promise<void> {
     const { command } = await this.connect()
+    this.flushReleases()
     const taken = await command.genlockRevoke(this.key, this.prefix, resource)
     for (let i = 0; i + 1 < taken.length; i += 2) {
       // Ours are dropped now rather than when the channel message lands, so the caller sees the effect.
@@ -150,11 +150,12 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
       ids.push(lease.id)
       this.loseLease(lease, 'LOST', 'the locking protocol closed', undefined, false)
     }
+    ids.push(...this.flushReleases(true))
     const connections = this.connections
     if (!connections) return
     if (connections.command.status === 'ready') {
+      // Commands run in order on the connection: once these are answered, every release sent before is done.
       const done = Promise.all([
-        ...this.inflight,
         ids.length > 0 && connections.command.genlockRelease(this.key, this.prefix, ...ids),
         connections.command.zrem(this.key, this.clientId),
       ]).catch(() => undefined)
@@ -178,6 +179,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
       this.connections = connections
       if (this.closed) await connections.close()
       await connections.subscribed
+      this.ready = connections
       return connections
     })
     this.connecting.catch((error: unknown) => {
@@ -188,14 +190,17 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
   }
 
   private async send(p: Pending): Promise<void> {
-    let connections: RedisConnections
-    try {
-      connections = await this.connect()
-    } catch (error) {
-      this.giveUp(p, 'LOST', `cannot use Redis at ${redactUrl(this.options.url)}: ${messageOf(error)}`)
-      return
+    let connections = this.ready
+    if (!connections || connections.command.status !== 'ready') this.watchAbort(p) // this may take a while
+    if (!connections) {
+      try {
+        connections = await this.connect()
+      } catch (error) {
+        this.giveUp(p, 'LOST', `cannot use Redis at ${redactUrl(this.options.url)}: ${messageOf(error)}`)
+        return
+      }
+      if (isDone(p)) return
     }
-    if (p.state === 'done') return
     const r = p.request
     const mayWait = r.maxAcquireAttempts > 1 && r.acquireTimeout > 0
     p.sent = true
@@ -215,6 +220,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
         JSON.stringify(r.resources),
         mayWait ? '1' : '0',
         r.maxAcquireAttempts === Infinity ? '' : String(r.maxAcquireAttempts),
+        ...this.flushReleases(true),
       )
     } catch (error) {
       this.giveUp(p, 'LOST', `Redis refused the acquire: ${messageOf(error)}`)
@@ -227,11 +233,16 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
       return
     }
     const [kind, detail, victims] = reply
+    if (r.signal?.aborted) {
+      this.giveUp(p, 'CANCELLED', 'acquire aborted', kind !== 'F')
+      return
+    }
     if (kind === 'G') {
       this.granted(p, JSON.parse(detail!) as string[], Number(victims))
     } else if (kind === 'W') {
       if (p.state === 'sending') {
         p.state = 'queued'
+        this.watchAbort(p)
         this.emitRequest('waiting', r)
       }
       this.wakeAt(Number(detail))
@@ -242,15 +253,27 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     }
   }
 
+  /**
+   * Gives ids back on the server. Batched until the end of this tick: a transaction loop's next acquire
+   * then carries them (one command instead of two). Every other command flushes them first, so the server
+   * always sees this client's commands in the order they were made.
+   */
   private sendRelease(ids: string[]): void {
-    const connections = this.connections
-    if (!connections) return
-    const released = connections.command.genlockRelease(this.key, this.prefix, ...ids).then(
-      () => undefined,
-      (error: unknown) => this.options.logger?.warn({ err: error, ids }, 'genlock: Redis release failed'),
-    )
-    this.inflight.add(released)
-    void released.finally(() => this.inflight.delete(released))
+    if (!this.connections) return
+    if (this.releases.length === 0) process.nextTick(() => this.flushReleases())
+    this.releases.push(...ids)
+  }
+
+  /** Sends batched releases now; returns them for a command that carries them itself (`take`). */
+  private flushReleases(take = false): string[] {
+    const ids = this.releases
+    if (ids.length === 0) return ids
+    this.releases = []
+    if (take) return ids
+    this.connections?.command
+      .genlockRelease(this.key, this.prefix, ...ids)
+      .catch((error: unknown) => this.options.logger?.warn({ err: error, ids }, 'genlock: Redis release failed'))
+    return []
   }
 
   private onMessage(text: string): void {
@@ -294,6 +317,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
       queueMicrotask(() => this.onAck(thiefId))
       return
     }
+    this.flushReleases()
     const published = this.connections?.command.publish(
       `${this.prefix}c:${thiefClient}`,
       JSON.stringify(['A', thiefId]),
@@ -339,6 +363,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     if (!this.epoch.alive) {
       // We cannot tell how long the server will keep this grant: a renewal decides (see renew).
       p.state = 'confirm'
+      this.watchAbort(p)
       this.scheduleRenew(0)
       return
     }
@@ -346,6 +371,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     p.victims = victims
     if (p.acks < victims) {
       p.state = 'handoff'
+      this.watchAbort(p)
       clearTimeout(p.timer)
       p.handoffTimer = setTimeout(() => this.finish(p), this.options.handoffTimeout)
       return
@@ -374,6 +400,17 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     else if (!this.epoch.alive)
       this.loseLease(lease, 'LOST', 'the Redis lease ran out during the hand-off', undefined, true)
     p.resolve(lease)
+  }
+
+  /**
+   * Lets the request's signal withdraw it. Only once it may wait: on a fresh AbortSignal, adding and removing
+   * a listener costs about as much as a Redis round trip, and an immediate grant checks `aborted` instead.
+   */
+  private watchAbort(p: Pending): void {
+    const signal = p.request.signal
+    if (!signal || p.onAbort) return
+    p.onAbort = () => this.giveUp(p, 'CANCELLED', 'acquire aborted')
+    signal.addEventListener('abort', p.onAbort, { once: true })
   }
 
   /** The request leaves: it is settled one way or another. */
@@ -507,6 +544,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     const sent = clock()
     let reply: string[]
     try {
+      this.flushReleases()
       reply = await connections.command.genlockRenew(this.key, this.prefix, this.clientId, this.options.lease, ...ids)
     } catch (error) {
       this.options.logger?.warn({ err: error }, 'genlock: Redis lease renewal failed')
