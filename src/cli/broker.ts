@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { MqttToolClient } from '../mqtt/tool-client.js'
+import type { MqttToolClient } from '../mqtt/tool-client.js'
 import { CliError, EXIT, loadConfigOrFail } from './errors.js'
 
 /** The options of every command that talks to the daemon's broker. */
@@ -50,6 +50,7 @@ export async function connectToBroker(
     }
   }
   baseTopic ??= 'genlock'
+  const { MqttToolClient } = await import('../mqtt/tool-client.js')
   try {
     const client = await MqttToolClient.connect({ url, connectTimeoutMs: timeoutMs, ...credentials })
     return { client, url, baseTopic }

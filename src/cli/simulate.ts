@@ -5,7 +5,7 @@ import { pino, type Logger } from 'pino'
 import { action, CliError } from './errors.js'
 import { colorSupport, type ColorMode } from './render/colors.js'
 import { renderScreen } from './render/screen.js'
-import { formatEvent, Simulation, type TimelineEvent } from './simulation.js'
+import type { TimelineEvent } from './simulation.js'
 
 interface SimulateOptions {
   readonly config: string
@@ -62,6 +62,8 @@ export function addSimulateCommand(program: Command): void {
         if (options.colors && !['truecolor', '256', '16', 'none'].includes(options.colors))
           throw new CliError(`--colors must be truecolor, 256, 16 or none, not '${options.colors}'`)
         const { logLevel } = program.opts<{ logLevel?: string }>()
+        // Loaded on use: the daemon's dependencies stay out of every other command's start-up.
+        const { formatEvent, Simulation } = await import('./simulation.js')
         const headless = options.headless === true || !process.stdout.isTTY || !process.stdin.isTTY
         // Logs would scribble over the drawing: they go to stderr, and only when asked for (or headless warnings).
         const logger: Logger = pino({ level: logLevel ?? (headless ? 'warn' : 'silent') }, pino.destination(2))
