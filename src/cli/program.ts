@@ -6,6 +6,9 @@ import { addStatusCommand } from './status.js'
 import { addTriggerCommand } from './trigger.js'
 import { addValidateCommand } from './validate.js'
 import { addSimulateCommand } from './simulate.js'
+import { addSimCommand } from './sim.js'
+import { addHuePairCommand } from './hue-pair.js'
+import { addDiscoverCommand } from './discover.js'
 
 /** The package version, read from package.json (two folders up from both src/cli and dist/cli). */
 function version(): string {
@@ -35,5 +38,8 @@ export function createProgram(): Command {
   addTriggerCommand(program)
   addStatusCommand(program)
   addSimulateCommand(program)
+  addSimCommand(program)
+  addHuePairCommand(program)
+  addDiscoverCommand(program)
   return program
 }

@@ -1,0 +1,65 @@
+/** Ready-to-save device files (`devices/<id>.yaml`) for what `genlock discover`, `sim` and `hue pair` find. */
+
+/** A device id from a name: lower case, letters, digits and `_` only. */
+export function deviceId(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'bulb'
+  )
+}
+
+/** Kasa bulb models by what they can do; unknown models are treated as dimmable white. */
+function kasaCapabilities(model: string): string {
+  if (/LB130|KL130|KL125|KL135|LB230|KL430/i.test(model))
+    return 'capabilities: { dimmable: true, color: true, colorTemp: { min: 2500, max: 9000 } }'
+  if (/LB120|KL120/i.test(model))
+    return 'capabilities: { dimmable: true, color: false, colorTemp: { min: 2700, max: 6500 } }'
+  return 'capabilities: { dimmable: true, color: false }'
+}
+
+export function kasaDeviceYaml(bulb: { alias: string; model: string; host: string; port: number }): string {
+  return [
+    `# devices/${deviceId(bulb.alias)}.yaml — ${bulb.model}`,
+    `id: ${deviceId(bulb.alias)}`,
+    `name: ${JSON.stringify(bulb.alias)}`,
+    'adapter: kasa',
+    `host: ${bulb.host}`,
+    ...(bulb.port === 9999 ? [] : [`port: ${bulb.port}`]),
+    kasaCapabilities(bulb.model),
+  ].join('\n')
+}
+
+/** A Hue light file; the username is read from `${envVar}`, never written into the file. */
+export function hueDeviceYaml(light: {
+  id: string
+  name: string
+  host: string
+  port?: number
+  light: string
+  insecure: boolean
+  envVar: string
+  color: boolean
+  gamut?: string
+}): string {
+  return [
+    `# devices/${light.id}.yaml`,
+    `id: ${light.id}`,
+    `name: ${JSON.stringify(light.name)}`,
+    'adapter: hue',
+    `host: ${light.host}`,
+    ...(light.port === undefined ? [] : [`port: ${light.port}`]),
+    `username: \${${light.envVar}}`,
+    `light: ${light.light}`,
+    ...(light.insecure ? ['insecure: true'] : []),
+    ...(light.color && light.gamut ? [`gamut: ${light.gamut}`] : []),
+    light.color
+      ? 'capabilities: { dimmable: true, color: true, colorTemp: { min: 2000, max: 6500 } }'
+      : 'capabilities: { dimmable: true, color: false, colorTemp: { min: 2200, max: 6500 } }',
+  ].join('\n')
+}
+
+export function mqttDeviceYaml(light: { id: string; topic: string }): string {
+  return [`# devices/${light.id}.yaml`, `id: ${light.id}`, 'adapter: mqtt', `topic: ${light.topic}`].join('\n')
+}
