@@ -102,24 +102,26 @@ export class Automation implements RunHost {
     if (this.disposed) return
     const { mode, max } = this.definition
     this.logger.info({ via, topic: message?.topic }, `triggered by ${via}`)
-    if (this.runs.size > 0) {
+    // Runs already cancelled do not count: an OFF and an ON read from one network packet must start a new run.
+    const live = this.liveRuns()
+    if (live.length > 0) {
       if (mode === 'single') {
         this.logger.info('already running; trigger ignored (mode: single)')
         return
       }
       if (mode === 'restart') {
         this.logger.info('already running; restarting (mode: restart)')
-        for (const run of this.runs) run.cancel('restarted by a new trigger (mode: restart)')
+        for (const run of live) run.cancel('restarted by a new trigger (mode: restart)')
       } else if (mode === 'queued') {
-        if (this.runs.size + this.queue.length >= max) {
+        if (live.length + this.queue.length >= max) {
           this.logger.warn(`queue full (max ${max}); trigger dropped`)
           return
         }
         this.queue.push(message)
         this.env.statusChanged(this)
         return
-      } else if (this.runs.size >= max) {
-        this.logger.warn(`already ${this.runs.size} runs (max ${max}); trigger dropped`)
+      } else if (live.length >= max) {
+        this.logger.warn(`already ${live.length} runs (max ${max}); trigger dropped`)
         return
       }
     }
@@ -186,6 +188,10 @@ export class Automation implements RunHost {
   }
 
   // --- internals --------------------------------------------------------------------------------------
+
+  private liveRuns(): AutomationRun[] {
+    return [...this.runs].filter((run) => !run.cancelled)
+  }
 
   private state(): AutomationState {
     let suspended = false

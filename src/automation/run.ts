@@ -50,7 +50,7 @@ export class AutomationRun {
   readonly finished: Promise<RunOutcome>
   private settle!: (outcome: RunOutcome) => void
   private commit: CommitPromise<void, Bulb | Bulb[]> | undefined
-  private cancelled: string | undefined
+  private cancelReason: string | undefined
   private readonly logger: Logger
 
   constructor(
@@ -68,7 +68,7 @@ export class AutomationRun {
    */
   start(): void {
     if (this.commit) return
-    if (this.cancelled !== undefined) {
+    if (this.cancelReason !== undefined) {
       this.settle({ kind: 'stopped' })
       return
     }
@@ -98,9 +98,14 @@ export class AutomationRun {
     )
   }
 
+  /** True once `cancel` was called (the run may take a few microtasks more to be over). */
+  get cancelled(): boolean {
+    return this.cancelReason !== undefined
+  }
+
   /** Ends the run wherever it is (waiting, running or suspended). */
   cancel(reason: string): void {
-    this.cancelled = reason
+    this.cancelReason = reason
     this.commit?.cancel(reason)
   }
 

@@ -99,6 +99,21 @@ describe('mode: what a re-trigger does while a run is going', () => {
     expect(events).toContain('running')
   })
 
+  it('a stop and a trigger in the same tick (one network packet) end the run and start a new one', async () => {
+    h = await harness({ 'door.yaml': door('single') })
+    await open(h, 1, true)
+    const second = h.logged('waiting for a message on test/go')
+    h.bus.send('test/door/stop', '')
+    h.bus.send('test/door', JSON.stringify({ n: 2 }))
+    await second
+    expect(h.lines.some((line) => String(line.msg).includes('trigger ignored'))).toBe(false)
+    const done = brightness(h, 52)
+    h.bus.send('test/go', '')
+    await done
+    await h.status('door', 'idle')
+    expect(brightnesses(h)).toEqual([1, 2, 52])
+  })
+
   it('a stop ends the running one and empties the queue', async () => {
     h = await harness({ 'door.yaml': door('queued') })
     await open(h, 1, true)
