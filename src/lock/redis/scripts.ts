@@ -241,7 +241,7 @@ end
 
 /**
  * The uncontended acquire, before the library is even defined (its function definitions cost as much as a
- * few commands): nobody to reap, a new id, every resource free and unqueued. Grants exactly as the full
+ * few commands): nobody to reap, every resource free and unqueued. Grants exactly as the full
  * script would in that case; otherwise falls through to it.
  */
 const FAST_ACQUIRE = `
@@ -249,9 +249,9 @@ do
   local k, id, client, guid, resJson = ARGV[1], ARGV[2], ARGV[3], ARGV[5], ARGV[8]
   local time = redis.call('TIME')
   local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  -- No idempotency check needed here: an id already granted or queued keeps its resources held or queued.
   local fast = #LEFTOVER == 0
     and #redis.call('ZRANGEBYSCORE', k .. 'clients', '-inf', nowMs, 'LIMIT', 0, 1) == 0
-    and redis.call('EXISTS', k .. 'l:' .. id, k .. 'w:' .. id) == 0
   local res = cjson.decode(resJson)
   if fast then
     for _, r in ipairs(res) do
