@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { Bulb, BulbState } from '../devices/bulb.js'
 import { isLockError, type CommitPromise, type Locker, type LockerFactory } from '../lock/index.js'
 import type { AutomationDefinition, TriggerDefinition } from './definition.js'
+import type { CommandTracker } from './command-tracker.js'
 import type { IncomingMessage, MessageHub } from './message-hub.js'
 import { restoreCommand } from './restore.js'
 import { AutomationRun, type RunHost, type RunOutcome } from './run.js'
@@ -15,6 +16,7 @@ export interface AutomationEnvironment {
   readonly devices: ReadonlyMap<string, Bulb>
   readonly hub: MessageHub
   readonly shared: SharedLookups
+  readonly commands: CommandTracker
   readonly logger: Logger
   /** Compiles the steps of the automation called `name` for `targets`, or undefined when there is none. */
   compile(name: string, targets: readonly string[]): CompiledStep | undefined
@@ -35,6 +37,7 @@ export class Automation implements RunHost {
   readonly steps: CompiledStep
   readonly hub: MessageHub
   readonly shared: SharedLookups
+  readonly commands: CommandTracker
   readonly logger: Logger
   /** The bulbs it was built with: a hot reload that swaps one rebuilds the automation. */
   readonly bulbs: readonly Bulb[]
@@ -54,6 +57,7 @@ export class Automation implements RunHost {
   ) {
     this.hub = env.hub
     this.shared = env.shared
+    this.commands = env.commands
     this.logger = env.logger.child({ automation: definition.name })
     this.bulbs = definition.devices.map((id) => {
       const bulb = env.devices.get(id)
@@ -173,12 +177,12 @@ export class Automation implements RunHost {
 
   snapshotOnce(): void {
     if (!this.definition.restore || this.snapshot) return
-    // Asked of the bulb, not read from `state`: the command queue answers after the commands already on their
-    // way (the preempted automation's last one), so the snapshot is the state that automation left behind.
+    // After the commands already on their way (the preempted automation's last one): the snapshot is the state
+    // that automation left behind, not the one before its last step.
     this.snapshot = new Map(
       this.bulbs.map((bulb, i) => {
-        const known = bulb.state
-        return [this.definition.devices[i]!, bulb.getStatus().catch(() => known)]
+        const id = this.definition.devices[i]!
+        return [id, this.env.commands.stateAfterPending(id, () => bulb.state)]
       }),
     )
   }

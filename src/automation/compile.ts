@@ -34,8 +34,8 @@ function compileStep(step: StepDefinition, targets: readonly string[], path: str
         action(scope, label, () => {
           const command = setCommand(step.values, scope.context())
           const origin = { holder: scope.name, token: scope.ctx.token }
-          if (ids.length === 1) return scope.bulbs.get(ids[0]!)!.setState(command, origin)
-          return Promise.all(ids.map((id) => scope.bulbs.get(id)!.setState(command, origin)))
+          const send = (id: string) => scope.commands.track(id, scope.bulbs.get(id)!.setState(command, origin))
+          return ids.length === 1 ? send(ids[0]!) : Promise.all(ids.map(send))
         })
     }
     case 'wait':

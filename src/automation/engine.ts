@@ -3,6 +3,7 @@ import type { Bulb } from '../devices/bulb.js'
 import type { LockerFactory } from '../lock/index.js'
 import { Automation, type AutomationEnvironment } from './automation.js'
 import type { MessageBus } from './bus.js'
+import { CommandTracker } from './command-tracker.js'
 import { compileSteps } from './compile.js'
 import type { AutomationDefinition } from './definition.js'
 import { MessageHub, type IncomingMessage } from './message-hub.js'
@@ -71,6 +72,7 @@ export class AutomationEngine {
       },
       hub: this.hub,
       shared: this.shared,
+      commands: new CommandTracker(),
       logger: this.logger,
       compile: (name, targets) => this.compile(name, targets),
       restoreTimeoutMs: options.restoreTimeoutMs ?? 3000,

@@ -8,6 +8,7 @@ import {
   type TransactionContext,
 } from '../lock/index.js'
 import type { AutomationDefinition } from './definition.js'
+import type { CommandTracker } from './command-tracker.js'
 import type { IncomingMessage, MessageHub } from './message-hub.js'
 import { expressionContext, type ScopeVariables, type SharedLookups } from './scope.js'
 import type { CompiledStep, StepScope } from './step-scope.js'
@@ -32,6 +33,7 @@ export interface RunHost {
   readonly steps: CompiledStep
   readonly hub: MessageHub
   readonly shared: SharedLookups
+  readonly commands: CommandTracker
   readonly logger: Logger
   /** The steps of the automation named by `on_preempt: { replace }`, compiled for this one's devices. */
   replacement(name: string): CompiledStep | undefined
@@ -134,12 +136,13 @@ export class AutomationRun {
     inBranch: boolean,
     vars: ScopeVariables,
   ): StepScope {
-    const { definition, hub, shared } = this.host
+    const { definition, hub, shared, commands } = this.host
     const scope: StepScope = {
       name: definition.name,
       ctx,
       bulbs,
       hub,
+      commands,
       logger: this.logger,
       onError: definition.onError,
       vars,

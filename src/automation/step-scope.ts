@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { Bulb } from '../devices/bulb.js'
 import type { TransactionContext } from '../lock/index.js'
+import type { CommandTracker } from './command-tracker.js'
 import type { ExpressionContext } from './expression.js'
 import type { MessageHub } from './message-hub.js'
 import type { ScopeVariables } from './scope.js'
@@ -12,6 +13,8 @@ export interface StepScope {
   /** The fenced handles of the automation's devices, by id. */
   readonly bulbs: ReadonlyMap<string, Bulb>
   readonly hub: MessageHub
+  /** Where device commands are recorded, for restore snapshots. */
+  readonly commands: CommandTracker
   readonly logger: Logger
   readonly onError: 'abort' | 'continue'
   readonly vars: ScopeVariables
