@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import { formatProblem } from '../config/problems.js'
-import { runDaemon } from '../daemon.js'
 
 /** `genlock run --config <file>`: the daemon, until SIGTERM or SIGINT. */
 export function addRunCommand(program: Command): void {
@@ -12,6 +11,8 @@ export function addRunCommand(program: Command): void {
       const { logLevel } = program.opts<{ logLevel?: string }>()
       let outcome
       try {
+        // Loaded on use: other commands (and --help) start without the daemon's dependencies.
+        const { runDaemon } = await import('../daemon.js')
         outcome = await runDaemon(options.config, { logLevel })
       } catch (error) {
         process.stderr.write(`genlock could not start: ${(error as Error).message}\n`)

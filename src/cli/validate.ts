@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import { formatProblem } from '../config/problems.js'
-import { checkSetup } from '../daemon.js'
 
 /**
  * `genlock validate --config <file>`: checks the config, device and automation files without starting anything.
@@ -11,7 +10,8 @@ export function addValidateCommand(program: Command): void {
     .command('validate')
     .description('check config.yaml, devices/ and automations/ without running anything')
     .option('-c, --config <file>', 'the config file', 'config.yaml')
-    .action((options: { config: string }) => {
+    .action(async (options: { config: string }) => {
+      const { checkSetup } = await import('../daemon.js')
       const setup = checkSetup(options.config)
       if (setup.problems.length > 0) {
         for (const problem of setup.problems) process.stderr.write(`${formatProblem(problem)}\n`)

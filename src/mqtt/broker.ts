@@ -1,5 +1,4 @@
 import { createServer, type Server, type Socket } from 'node:net'
-import { Aedes } from 'aedes'
 import { silentLogger, type MqttLogger } from './logger.js'
 
 /** An MQTT broker inside the daemon's process, so `mqtt: { embedded: true }` runs with nothing else installed. */
@@ -18,6 +17,8 @@ export async function startEmbeddedBroker(
 ): Promise<EmbeddedBroker> {
   const logger = options.logger ?? silentLogger
   const host = options.host ?? '127.0.0.1'
+  // Loaded here, not at the top: a daemon pointed at an existing broker never pays for aedes.
+  const { Aedes } = await import('aedes')
   const aedes = await Aedes.createBroker()
   aedes.on('clientError', (client, error) =>
     logger.debug({ client: client.id, err: error.message }, 'broker client error'),
