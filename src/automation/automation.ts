@@ -236,10 +236,12 @@ export class Automation implements RunHost {
         break
     }
     if (this.queue.length > 0 && !this.disposed) {
+      // Report a failure before the next queued run starts and clears it.
+      if (outcome.kind === 'failed') this.env.statusChanged(this)
       this.launch(this.queue.shift())
-    } else if (this.runs.size === 0) {
-      this.restoring = this.restore()
+      return
     }
+    if (this.runs.size === 0) this.restoring = this.restore()
     this.env.statusChanged(this)
   }
 
