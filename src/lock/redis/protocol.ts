@@ -354,6 +354,8 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     }
     this.epoch.deadline = 0
     this.expireEpoch(this.epoch, 'the connection to Redis was lost')
+    // Replies may be long in coming now: let cancellation reach requests whose acquire is in flight.
+    for (const p of this.pending.values()) this.watchAbort(p)
   }
 
   // --- granting ---------------------------------------------------------------------------------------

@@ -307,9 +307,11 @@ for i = ${first}, #ARGV do
 end
 `
 }
+
 /**
  * acquire: ARGV = K, id, client, leaseMs, guid, priority, -priority, resources JSON, mayWait ('1'|'0'),
- * maxAttempts ('' for unlimited), then ids to release first. Replies ['G', tokens JSON, victims] | ['W', nextExpiry] | ['F'].
+ * maxAttempts ('' for unlimited), then ids to release first.
+ * Replies ['G', tokens JSON, victims] | ['W', nextExpiry] | ['F'].
  * Idempotent per id: a command resent after a reconnect reports what the first one did.
  */
 const ACQUIRE = `
