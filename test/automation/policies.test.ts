@@ -118,6 +118,17 @@ steps:
     expect(h.engine.status()).toEqual([{ name: 'steady', state: 'idle' }])
   })
 
+  it('a queued run’s failure is reported before the next queued run starts', async () => {
+    h = await harness({ 'steady.yaml': `name: steady\nmode: queued\n${steps}` })
+    const errors: (string | undefined)[] = []
+    h.engine.on('status', (status) => errors.push(status.lastError))
+    h.bulb().setReachable(false)
+    h.bus.send('test/go', '')
+    h.bus.send('test/go', '')
+    await h.status('steady', 'idle')
+    expect(errors.filter((error) => error !== undefined)).toHaveLength(2)
+  })
+
   it('on_error: continue logs the failed step and goes on', async () => {
     h = await harness({ 'steady.yaml': `name: steady\non_error: continue\n${steps}` })
     h.bulb().setReachable(false)
