@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { kasaDeviceYaml } from './device-yaml.js'
-import { discoverHue, SSDP_ADDRESS, type FoundHueBridge } from './discovery/hue.js'
+import { discoverHue, MDNS_ADDRESS, SSDP_ADDRESS, type FoundHueBridge } from './discovery/hue.js'
 import { discoverKasa, type FoundKasaDevice } from './discovery/kasa.js'
 import { action, CliError } from './errors.js'
 
@@ -8,6 +8,7 @@ interface DiscoverOptions {
   readonly broadcast: string
   readonly kasaPort: string
   readonly ssdp: string
+  readonly mdns: string
   readonly timeout: string
   readonly kasa: boolean
   readonly hue: boolean
@@ -33,14 +34,15 @@ export function addDiscoverCommand(program: Command): void {
     .description('find Kasa bulbs and Hue bridges on the LAN and print ready-to-save device YAML')
     .option('--broadcast <address>', 'where Kasa discovery is sent', '255.255.255.255')
     .option('--kasa-port <port>', 'the UDP port Kasa devices answer discovery on', '9999')
-    .option('--ssdp <host:port>', 'where the Hue SSDP search is sent', SSDP_ADDRESS)
+    .option('--ssdp <host:port>', 'where the Hue SSDP search is sent (older bridges)', SSDP_ADDRESS)
+    .option('--mdns <host:port>', 'where the Hue mDNS query for _hue._tcp.local is sent', MDNS_ADDRESS)
     .option('--timeout <ms>', 'how long to listen for answers', '3000')
     .option('--no-kasa', 'skip Kasa discovery')
     .option('--no-hue', 'skip Hue discovery')
     .addHelpText(
       'after',
       '\nExamples:\n  $ genlock discover > found.yaml\n' +
-        '  $ genlock discover --broadcast 127.0.0.1 --kasa-port 9999 --ssdp 127.0.0.1:8080   # genlock sim kasa/hue',
+        '  $ genlock discover --broadcast 127.0.0.1 --kasa-port 9999 --ssdp 127.0.0.1:8080 --mdns 127.0.0.1:8080   # genlock sim kasa/hue',
     )
     .action(
       action('discover', async (options: DiscoverOptions) => {
@@ -50,8 +52,12 @@ export function addDiscoverCommand(program: Command): void {
           throw new CliError('--timeout must be a positive number of ms')
         if (!Number.isInteger(kasaPort) || kasaPort < 1 || kasaPort > 65_535)
           throw new CliError('--kasa-port must be a port number from 1 to 65535')
-        if (!/^[^:\s]+:\d{1,5}$/.test(options.ssdp))
-          throw new CliError(`--ssdp must be host:port, e.g. ${SSDP_ADDRESS}`)
+        for (const [flag, value, example] of [
+          ['--ssdp', options.ssdp, SSDP_ADDRESS],
+          ['--mdns', options.mdns, MDNS_ADDRESS],
+        ] as const) {
+          if (!/^[^:\s]+:\d{1,5}$/.test(value)) throw new CliError(`${flag} must be host:port, e.g. ${example}`)
+        }
         let kasaCount = 0
         let hueCount = 0
         const stop = spinner(
@@ -64,7 +70,9 @@ export function addDiscoverCommand(program: Command): void {
             options.kasa
               ? discoverKasa({ broadcast: options.broadcast, port: kasaPort, timeoutMs, found: () => kasaCount++ })
               : [],
-            options.hue ? discoverHue({ target: options.ssdp, timeoutMs, found: () => hueCount++ }) : [],
+            options.hue
+              ? discoverHue({ ssdp: options.ssdp, mdns: options.mdns, timeoutMs, found: () => hueCount++ })
+              : [],
           ])
         } finally {
           stop()

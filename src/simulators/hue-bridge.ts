@@ -3,6 +3,7 @@ import { createSocket, type Socket } from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { decodeMessage, encodeResponse, TYPE } from '../cli/discovery/dns.js'
 
 /** How long pairing stays open after the link button is pressed, as on a real bridge. */
 export const LINK_BUTTON_WINDOW_MS = 30_000
@@ -125,7 +126,7 @@ export class HueBridgeSimulator extends EventEmitter<{ event: [HueBridgeEvent] }
     })
     const bridge = new HueBridgeSimulator(server, ssdp, host, port, options)
     handlers.handle = (req, res) => bridge.handle(req, res)
-    ssdp.on('message', (message, from) => bridge.answerSearch(message.toString('utf8'), from.address, from.port))
+    ssdp.on('message', (message, from) => bridge.answerSearch(message, from.address, from.port))
     return bridge
   }
 
@@ -177,8 +178,9 @@ export class HueBridgeSimulator extends EventEmitter<{ event: [HueBridgeEvent] }
     return { ...base, ipaddress: this.host, linkbutton: this.linkButtonOpen, whitelist, zigbeechannel: 15 }
   }
 
-  private answerSearch(message: string, address: string, port: number): void {
-    if (!/^M-SEARCH \* HTTP\/1\.1/i.test(message)) return
+  /** Answers an SSDP M-SEARCH, or an mDNS query for `_hue._tcp.local`, as a bridge on the LAN does. */
+  private answerSearch(message: Buffer, address: string, port: number): void {
+    if (message.subarray(0, 8).toString('latin1') !== 'M-SEARCH') return this.answerMdns(message, address, port)
     const answer = [
       'HTTP/1.1 200 OK',
       'CACHE-CONTROL: max-age=100',
@@ -191,6 +193,31 @@ export class HueBridgeSimulator extends EventEmitter<{ event: [HueBridgeEvent] }
       '',
       '',
     ].join('\r\n')
+    this.ssdp.send(answer, port, address)
+  }
+
+  private answerMdns(message: Buffer, address: string, port: number): void {
+    let query
+    try {
+      query = decodeMessage(message)
+    } catch {
+      return
+    }
+    const service = '_hue._tcp.local'
+    if (query.response || !query.questions.some((q) => q.name === service && q.type === TYPE.PTR)) return
+    const instance = `genlock simulated bridge - ${this.bridgeId.slice(-6)}.${service}`
+    const target = `${this.bridgeId.toLowerCase()}.local`
+    const answer = encodeResponse([
+      { name: service, type: TYPE.PTR, ttl: 120, data: { kind: 'ptr', target: instance } },
+      { name: instance, type: TYPE.SRV, ttl: 120, data: { kind: 'srv', port: this.port, target } },
+      {
+        name: instance,
+        type: TYPE.TXT,
+        ttl: 120,
+        data: { kind: 'txt', entries: [`bridgeid=${this.bridgeId.toLowerCase()}`, 'modelid=BSB002'] },
+      },
+      { name: target, type: TYPE.A, ttl: 120, data: { kind: 'a', address: this.host } },
+    ])
     this.ssdp.send(answer, port, address)
   }
 

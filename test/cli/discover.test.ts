@@ -47,6 +47,8 @@ describe('genlock sim kasa and genlock discover, on loopback only', () => {
       discoveryPort,
       '--ssdp',
       `127.0.0.1:${bridgePort}`,
+      '--mdns',
+      `127.0.0.1:${bridgePort}`,
       '--timeout',
       '1500',
     )
@@ -71,6 +73,18 @@ describe('genlock sim kasa and genlock discover, on loopback only', () => {
     await bulb.setState({ on: true, brightness: 30, color: 'blue' })
     expect(await bulb.getStatus()).toMatchObject({ on: true, brightness: 30 })
     await bulb.stop()
+  })
+
+  it('finds the Hue bridge by mDNS alone, and by SSDP alone', async () => {
+    const silent = '127.0.0.1:9'
+    for (const [ssdp, mdns] of [
+      [silent, `127.0.0.1:${bridgePort}`],
+      [`127.0.0.1:${bridgePort}`, silent],
+    ]) {
+      const result = await genlock('discover', '--no-kasa', '--ssdp', ssdp!, '--mdns', mdns!, '--timeout', '1000')
+      expect(result.stderr).toBe('found 0 Kasa devices and 1 Hue bridge\n')
+      expect(result.stdout).toContain(`pair with: genlock hue pair 127.0.0.1:${bridgePort} --insecure`)
+    }
   })
 
   it('says so on stderr, and exits 0, when nothing answers', async () => {
