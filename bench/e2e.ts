@@ -4,10 +4,10 @@
  * the same mosquitto, which is the floor any MQTT daemon sits on. Also: the daemon's RSS with 50 bulbs and
  * 20 automations, and its time from process start to ready.
  *
- *   npx tsx bench/e2e.ts
+ *   npm run build && npm run bench -- e2e
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect, type MqttClient } from 'mqtt'
@@ -191,6 +191,7 @@ async function daemonFootprint(
   }
   const configFile = setupDir(url, 50, automations)
   const cli = join(import.meta.dirname, '../dist/cli/index.js')
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first (the daemon runs as built code)`)
   const start = performance.now()
   const child = spawn(process.execPath, [...nodeFlags, cli, 'run', '--config', configFile, '--log-level', 'info'], {
     stdio: ['ignore', 'pipe', 'inherit'],
