@@ -54,8 +54,8 @@ export function addSimulateCommand(program: Command): void {
     .option('--colors <mode>', 'truecolor | 256 | 16 | none (default: what the terminal says it has)')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ genlock simulate --config config.example.yaml      # a: party, b: alarm; A/B stop them; q quits\n' +
-        '  $ genlock simulate --headless --record run.jsonl      # then type: trigger party',
+      '\nExamples:\n  $ genlock simulate --config config.example.yaml   # a, b, …: triggers; A, B, …: stops; q quits\n' +
+        '  $ genlock simulate --headless --record run.jsonl   # then type: trigger party, stop party, quit',
     )
     .action(
       action('simulate', async (options: SimulateOptions) => {
