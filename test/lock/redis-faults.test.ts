@@ -92,6 +92,29 @@ describe('redis protocol when Redis fails', () => {
     expect(await patient).toBe('patient ran')
   })
 
+  it('lets an acquisition waiting for Redis to come back be withdrawn by its signal', async () => {
+    const locks = protocol()
+    await genLock({}, locks)
+      .newLocker(uniqueResource('warm-up'), null)
+      .promise(function* () {}) // connected once
+    await redis.stop()
+    const controller = new AbortController()
+    const resource = uniqueResource('withdrawn-in-outage')
+    const acquiring = locks.acquire({
+      resources: [resource],
+      lockerGuid: 'withdrawn',
+      priority: 0,
+      lockTtl: Infinity,
+      acquireTimeout: Infinity,
+      maxAcquireAttempts: Infinity,
+      signal: controller.signal,
+    })
+    const gaveUp = nextLockEvent(locks, (e) => e.type === 'gave-up' && e.resource === resource)
+    controller.abort()
+    expect(((await acquiring.then(undefined, (error: unknown) => error)) as LockError).code).toBe('CANCELLED')
+    expect((await gaveUp).reason).toBe('CANCELLED')
+  })
+
   it('acquires once Redis comes up when it was down from the start', async () => {
     await redis.stop()
     const locks = protocol()

@@ -1,0 +1,95 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import genLock, { LockError, type LockEvent } from '../../src/index.js'
+import { redisProtocol, type RedisProtocol } from '../../src/lock/redis/index.js'
+import { startRedis } from '../support/services.js'
+import { deferred, nextLockEvent, uniqueResource } from './helpers.js'
+
+/** Behaviour of the Redis protocol beyond the shared contract, with two clients in this process. */
+describe('redis protocol', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>
+  let protocols: RedisProtocol[] = []
+
+  beforeAll(async () => {
+    redis = await startRedis()
+  })
+
+  afterAll(async () => {
+    await redis?.dispose()
+  })
+
+  afterEach(async () => {
+    await Promise.all(protocols.map((protocol) => protocol.close()))
+    protocols = []
+  })
+
+  function client(): RedisProtocol {
+    const protocol = redisProtocol({ url: redis.url, keyPrefix: 'protocol' })
+    protocols.push(protocol)
+    return protocol
+  }
+
+  const waiting = (lockerGuid: string) => (e: LockEvent) => e.type === 'waiting' && e.lockerGuid === lockerGuid
+
+  it('counts a waiter’s attempts each time the lock goes to someone else, across clients', async () => {
+    const a = genLock({}, client())
+    const b = genLock({}, client())
+    const resource = uniqueResource('attempts')
+    const holder = a.newLocker(resource, null, { priority: 1 })
+    const release = deferred()
+    const held = deferred()
+    const holding = holder.promise(function* () {
+      held.resolve()
+      yield release.promise
+    })
+    await held.promise
+    // Waits with 2 chances: the first try, and the first handoff (to the higher priority waiter) uses the second.
+    const limited = b.newLocker(resource, null, { maxAcquireAttempts: 2 })
+    const limitedQueued = nextLockEvent(b.protocol, waiting(limited.lockerGuid))
+    const limitedRun = limited.promise(function* () {}).catch((error: unknown) => error)
+    await limitedQueued
+    const urgent = a.newLocker(resource, null, { priority: 1 })
+    const urgentQueued = nextLockEvent(a.protocol, waiting(urgent.lockerGuid))
+    const urgentRun = urgent.promise(function* () {
+      return 'urgent ran'
+    })
+    await urgentQueued
+    release.resolve()
+    expect(await urgentRun).toBe('urgent ran')
+    const error = (await limitedRun) as LockError
+    expect(error).toBeInstanceOf(LockError)
+    expect(error.code).toBe('ALREADY_LOCKED')
+    expect(error.message).toContain('gave up after 2 attempts')
+    await holding
+  })
+
+  it('takes a whole composite lock from a lower holder in another client, which gets it back whole', async () => {
+    const low = genLock({}, client())
+    const high = genLock({}, client())
+    const [ra, rb] = [uniqueResource('composite-a'), uniqueResource('composite-b')]
+    const pair = low.newDualLocker(low.newLocker(ra, 'A'), low.newLocker(rb, 'B'))
+    const holding = deferred()
+    const codes: string[] = []
+    const tokens: number[] = []
+    let runs = 0
+    const pairRun = pair
+      .promise(function* (_resources, context) {
+        runs++
+        tokens.push(context.tokens[ra]!)
+        holding.resolve()
+        if (runs === 1) yield new Promise(() => {})
+        return runs
+      })
+      .recover((ops, error) => {
+        codes.push(error.code)
+        return ops.restart()
+      })
+    await holding.promise
+    const thiefToken = await high.newLocker(ra, 'A', { priority: 5 }).promise(function* (_a, context) {
+      return context.token
+    })
+    expect(await pairRun).toBe(2)
+    expect(codes).toEqual(['PREEMPTED'])
+    expect(tokens[0]!).toBeLessThan(thiefToken)
+    expect(tokens[1]!).toBeGreaterThan(thiefToken)
+  })
+})
