@@ -39,7 +39,7 @@ const mqttSchema = z
       .int()
       .positive()
       .max(256 * 1024 * 1024)
-      .default(256 * 1024),
+      .default(64 * 1024),
   })
   .refine((mqtt) => (mqtt.url === undefined) !== (mqtt.embedded !== true), {
     message: 'set either url (an existing broker) or embedded: true (a broker inside genlock), not both or neither',
@@ -78,7 +78,7 @@ export const configSchema = z.strictObject({
     host: '127.0.0.1',
     port: 1883,
     base_topic: 'genlock',
-    max_payload_bytes: 256 * 1024,
+    max_payload_bytes: 64 * 1024,
   }),
   /** Folder with one YAML file per device. */
   devices: z.string().min(1).default('./devices'),

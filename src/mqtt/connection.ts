@@ -4,7 +4,7 @@ import { redactUrl, silentLogger, type MqttLogger } from './logger.js'
 import { filterProblem, publishTopicProblem, topicMatches } from './topics.js'
 
 /** Largest payload handed to subscribers unless configured otherwise; bigger ones are logged and dropped. */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024
+export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024
 
 export interface MqttConnectionOptions {
   /** `mqtt://host:port` or `mqtts://host:port`. May carry credentials; they are redacted in logs. */

@@ -57,6 +57,13 @@ describe('genlock validate', () => {
     expect(result.code).toBe(1)
   })
 
+  it('passes the shipped config.example.yaml with its devices/ and automations/', async () => {
+    const result = await genlock('validate', '--config', join(import.meta.dirname, '../../config.example.yaml'))
+    expect(result.stderr).toBe('')
+    expect(result.stdout).toMatch(/config\.example\.yaml: OK — \d+ devices, \d+ automations, embedded broker/)
+    expect(result.code).toBe(0)
+  })
+
   it('prints the version', async () => {
     const result = await genlock('--version')
     expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
