@@ -6,7 +6,7 @@ import jexlModule from 'jexl'
  * ever run as JavaScript.
  */
 const jexl = new jexlModule.Jexl()
-jexl.addTransforms({
+const TRANSFORMS = {
   number: (value: unknown) => Number(value),
   string: (value: unknown) => (value === undefined || value === null ? '' : String(value)),
   lower: (value: unknown) => String(value).toLowerCase(),
@@ -16,7 +16,8 @@ jexl.addTransforms({
     return Math.round(Number(value) * factor) / factor
   },
   json: (value: unknown) => JSON.stringify(value),
-})
+}
+jexl.addTransforms(TRANSFORMS)
 
 /** The variables an expression can read (see `ExpressionScope` in scope.ts). */
 export type ExpressionContext = Record<string, unknown>
@@ -47,14 +48,34 @@ export function isTemplate(value: unknown): value is string {
   return typeof value === 'string' && value.includes('{{')
 }
 
-/** Returns the syntax error of a condition, or undefined when it parses. */
+/**
+ * Returns what is wrong with a condition: a syntax error, or a call of a transform or function that does not
+ * exist (jexl would only notice when evaluating it). Undefined when it is fine.
+ */
 export function checkCondition(source: string): string | undefined {
+  let expression: Expression
   try {
-    compile(conditionSource(source))
-    return undefined
+    expression = compile(conditionSource(source))
   } catch (error) {
     return (error as Error).message
   }
+  return unknownCall(expression._getAst())
+}
+
+function unknownCall(node: unknown): string | undefined {
+  if (node === null || typeof node !== 'object') return undefined
+  const { type, name, pool } = node as { type?: unknown; name?: unknown; pool?: unknown }
+  if (type === 'FunctionCall' && typeof name === 'string') {
+    if (pool !== 'transforms') return `unknown function '${name}' (expressions cannot call functions)`
+    if (!Object.hasOwn(TRANSFORMS, name)) {
+      return `unknown transform '|${name}' (known: ${Object.keys(TRANSFORMS).join(', ')})`
+    }
+  }
+  for (const child of Object.values(node)) {
+    const problem = Array.isArray(child) ? child.map(unknownCall).find(Boolean) : unknownCall(child)
+    if (problem) return problem
+  }
+  return undefined
 }
 
 /** Returns the syntax error of the first bad `{{ }}` in a template, or undefined when all parse. */

@@ -80,5 +80,8 @@ describe('expressions and templates', () => {
     expect(checkCondition("trigger.constructor.constructor('return process')()")).toBeDefined()
     expect(() => evaluateCondition('require("fs")', context)).toThrow()
     expect(() => renderTemplate('{{ trigger|exec }}', context)).toThrow(/exec/)
+    expect(checkCondition('trigger|exec')).toMatch(/^unknown transform '\|exec' \(known: number, string/)
+    expect(checkCondition('system("ls")')).toBe("unknown function 'system' (expressions cannot call functions)")
+    expect(checkCondition('trigger.payload|lower == "on" && trigger.list[.x > 1]|json')).toBeUndefined()
   })
 })
