@@ -171,8 +171,10 @@ export class MqttConnection implements MessageBus {
     this.client.on('close', () => {
       if (this.closed) return
       // Double the wait after each failed attempt; mqtt.js reads reconnectPeriod afresh for every retry.
-      this.client.options.reconnectPeriod = Math.min(maxDelay, firstDelay * 2 ** Math.min(failures, 20))
+      const retryInMs = Math.min(maxDelay, firstDelay * 2 ** Math.min(failures, 20))
+      this.client.options.reconnectPeriod = retryInMs
       failures++
+      this.logger.debug({ url, attempt: failures, retryInMs }, 'mqtt reconnect scheduled')
     })
     this.client.on('offline', () => {
       if (!this.closed) this.logger.warn({ url }, 'mqtt connection lost; reconnecting')

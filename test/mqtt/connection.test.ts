@@ -131,6 +131,38 @@ describe('MqttConnection on a real mosquitto', () => {
     await bus.close()
   })
 
+  it('backs off exponentially while the broker is away, and starts over once it is back', async () => {
+    const logger = recordingLogger()
+    const bus = await MqttConnection.open({
+      url: broker.url,
+      clientId: 'backoff-test',
+      baseTopic: 'bo',
+      reconnectDelay: 10,
+      maxReconnectDelay: 40,
+      logger,
+    })
+    const scheduled = (from: number) =>
+      logger.lines
+        .slice(from)
+        .filter((l) => l.message === 'mqtt reconnect scheduled')
+        .map((l) => (l.fields as { retryInMs: number }).retryInMs)
+    const fifth = (async () => {
+      while (scheduled(0).length < 5) await logger.next((l) => l.message === 'mqtt reconnect scheduled')
+    })()
+    await broker.stop()
+    await fifth
+    expect(scheduled(0).slice(0, 5)).toEqual([10, 20, 40, 40, 40])
+    const back = logger.next((l) => l.message === 'mqtt connected')
+    await broker.start()
+    await back
+    const mark = logger.lines.length
+    const lostAgain = logger.next((l) => l.message === 'mqtt reconnect scheduled')
+    await broker.restart()
+    await lostAgain
+    expect(scheduled(mark)[0]).toBe(10)
+    await bus.close()
+  })
+
   it('rejects invalid topics with a message naming them', async () => {
     const bus = await MqttConnection.open({ url: broker.url, clientId: 'bad-topic', baseTopic: 'bad' })
     await expect(bus.publish('home/+', 'x')).rejects.toThrow(/home\/\+.*wildcards/)
