@@ -31,6 +31,8 @@ export class RedisLease implements Lease {
   live = true
   lossReason: LockError | undefined
   ttlTimer: ReturnType<typeof setTimeout> | undefined
+  /** Monotonic ms at which lockTtl runs out (Infinity for none); the timer reports it, `valid` enforces it. */
+  ttlDeadline = Infinity
   private lostListeners: ((error: LockError) => void)[] | undefined
 
   constructor(
@@ -45,11 +47,13 @@ export class RedisLease implements Lease {
   ) {}
 
   /**
-   * Turns false by itself when the epoch's deadline passes, before any timer has had a chance to run (after
-   * a SIGSTOP/SIGCONT or a long event-loop stall): the fenced handle then refuses the next command.
+   * Turns false by itself when the epoch's deadline (or lockTtl) passes, before any timer has had a chance to
+   * run (after a SIGSTOP/SIGCONT or a long event-loop stall): the fenced handle then refuses the next command.
    */
   get valid(): boolean {
-    return this.live && clock() < this.epoch.deadline
+    if (!this.live) return false
+    const now = clock()
+    return now < this.epoch.deadline && now < this.ttlDeadline
   }
 
   onLost(listener: (error: LockError) => void): void {

@@ -392,6 +392,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     this.epoch.leases.add(lease)
     this.armEpochTimer()
     if (r.lockTtl !== Infinity) {
+      lease.ttlDeadline = clock() + r.lockTtl
       lease.ttlTimer = setTimeout(
         () => this.loseLease(lease, 'EXPIRED', `lockTtl of ${r.lockTtl} ms reached`, undefined, true),
         r.lockTtl,
