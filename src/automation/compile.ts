@@ -89,7 +89,7 @@ function compileStep(step: StepDefinition, targets: readonly string[], path: str
       )
       return function* parallelStep(scope) {
         scope.markRunning()
-        yield* runBranches(branches, scope, label)
+        yield* runBranches(branches, scope)
       }
     }
   }

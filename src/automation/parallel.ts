@@ -13,11 +13,7 @@ interface Branch {
  * lock is lost the runner stops at the branches' next steps and the block yields again once the lock is back,
  * so `resume` continues every branch where it was.
  */
-export function* runBranches(
-  compiled: readonly CompiledStep[],
-  scope: StepScope,
-  _label: string,
-): Generator<unknown, void, unknown> {
+export function* runBranches(compiled: readonly CompiledStep[], scope: StepScope): Generator<unknown, void, unknown> {
   const branches: Branch[] = compiled.map((steps) => ({
     generator: steps(scope.fork()),
     done: false,
