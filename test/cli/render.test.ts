@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { background, colorSupport, nearestAnsi16, nearestXterm256 } from '../../src/cli/render/colors.js'
+import { background, colorSupport, foreground, nearestAnsi16, nearestXterm256 } from '../../src/cli/render/colors.js'
 import { litRgb, renderScreen, type SimulationView } from '../../src/cli/render/screen.js'
 import { table } from '../../src/cli/render/table.js'
 import { parseTypedCommand } from '../../src/cli/simulate.js'
@@ -55,6 +55,13 @@ describe('colour fallback', () => {
     expect(background({ r: 0, g: 190, b: 0 }, '  ', '16')).toBe('\x1b[42m  \x1b[0m')
   })
 
+  it('foreground colours fall back the same way', () => {
+    expect(foreground(RED, 'x', 'truecolor')).toBe('\x1b[38;2;255;0;0mx\x1b[0m')
+    expect(foreground(RED, 'x', '256')).toBe('\x1b[38;5;196mx\x1b[0m')
+    expect(foreground(RED, 'x', '16')).toBe('\x1b[91mx\x1b[0m')
+    expect(foreground(RED, 'x', 'none')).toBe('x')
+  })
+
   it('none writes no escape codes at all', () => {
     expect(background(RED, '  ', 'none')).toBe('  ')
     expect(renderScreen(view, 'none')).not.toContain('\x1b')
@@ -80,8 +87,9 @@ describe('renderScreen', () => {
     expect(renderScreen(view, 'truecolor')).toContain('\x1b[48;2;255;0;0m      \x1b[0m bath_bulb')
     expect(renderScreen(view, '256')).toContain('\x1b[48;5;196m      \x1b[0m bath_bulb')
     expect(renderScreen(view, '16')).toContain('\x1b[101m      \x1b[0m bath_bulb')
-    // Off is black whatever its colour.
-    expect(renderScreen(view, 'truecolor')).toContain('\x1b[48;2;0;0;0m      \x1b[0m hall_bulb')
+    // Off is a faint pattern in the colour it would show: 2700 K is a warm white (yellow among the 16).
+    expect(renderScreen(view, 'truecolor')).toContain('\x1b[38;2;255;174;91m░░░░░░\x1b[0m hall_bulb')
+    expect(renderScreen(view, '16')).toContain('\x1b[33m░░░░░░\x1b[0m hall_bulb')
   })
 
   it('dims the swatch with brightness but keeps it visible', () => {

@@ -60,9 +60,10 @@ describe('genlock simulate', () => {
       )
       expect(bulbLine(alarmed, 'bath_bulb')).toContain('#ff0000')
 
-      // True colour, as COLORTERM says: the swatch is drawn with a 24-bit background.
+      // True colour, as COLORTERM says: the swatch is drawn with 24-bit colour codes.
       const coloured = await tmux.capture(true)
-      expect(coloured).toContain('\u001b[48;2;')
+      // On (a background) or off (a foreground pattern), either way a 24-bit SGR code.
+      expect(coloured).toMatch(/\[[34]8;2;\d+;\d+;\d+m/)
 
       await tmux.sendKeys(alarmOff)
       await tmux.waitForScreen(
@@ -85,9 +86,9 @@ describe('genlock simulate', () => {
     })
     try {
       const screen = await tmux.waitForScreen((text) => text.includes('bath_bulb'), 15_000, true)
-      // Off is black: palette entry 16 in the 256-colour cube, never a 24-bit code.
-      expect(screen).toContain('\u001b[48;5;16m')
-      expect(screen).not.toContain('\u001b[48;2;')
+      // The off bulb's white, from the 256-colour palette (231, the cube's white), never a 24-bit code.
+      expect(screen).toContain('\u001b[38;5;231m')
+      expect(screen).not.toContain('8;2;')
       await tmux.sendKeys('q')
       await tmux.waitForExit()
     } finally {

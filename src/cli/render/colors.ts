@@ -88,6 +88,22 @@ export function background(rgb: Rgb, text: string, mode: ColorMode): string {
   }
 }
 
+/** `text` drawn in the colour `rgb`, in the best way `mode` allows; with `none`, the text as it is. */
+export function foreground(rgb: Rgb, text: string, mode: ColorMode): string {
+  switch (mode) {
+    case 'truecolor':
+      return `\x1b[38;2;${Math.round(rgb.r)};${Math.round(rgb.g)};${Math.round(rgb.b)}m${text}${RESET}`
+    case '256':
+      return `\x1b[38;5;${nearestXterm256(rgb)}m${text}${RESET}`
+    case '16': {
+      const index = nearestAnsi16(rgb)
+      return `\x1b[${index < 8 ? 30 + index : 90 + index - 8}m${text}${RESET}`
+    }
+    case 'none':
+      return text
+  }
+}
+
 /** `text` in bold (or as it is with `none`). */
 export function bold(text: string, mode: ColorMode): string {
   return mode === 'none' ? text : `\x1b[1m${text}${RESET}`

@@ -1,6 +1,6 @@
 import type { Rgb } from '../../devices/bulb.js'
 import { kelvinToRgb, toHex } from '../../devices/color.js'
-import { background, bold, dim, type ColorMode } from './colors.js'
+import { background, bold, dim, foreground, type ColorMode } from './colors.js'
 
 /** One bulb as the simulator shows it. */
 export interface BulbView {
@@ -72,7 +72,15 @@ export function renderScreen(view: SimulationView, mode: ColorMode): string {
   lines.push(bold('BULBS', mode))
   const idWidth = Math.max(6, ...view.bulbs.map((bulb) => bulb.id.length))
   for (const bulb of view.bulbs) {
-    const swatch = mode === 'none' ? (bulb.on ? '[####]' : '[    ]') : background(litRgb(bulb), '      ', mode)
+    // An off bulb still has a colour set (the next "on" shows it): drawn as a faint pattern, not a solid block.
+    const swatch =
+      mode === 'none'
+        ? bulb.on
+          ? '[####]'
+          : '[    ]'
+        : bulb.on
+          ? background(litRgb(bulb), '      ', mode)
+          : foreground(bulbRgb(bulb), '░░░░░░', mode)
     const colour = bulb.color ? toHex(bulb.color) : bulb.colorTemp !== undefined ? `${bulb.colorTemp}K` : 'white'
     const power = bulb.on ? 'on ' : 'off'
     const brightness = `${String(Math.round(bulb.brightness)).padStart(3)}%`
