@@ -22,8 +22,8 @@ describe('redis protocol', () => {
     protocols = []
   })
 
-  function client(): RedisProtocol {
-    const protocol = redisProtocol({ url: redis.url, keyPrefix: 'protocol' })
+  function client(lease?: number): RedisProtocol {
+    const protocol = redisProtocol({ url: redis.url, keyPrefix: 'protocol', lease })
     protocols.push(protocol)
     return protocol
   }
@@ -91,5 +91,27 @@ describe('redis protocol', () => {
     expect(codes).toEqual(['PREEMPTED'])
     expect(tokens[0]!).toBeLessThan(thiefToken)
     expect(tokens[1]!).toBeGreaterThan(thiefToken)
+  })
+
+  it('turns a lease invalid by itself when the event loop stalls past the lease, before any timer runs', async () => {
+    const lease = 300
+    const locks = client(lease)
+    const held = await locks.acquire({
+      resources: [uniqueResource('stalled')],
+      lockerGuid: 'stalled',
+      priority: 0,
+      lockTtl: Infinity,
+      acquireTimeout: Infinity,
+      maxAcquireAttempts: Infinity,
+    })
+    expect(held.valid).toBe(true)
+    const lost = new Promise<LockError>((resolve) => held.onLost(resolve))
+    // The stall itself: no renewal and no timer can run while this loop spins.
+    const until = performance.now() + lease
+    while (performance.now() < until) {
+      // spinning, as a process under SIGSTOP or a blocked event loop would stand still
+    }
+    expect(held.valid).toBe(false)
+    expect((await lost).code).toBe('LOST')
   })
 })
