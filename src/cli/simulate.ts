@@ -117,6 +117,8 @@ export function addSimulateCommand(program: Command): void {
           keys.set(KEYS[i]!.toUpperCase(), { name, action: 'stop' })
         })
         let drawPending = false
+        /** The command being typed after `:`, if one is. */
+        let typing: string | undefined
         const draw = () => {
           drawPending = false
           const { bulbs, automations } = simulation.view()
@@ -130,6 +132,7 @@ export function addSimulateCommand(program: Command): void {
                 i < KEYS.length ? { ...automation, triggerKey: KEYS[i]!, stopKey: KEYS[i]!.toUpperCase() } : automation,
               ),
               recent,
+              ...(typing === undefined ? {} : { prompt: typing }),
             },
             mode,
           )
@@ -153,15 +156,34 @@ export function addSimulateCommand(program: Command): void {
         process.once('exit', restore)
         process.stdin.setRawMode(true)
         process.stdin.setEncoding('utf8')
+        const leave = () => {
+          clearInterval(clock)
+          void quit()
+        }
         process.stdin.on('data', (data: string) => {
           for (const key of data) {
-            if (key === 'q' || key === '\u0003') {
-              clearInterval(clock)
-              void quit()
-              return
+            if (key === '\u0003') return leave()
+            if (typing !== undefined) {
+              if (key === '\r' || key === '\n') {
+                const command = parseTypedCommand(typing)
+                typing = undefined
+                if (!command) recent.push('! not a command (try: trigger <name>, stop <name>, quit)')
+                else if (command.action === 'quit') return leave()
+                else void fire(command.automation, command.action)
+              } else if (key === '\u001b') typing = undefined
+              else if (key === '\u007f' || key === '\b') typing = typing.slice(0, -1)
+              else if (key >= ' ') typing += key
+              redraw()
+              continue
             }
-            const binding = keys.get(key)
-            if (binding) void fire(binding.name, binding.action)
+            if (key === ':') {
+              typing = ''
+              redraw()
+            } else if (key === 'q') return leave()
+            else {
+              const binding = keys.get(key)
+              if (binding) void fire(binding.name, binding.action)
+            }
           }
         })
         draw()

@@ -97,6 +97,11 @@ describe('renderScreen', () => {
     expect(litRgb({ id: 'x', name: 'x', on: true, brightness: 100, color: RED })).toEqual(RED)
   })
 
+  it('shows the key help, or the command being typed', () => {
+    expect(renderScreen(view, 'none')).toContain('keys: lower case fires a trigger, upper case its stop')
+    expect(renderScreen({ ...view, prompt: 'trigger pa' }, 'none')).toMatch(/^:trigger pa█ {2}\(trigger <name>/m)
+  })
+
   it('is a pure function of the view', () => {
     expect(renderScreen(view, '256')).toBe(renderScreen(structuredClone(view), '256'))
   })

@@ -73,6 +73,14 @@ describe('genlock simulate', () => {
           /held by party/.test(bulbLine(screen, 'bath_bulb')),
       )
 
+      // A typed command: ':' opens the prompt, Enter runs it.
+      await tmux.sendKeys(':stop par')
+      await tmux.waitForScreen((screen) => screen.includes(':stop par█'))
+      await tmux.sendKeys('ty\r')
+      await tmux.waitForScreen(
+        (screen) => /idle/.test(automationLine(screen, 'party')) && /free/.test(bulbLine(screen, 'bath_bulb')),
+      )
+
       await tmux.sendKeys('q')
       await tmux.waitForExit()
     } finally {

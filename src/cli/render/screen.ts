@@ -36,6 +36,8 @@ export interface SimulationView {
   readonly automations: readonly AutomationView[]
   /** The latest timeline lines, oldest first. */
   readonly recent: readonly string[]
+  /** What the user is typing after `:`, when they are. */
+  readonly prompt?: string
 }
 
 /** The colour a bulb shows (its colour, or its white as RGB, or plain white), before brightness. */
@@ -103,6 +105,10 @@ export function renderScreen(view: SimulationView, mode: ColorMode): string {
   lines.push(bold('RECENT', mode))
   for (const line of view.recent) lines.push(`  ${line}`)
   lines.push('')
-  lines.push(dim('keys: lower case fires a trigger, upper case its stop · q quits', mode))
+  lines.push(
+    view.prompt === undefined
+      ? dim('keys: lower case fires a trigger, upper case its stop · : types a command · q quits', mode)
+      : `:${view.prompt}█  ${dim('(trigger <name> | stop <name> | quit; Enter runs, Esc cancels)', mode)}`,
+  )
   return lines.join('\n')
 }
