@@ -15,7 +15,7 @@ import { ConfigError, formatProblem, type ConfigProblem } from './config/problem
 import { createBulb, readDeviceFile, type Bulb, type DeviceConfig } from './devices/index.js'
 import { HomeAssistant } from './homeassistant/index.js'
 import genLock, { memoryProtocol, redisProtocol, type LockerFactory, type LockingProtocol } from './lock/index.js'
-import { MqttConnection, startEmbeddedBroker, type EmbeddedBroker } from './mqtt/index.js'
+import { MqttConnection, redactUrl, startEmbeddedBroker, type EmbeddedBroker } from './mqtt/index.js'
 
 /** Everything the config file points at, checked: what `genlock validate` reports and `genlock run` starts from. */
 export interface CheckedSetup {
@@ -150,8 +150,10 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
     const broker = config.mqtt.embedded
       ? await startEmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port, logger: mqttLogger })
       : undefined
+    const url = broker?.url ?? (config.mqtt.embedded ? '' : config.mqtt.url)
+    mqttLogger.info({ url: redactUrl(url), clientId: config.mqtt.clientId }, 'mqtt connecting')
     const bus = await MqttConnection.open({
-      url: broker?.url ?? (config.mqtt.embedded ? '' : config.mqtt.url),
+      url,
       clientId: config.mqtt.clientId,
       baseTopic: config.mqtt.baseTopic,
       username: config.mqtt.username,
@@ -161,6 +163,9 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
       key: config.mqtt.key ? readFileSync(config.mqtt.key) : undefined,
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       logger: mqttLogger,
+    }).catch(async (error: unknown) => {
+      await broker?.close()
+      throw error
     })
     const locks = genLock(undefined, createProtocol(config, logger))
     const devices = new Map<string, Bulb>()

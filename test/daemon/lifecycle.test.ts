@@ -148,7 +148,7 @@ describe('genlock run as a process', () => {
       devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
       automations: { 'party.yaml': PARTY },
     })
-    const daemon = DaemonProcess.start(configFile)
+    const daemon = DaemonProcess.start(configFile, '--log-level', 'debug')
     try {
       await daemon.ready()
       await ha.waitForPayload('proc/status', 'online')
@@ -164,6 +164,7 @@ describe('genlock run as a process', () => {
       )
       expect(idle.topic).toBe('proc/automation/party')
       expect(daemon.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['signal received', 'genlock stopped']))
+      expect(daemon.logs.some((l) => l.level === 20)).toBe(true) // --log-level debug overrode the config's info
     } finally {
       await daemon.stop('SIGKILL')
       await ha.close()
