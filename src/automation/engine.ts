@@ -195,6 +195,11 @@ export class AutomationEngine {
       this.logger.warn({ topic: message.topic }, `command for unknown automation '${name}' dropped`)
       return
     }
+    if (message.retain) {
+      // A command is an action, not a state: a retained ON would start the automation again at every reconnect.
+      this.logger.warn({ topic: message.topic }, 'retained command ignored (publish commands without retain)')
+      return
+    }
     const command = message.payload.trim().toUpperCase()
     if (command === 'ON') automation.fire(message, 'command ON')
     else if (command === 'OFF') void automation.stopRuns('command OFF')

@@ -7,6 +7,8 @@ export interface IncomingMessage {
   readonly payload: string
   /** The payload parsed as JSON, or undefined when it is not JSON. */
   readonly json: unknown
+  /** True for a retained message the broker handed over on subscribing. */
+  readonly retain: boolean
 }
 
 /** Payloads larger than this are logged and dropped: nothing an automation reacts to is that big. */
@@ -15,11 +17,12 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024
 const MAX_REMEMBERED_TOPICS = 10_000
 
 /** Decodes a bus message into an IncomingMessage. */
-export function incoming(topic: string, payload: string): IncomingMessage {
+export function incoming(topic: string, payload: string, retain = false): IncomingMessage {
   let parsed: { value: unknown } | undefined
   return {
     topic,
     payload,
+    retain,
     get json() {
       if (!parsed) {
         try {
@@ -100,7 +103,7 @@ export class MessageHub {
       )
       return
     }
-    const decoded = incoming(message.topic, message.payload.toString('utf8'))
+    const decoded = incoming(message.topic, message.payload.toString('utf8'), message.retain === true)
     this.remember(decoded)
     for (const listener of [...listeners]) {
       try {

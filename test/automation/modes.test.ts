@@ -133,11 +133,13 @@ describe('mode: what a re-trigger does while a run is going', () => {
     await h.status('door', 'idle')
     expect(h.engine.status()[0]?.lastError).toMatch(/steps\.0 \(set\): brightness: expected a number/)
     h.bus.send('genlock/automation/door/set', 'dance')
+    h.bus.send('genlock/automation/door/set', 'ON', true)
     h.bus.send('genlock/automation/nobody/set', 'ON')
     expect(h.lines.map((line) => line.msg)).toEqual(
       expect.arrayContaining([
         'command must be ON or OFF; dropped "dance"',
         "command for unknown automation 'nobody' dropped",
+        'retained command ignored (publish commands without retain)',
       ]),
     )
     await open(h, 7, true)

@@ -29,19 +29,19 @@ export class LocalBus implements MessageBus {
     this.deliver(topic, payload)
   }
 
-  /** What a Home Assistant `mqtt.publish` would do. */
-  send(topic: string, payload: string | Buffer): void {
-    this.deliver(topic, payload)
+  /** What a Home Assistant `mqtt.publish` would do (`retain`: as a broker hands over a retained message). */
+  send(topic: string, payload: string | Buffer, retain = false): void {
+    this.deliver(topic, payload, retain)
   }
 
   get subscriptionCount(): number {
     return this.subscriptions.size
   }
 
-  private deliver(topic: string, payload: string | Buffer): void {
+  private deliver(topic: string, payload: string | Buffer, retain = false): void {
     const buffer = typeof payload === 'string' ? Buffer.from(payload) : payload
     for (const { pattern, handler } of [...this.subscriptions]) {
-      if (topicMatches(pattern, topic)) handler({ topic, payload: buffer })
+      if (topicMatches(pattern, topic)) handler({ topic, payload: buffer, retain })
     }
   }
 }
