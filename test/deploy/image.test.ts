@@ -19,7 +19,7 @@ beforeAll(async () => {
   // npm ci twice (all, then production only) and one TypeScript build: the slow part, done once.
   stages = await replayDockerfile(join(repo, 'Dockerfile'), repo, workspace)
   runtime = stages.at(-1)!
-}, 300_000)
+}, 420_000)
 
 afterAll(() => {
   if (workspace) rmSync(workspace, { recursive: true, force: true })

@@ -5,6 +5,7 @@ import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 
 const unitFile = join(import.meta.dirname, '../../deploy/genlock.service')
+const dockerfile = join(import.meta.dirname, '../../Dockerfile')
 
 /** The unit's `Key=value` lines of one section, in order (a key may repeat). */
 function section(name: string): [string, string][] {
@@ -34,10 +35,20 @@ describe('deploy/genlock.service', () => {
   it('runs genlock as its own unprivileged user and restarts it when it fails', () => {
     expect(value('User')).toBe('genlock')
     expect(value('ExecStart')).toMatch(
-      /^\/usr\/bin\/node \S+\/dist\/cli\/index\.js run --config \/etc\/genlock\/config\.yaml$/,
+      /^\/usr\/bin\/node( --\S+)* \/opt\/genlock\/dist\/cli\/index\.js run --config \/etc\/genlock\/config\.yaml$/,
     )
     expect(value('Restart')).toBe('on-failure')
     expect(value('KillSignal')).toBe('SIGTERM')
+  })
+
+  it('gives node the same flags as the container image does', () => {
+    const entrypoint = /^ENTRYPOINT (.+)$/m.exec(readFileSync(dockerfile, 'utf8'))?.[1]
+    const imageFlags = (JSON.parse(entrypoint!) as string[]).filter((word) => word.startsWith('--'))
+    const unitFlags = value('ExecStart')!
+      .split(' ')
+      .filter((word) => word.startsWith('--') && word !== '--config')
+    expect(imageFlags).toContain('--optimize-for-size')
+    expect(unitFlags).toEqual(imageFlags)
   })
 
   it('is locked down: no new privileges, a read-only system, and only its state folder writable', () => {
