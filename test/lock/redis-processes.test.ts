@@ -96,6 +96,7 @@ describe('redis protocol across processes', () => {
     await partyHost!.command('party', 0)
     alarmHost!.run('alarm', resource, 2, 3)
     await alarmHost!.done('alarm')
+    await partyHost!.next((m) => m.type === 'recover' && m.tx === 'party', true)
     expect(partyHost!.recoveries('party')).toEqual(['PREEMPTED'])
     bulb.letGo('party')
     await partyHost!.done('party')
