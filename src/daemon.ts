@@ -109,8 +109,9 @@ export interface ReloadOutcome {
  * process.once('SIGTERM', () => void daemon.stop().then(() => process.exit(0)))
  */
 export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [] }> {
-  /** Device id → the config its bulb was built from, and the file that came from. */
+  /** Device id → the config its bulb was built from. */
   private readonly deviceConfigs = new Map<string, DeviceConfig>()
+  /** Device id → the file its config came from. */
   private deviceFiles = new Map<string, string>()
   private automations: AutomationDefinition[] = []
   private readonly cleanups: (() => void)[] = []
@@ -285,7 +286,14 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
     const deviceLogger = this.logger.child({ component: 'devices' })
     for (const [id, config] of wanted) {
       if (this.devices.has(id)) continue
-      const bulb = createBulb(config, { mqtt: this.bus, logger: deviceLogger })
+      let bulb: Bulb
+      try {
+        bulb = createBulb(config, { mqtt: this.bus, logger: deviceLogger })
+      } catch (error) {
+        // One device that cannot be built must not take the others (or the daemon) down with it.
+        this.logger.error({ device: id, err: (error as Error).message }, 'device cannot be created; left out')
+        continue
+      }
       this.devices.set(id, bulb)
       this.deviceConfigs.set(id, config)
       this.deviceCleanups.set(
@@ -295,7 +303,10 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
       try {
         await bulb.start()
       } catch (error) {
-        this.logger.error({ device: id, err: (error as Error).message }, 'device did not start; will keep trying')
+        this.logger.error(
+          { device: id, err: (error as Error).message },
+          'device did not start; its steps fail until it answers',
+        )
       }
       this.publishDevice(id)
     }
