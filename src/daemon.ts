@@ -411,29 +411,38 @@ export async function runDaemon(
   configFile: string,
   options: DaemonOptions = {},
 ): Promise<{ problems: readonly ConfigProblem[] }> {
-  let daemon: Daemon
-  try {
-    daemon = await Daemon.start(configFile, options)
-  } catch (error) {
-    if (error instanceof ConfigError) return { problems: error.problems }
-    throw error
-  }
+  let daemon: Daemon | undefined
   const onSignal = (signal: NodeJS.Signals) => {
-    daemon.logger.info({ signal }, 'signal received')
+    const running = daemon
+    if (!running) {
+      // Still starting (a broker that does not answer keeps it there): nothing runs yet, so just leave.
+      // The broker sends our `offline` will when the socket drops.
+      process.stderr.write(`genlock: ${signal} while starting; exiting\n`)
+      process.exit(0)
+    }
+    running.logger.info({ signal }, 'signal received')
     const deadline = setTimeout(() => {
-      daemon.logger.warn({ ms: SHUTDOWN_DEADLINE_MS }, 'shutdown took too long; exiting anyway')
+      running.logger.warn({ ms: SHUTDOWN_DEADLINE_MS }, 'shutdown took too long; exiting anyway')
       process.exit(0)
     }, SHUTDOWN_DEADLINE_MS)
     deadline.unref()
-    void daemon.stop().then(
+    void running.stop().then(
       () => process.exit(0),
       (error: Error) => {
-        daemon.logger.error({ err: error.message }, 'shutdown failed')
+        running.logger.error({ err: error.message }, 'shutdown failed')
         process.exit(1)
       },
     )
   }
   process.once('SIGTERM', onSignal)
   process.once('SIGINT', onSignal)
+  try {
+    daemon = await Daemon.start(configFile, options)
+  } catch (error) {
+    process.off('SIGTERM', onSignal)
+    process.off('SIGINT', onSignal)
+    if (error instanceof ConfigError) return { problems: error.problems }
+    throw error
+  }
   return { problems: [] }
 }

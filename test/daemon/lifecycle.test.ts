@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { ReloadOutcome } from '../../src/daemon.js'
-import { startMosquitto, type ServiceProcess } from '../support/services.js'
+import { freePort, startMosquitto, type ServiceProcess } from '../support/services.js'
 import { Observer } from '../mqtt/observer.js'
 import { ALARM, PARTY, simBulb, writeSetup } from '../cli/setup-files.js'
 import { DaemonProcess } from './daemon-process.js'
@@ -170,6 +170,18 @@ describe('genlock run as a process', () => {
       await ha.close()
       await mosquitto.dispose()
     }
+  })
+
+  it('on SIGTERM while still waiting for an unreachable broker exits 0 at once', async () => {
+    const port = await freePort() // nothing listens there
+    const { configFile } = writeSetup({
+      config: `mqtt: { url: "mqtt://127.0.0.1:${port}" }\nlog: { pretty: false }\n`,
+      devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
+    })
+    const daemon = DaemonProcess.start(configFile)
+    await daemon.waitForLog((l) => l.msg === 'mqtt connecting')
+    expect(await daemon.stop('SIGTERM')).toEqual({ code: 0, signal: null })
+    expect(daemon.stderr).toMatch(/SIGTERM while starting/)
   })
 
   it('with a broken config file prints the problems and exits 1', async () => {
