@@ -217,7 +217,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
         r.lockerGuid,
         String(r.priority),
         String(-r.priority),
-        JSON.stringify(r.resources),
+        resourcesJson(r.resources),
         mayWait ? '1' : '0',
         r.maxAcquireAttempts === Infinity ? '' : String(r.maxAcquireAttempts),
         ...this.flushReleases(true),
@@ -260,8 +260,12 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
    */
   private sendRelease(ids: string[]): void {
     if (!this.connections) return
-    if (this.releases.length === 0) process.nextTick(() => this.flushReleases())
+    if (this.releases.length === 0) process.nextTick(this.flushLater)
     this.releases.push(...ids)
+  }
+
+  private readonly flushLater = (): void => {
+    this.flushReleases()
   }
 
   /** Sends batched releases now; returns them for a command that carries them itself (`take`). */
@@ -355,7 +359,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     this.epoch.deadline = 0
     this.expireEpoch(this.epoch, 'the connection to Redis was lost')
     // Replies may be long in coming now: let cancellation reach requests whose acquire is in flight.
-    for (const p of this.pending.values()) this.watchAbort(p)
+    for (const p of [...this.pending.values()]) this.watchAbort(p)
   }
 
   // --- granting ---------------------------------------------------------------------------------------
@@ -411,9 +415,11 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
    */
   private watchAbort(p: Pending): void {
     const signal = p.request.signal
-    if (!signal || p.onAbort) return
+    if (!signal || p.onAbort || p.state === 'done') return
     p.onAbort = () => this.giveUp(p, 'CANCELLED', 'acquire aborted')
-    signal.addEventListener('abort', p.onAbort, { once: true })
+    // Aborted while nobody listened (its acquire in flight): an abort event will not come again.
+    if (signal.aborted) p.onAbort()
+    else signal.addEventListener('abort', p.onAbort, { once: true })
   }
 
   /** The request leaves: it is settled one way or another. */
@@ -616,6 +622,18 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
       })
     }
   }
+}
+
+/** A locker asks with the same resources array every time: encode it once. */
+const encodedResources = new WeakMap<readonly string[], string>()
+
+function resourcesJson(resources: readonly string[]): string {
+  let json = encodedResources.get(resources)
+  if (json === undefined) {
+    json = JSON.stringify(resources)
+    encodedResources.set(resources, json)
+  }
+  return json
 }
 
 /** Reads the state afresh (TypeScript would keep a narrowing from before an await). */
