@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { createWriteStream, openSync, type WriteStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
 import { pino, type Logger } from 'pino'
@@ -67,7 +67,17 @@ export function addSimulateCommand(program: Command): void {
         const headless = options.headless === true || !process.stdout.isTTY || !process.stdin.isTTY
         // Logs would scribble over the drawing: they go to stderr, and only when asked for (or headless warnings).
         const logger: Logger = pino({ level: logLevel ?? (headless ? 'warn' : 'silent') }, pino.destination(2))
-        const record: WriteStream | undefined = options.record ? createWriteStream(options.record) : undefined
+        let record: WriteStream | undefined
+        if (options.record) {
+          // Opened here, synchronously, so a bad path is one clear line now rather than a stream error later.
+          let fd: number
+          try {
+            fd = openSync(options.record, 'w')
+          } catch (error) {
+            throw new CliError(`cannot write the timeline to ${options.record}: ${(error as Error).message}`)
+          }
+          record = createWriteStream('', { fd })
+        }
         const recent: string[] = []
         let onEvent = (event: TimelineEvent) => {
           record?.write(`${JSON.stringify(event)}\n`)

@@ -37,6 +37,10 @@ export function addTriggerCommand(program: Command): void {
           const topic = `${baseTopic}/automation/${name}/set`
           await client.publish(topic, payload, { qos: 1 })
           process.stdout.write(`${name}: sent ${payload} to ${topic}\n`)
+          if (state.status !== 'online')
+            process.stderr.write(
+              `note: the daemon is ${state.status ?? 'not seen'} on ${url}: nothing acts on this now; the broker keeps it for the daemon only if the daemon went down without shutting down cleanly\n`,
+            )
         } finally {
           await client.close()
         }

@@ -164,6 +164,18 @@ describe('genlock simulate', () => {
     expect(unreachable.stderr).toMatch(
       new RegExp(`^genlock simulate: cannot reach the MQTT broker mqtt://127\\.0\\.0\\.1:${port}: .+\\n$`),
     )
+    const unwritable = await genlock(
+      'simulate',
+      '--config',
+      configFile,
+      '--headless',
+      '--record',
+      '/nonexistent/t.jsonl',
+    )
+    expect(unwritable.code).toBe(1)
+    expect(unwritable.stderr).toMatch(
+      /^genlock simulate: cannot write the timeline to \/nonexistent\/t\.jsonl: ENOENT.*\n$/,
+    )
     const broken = writeSetup({
       config: 'mqtt: { embedded: true }\n',
       devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },

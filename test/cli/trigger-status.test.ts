@@ -120,6 +120,28 @@ describe('genlock trigger and genlock status against a running daemon on mosquit
     })
   })
 
+  it('a trigger sent while the daemon is down says so, and a crashed daemon runs it when it is back', async () => {
+    // Killed, not stopped: its persistent session keeps the command subscription, so the broker queues for it.
+    const offlineSeen = new Promise<void>((resolve) => {
+      const off = watcher.subscribe(`${base}/status`, (message) => {
+        if (message.payload.toString() !== 'offline') return
+        off()
+        resolve()
+      })
+    })
+    await daemon.stop('SIGKILL')
+    await offlineSeen // the broker published the daemon's will
+    const offline = await genlock('trigger', 'party', 'on', '--config', configFile)
+    expect(offline.code).toBe(0)
+    expect(offline.stderr).toBe(
+      `note: the daemon is offline on ${mosquitto.url}: nothing acts on this now; the broker keeps it for the daemon ` +
+        'only if the daemon went down without shutting down cleanly\n',
+    )
+    const running = nextState(watcher, `${base}/automation/party`, (body) => body.state === 'running')
+    daemon = DaemonProcess.start(configFile)
+    await running
+  })
+
   it('an unknown command is one clear line and exit 1', async () => {
     const result = await genlock('dance')
     expect(result.code).toBe(1)
