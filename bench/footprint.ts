@@ -1,0 +1,359 @@
+/**
+ * bench/footprint: what genlock costs a Raspberry Pi, next to Node-RED doing the equivalent job.
+ *
+ * genlock runs 50 simulated bulbs and 20 automations (MQTT trigger → set two bulbs under their lock → publish an
+ * MQTT reply) as its own process, built from src/ (an esbuild bundle, as the other benchmarks): on the embedded
+ * defaults (broker inside the daemon) with the node flags the Dockerfile's ENTRYPOINT ships, the same with plain
+ * `node`, and with the shipped flags on a real mosquitto. Node-RED 4 runs 20 flows `mqtt in bench/in/<i>` →
+ * `mqtt out bench/out/<i>` on the same mosquitto with plain `node red.js`, as its launcher does; it is installed
+ * into a temporary folder for this run only (npm's cache makes later installs quick). Measured from outside,
+ * through /proc: spawn → ready, RSS once ready, CPU while idle, RSS after 10,000 triggers.
+ *
+ *   npx tsx bench/footprint.ts      (idle window 20 s after 5 s settling; FOOTPRINT_IDLE_S=60 for a full minute)
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { build } from 'esbuild'
+import { connect } from 'mqtt'
+import { freePort, startMosquitto } from '../test/support/services.js'
+
+const BULBS = 50
+const AUTOMATIONS = 20
+const TRIGGERS = 10_000
+const IDLE_SECONDS = Number(process.env.FOOTPRINT_IDLE_S ?? 20)
+const SETTLE_SECONDS = 5
+const NODE_RED = 'node-red@4.1.8' // 4.x: the last line that runs on Node 20 (5.x needs Node 22.9)
+
+const repo = process.cwd()
+/** The node flags the image runs genlock with: ENTRYPOINT ["node", <flags>..., "/app/dist/cli/index.js"]. */
+const SHIPPED_FLAGS = (() => {
+  const entrypoint = /^ENTRYPOINT (.+)$/m.exec(readFileSync(join(repo, 'Dockerfile'), 'utf8'))?.[1] ?? '[]'
+  return (JSON.parse(entrypoint) as string[]).filter((word) => word.startsWith('--'))
+})()
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
+const scratch = mkdtempSync(join(tmpdir(), 'genlock-footprint-'))
+
+/** Resident set size of a process, in MB, from /proc. */
+function rssMb(pid: number): number {
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+  return Number(kb) / 1024
+}
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+}
+
+/** A process under measurement. */
+interface Subject {
+  readonly name: string
+  readonly child: ChildProcess
+  readonly brokerUrl: string
+  readonly readyMs: number
+  /** What the process itself logged as its start time, if it does. */
+  readonly ownMs: number | undefined
+  readonly rssReady: number
+  rssBeforeTriggers?: number
+  rssAfterTriggers?: number
+  idleCpuPercent?: number
+  triggersPerSecond?: number
+}
+
+/** Spawns `args` with node and resolves once a stdout line matches every pattern (in any order). */
+async function startProcess(
+  name: string,
+  args: string[],
+  ready: RegExp[],
+  brokerUrl: string,
+  cwd: string,
+): Promise<Subject> {
+  const started = performance.now()
+  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const waiting = new Set(ready)
+  let readyLine = ''
+  await new Promise<void>((resolve, reject) => {
+    let buffered = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (waiting.size === 0) return // keep draining the pipe so logging never blocks
+      buffered += chunk.toString()
+      const lines = buffered.split('\n')
+      buffered = lines.pop() ?? ''
+      for (const line of lines) {
+        for (const pattern of waiting) {
+          if (!pattern.test(line)) continue
+          waiting.delete(pattern)
+          readyLine = line
+        }
+      }
+      if (waiting.size === 0) resolve()
+    })
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready:\n${stderr}`)))
+  })
+  const readyMs = performance.now() - started
+  // genlock's ready line carries how long Daemon.start took, without node's own start and module loading.
+  const ownMs = readyLine.startsWith('{') ? (JSON.parse(readyLine) as { ms?: number }).ms : undefined
+  return { name, child, brokerUrl, readyMs, ownMs, rssReady: rssMb(child.pid!) }
+}
+
+async function stopProcess(subject: Subject): Promise<void> {
+  if (subject.child.exitCode !== null || subject.child.signalCode !== null) return
+  const exited = new Promise((resolve) => subject.child.once('exit', resolve))
+  subject.child.kill('SIGTERM')
+  await exited
+}
+
+/** genlock's config folder: 50 sim bulbs, 20 automations each taking two bulbs and answering on bench/out/<i>. */
+function writeGenlockSetup(dir: string, mqtt: string): string {
+  mkdirSync(join(dir, 'devices'), { recursive: true })
+  mkdirSync(join(dir, 'automations'), { recursive: true })
+  for (let i = 0; i < BULBS; i++) {
+    writeFileSync(join(dir, 'devices', `bulb_${i}.yaml`), `id: bulb_${i}\nadapter: sim\n`)
+  }
+  for (let i = 0; i < AUTOMATIONS; i++) {
+    const bulbs = [`bulb_${(2 * i) % BULBS}`, `bulb_${(2 * i + 1) % BULBS}`]
+    writeFileSync(
+      join(dir, 'automations', `bench_${i}.yaml`),
+      [
+        `name: bench_${i}`,
+        `priority: ${(i % 3) * 10}`,
+        `devices: [${bulbs.join(', ')}]`,
+        'mode: queued',
+        'trigger:',
+        `  - mqtt: bench/in/${i}`,
+        'steps:',
+        '  - set: { on: true, brightness: 60, color: orange }',
+        `  - publish: { topic: bench/out/${i}, payload: done, qos: 1 }`,
+        '',
+      ].join('\n'),
+    )
+  }
+  // Everything else on the defaults: in-memory locks, log level info, JSON logs (to a pipe).
+  writeFileSync(join(dir, 'config.yaml'), `mqtt: ${mqtt}\ndevices: ./devices\nautomations: ./automations\n`)
+  return join(dir, 'config.yaml')
+}
+
+/** Node-RED's user folder: settings and 20 flows mqtt in → mqtt out on `port`. */
+function writeNodeRedSetup(dir: string, brokerPort: number, uiPort: number): string {
+  mkdirSync(dir, { recursive: true })
+  const flows: object[] = [
+    { id: 'bench', type: 'tab', label: 'bench' },
+    {
+      id: 'broker',
+      type: 'mqtt-broker',
+      name: 'mosquitto',
+      broker: '127.0.0.1',
+      port: String(brokerPort),
+      clientid: '',
+      autoConnect: true,
+      usetls: false,
+      protocolVersion: '4',
+      keepalive: '60',
+      cleansession: true,
+    },
+  ]
+  for (let i = 0; i < AUTOMATIONS; i++) {
+    flows.push(
+      {
+        id: `in${i}`,
+        type: 'mqtt in',
+        z: 'bench',
+        topic: `bench/in/${i}`,
+        qos: '1',
+        datatype: 'auto-detect',
+        broker: 'broker',
+        nl: false,
+        rap: true,
+        inputs: 0,
+        wires: [[`out${i}`]],
+      },
+      {
+        id: `out${i}`,
+        type: 'mqtt out',
+        z: 'bench',
+        topic: `bench/out/${i}`,
+        qos: '1',
+        retain: 'false',
+        broker: 'broker',
+        wires: [],
+      },
+    )
+  }
+  writeFileSync(join(dir, 'flows.json'), JSON.stringify(flows))
+  const settings = {
+    uiPort,
+    uiHost: '127.0.0.1',
+    flowFile: 'flows.json',
+    credentialSecret: false,
+    diagnostics: { enabled: false },
+    telemetry: { enabled: false },
+    logging: { console: { level: 'info', metrics: false, audit: false } },
+  }
+  writeFileSync(join(dir, 'settings.js'), `module.exports = ${JSON.stringify(settings)}\n`)
+  return join(dir, 'settings.js')
+}
+
+/** Sends TRIGGERS triggers, one in flight per automation, and resolves once every reply has come back. */
+async function drive(subject: Subject): Promise<void> {
+  const client = connect(subject.brokerUrl, { clientId: `footprint-${subject.child.pid}` })
+  let ending = false
+  client.on('error', (error) => ending || console.error(`bench client: ${error.message}`))
+  await new Promise<void>((resolve) => client.once('connect', () => resolve()))
+  await client.subscribeAsync('bench/out/+', { qos: 1 })
+  let sent = 0
+  let received = 0
+  const started = performance.now()
+  await new Promise<void>((resolve) => {
+    const send = (i: number) => {
+      if (sent >= TRIGGERS) return
+      sent++
+      client.publish(`bench/in/${i}`, 'ON', { qos: 1 })
+    }
+    client.on('message', (topic) => {
+      received++
+      if (received < TRIGGERS) send(Number(topic.slice('bench/out/'.length)))
+      else if (received === TRIGGERS) {
+        client.removeAllListeners('message')
+        resolve()
+      }
+    })
+    for (let i = 0; i < AUTOMATIONS; i++) send(i)
+  })
+  subject.triggersPerSecond = TRIGGERS / ((performance.now() - started) / 1000)
+  ending = true
+  await client.endAsync()
+}
+
+/** Waits `seconds` and records each subject's CPU use over that time, as % of one core. */
+async function idleWindow(subjects: Subject[], seconds: number): Promise<void> {
+  const before = subjects.map((subject) => cpuSeconds(subject.child.pid!))
+  const started = performance.now()
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000))
+  const elapsed = (performance.now() - started) / 1000
+  subjects.forEach((subject, i) => {
+    subject.idleCpuPercent = ((cpuSeconds(subject.child.pid!) - before[i]!) / elapsed) * 100
+  })
+}
+
+function installNodeRed(): string {
+  const dir = join(scratch, 'node-red-install')
+  mkdirSync(dir)
+  const args = ['install', '--prefix', dir, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', NODE_RED]
+  execFileSync('npm', args, { stdio: ['ignore', 'ignore', 'inherit'] })
+  return join(dir, 'node_modules/node-red/red.js')
+}
+
+/** How long a bare `node -e ''` takes from spawn to exit here, ms (median of 5): how busy the machine is. */
+function bareNodeMs(): number {
+  const times = Array.from({ length: 5 }, () => {
+    const started = performance.now()
+    execFileSync(process.execPath, ['-e', ''])
+    return performance.now() - started
+  })
+  return times.sort((a, b) => a - b)[2]!
+}
+
+async function main(): Promise<void> {
+  console.log(`genlock vs Node-RED: ${BULBS} bulbs, ${AUTOMATIONS} automations/flows, ${TRIGGERS} triggers`)
+  console.log(`load average ${loadavg()[0]!.toFixed(1)}; bare node spawn → exit ${Math.round(bareNodeMs())} ms`)
+  const bundle = join(repo, '.bench-build/footprint/genlock.mjs') // two levels below package.json, like dist/cli
+  await build({
+    entryPoints: [join(repo, 'src/cli/index.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  })
+  const redJs = installNodeRed()
+  const mosquitto = await startMosquitto()
+  const subjects: Subject[] = []
+  try {
+    const flags = SHIPPED_FLAGS.join(' ')
+    const embedded = async (name: string, nodeFlags: string[]) => {
+      const port = await freePort()
+      const config = writeGenlockSetup(join(scratch, `genlock-${subjects.length}`), `{ embedded: true, port: ${port} }`)
+      const args = [...nodeFlags, bundle, 'run', '--config', config]
+      return startProcess(name, args, [/"msg":"genlock ready"/], `mqtt://127.0.0.1:${port}`, scratch)
+    }
+    subjects.push(await embedded(`genlock, embedded broker, node ${flags}`, SHIPPED_FLAGS))
+    subjects.push(await embedded('genlock, embedded broker, plain node', []))
+    const external = writeGenlockSetup(
+      join(scratch, 'genlock-mosquitto'),
+      `{ url: "${mosquitto.url}", base_topic: genlock_bench, client_id: genlock_bench }`,
+    )
+    subjects.push(
+      await startProcess(
+        `genlock, mosquitto, node ${flags}`,
+        [...SHIPPED_FLAGS, bundle, 'run', '--config', external],
+        [/"msg":"genlock ready"/],
+        mosquitto.url,
+        scratch,
+      ),
+    )
+    const settings = writeNodeRedSetup(join(scratch, 'node-red'), mosquitto.port, await freePort())
+    subjects.push(
+      await startProcess(
+        'Node-RED 4.1.8, mosquitto, plain node',
+        [redJs, '--userDir', join(scratch, 'node-red'), '--settings', settings],
+        [/Started flows/, /Connected to broker/],
+        mosquitto.url,
+        scratch,
+      ),
+    )
+    // V8's background threads (concurrent GC and compilers) finish start-up work for a few seconds after ready;
+    // that is start-up cost, not idle cost.
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_SECONDS * 1000))
+    console.log(`idle for ${IDLE_SECONDS} s ...`)
+    await idleWindow(subjects, IDLE_SECONDS)
+    for (const subject of subjects) {
+      subject.rssBeforeTriggers = rssMb(subject.child.pid!)
+      await drive(subject)
+      subject.rssAfterTriggers = rssMb(subject.child.pid!)
+    }
+  } finally {
+    await Promise.all(subjects.map(stopProcess))
+    await mosquitto.dispose()
+    rmSync(scratch, { recursive: true, force: true })
+  }
+  report(subjects)
+  console.log(`\nload average at the end ${loadavg()[0]!.toFixed(1)}`)
+}
+
+function report(subjects: Subject[]): void {
+  const [shipped, , external, nodeRed] = subjects as [Subject, Subject, Subject, Subject]
+  const growth = (s: Subject) => ((s.rssAfterTriggers! - s.rssReady) / s.rssReady) * 100
+  const rows: [string, (s: Subject) => number, number, string, (v: number) => boolean][] = [
+    ['start → ready, ms', (s) => s.readyMs, 0, '< 1000', (v) => v < 1000],
+    ['  of which Daemon.start (its log), ms', (s) => s.ownMs ?? Number.NaN, 0, '', () => true],
+    ['RSS once ready, MB', (s) => s.rssReady, 1, '< 80', (v) => v < 80],
+    [`CPU idle ${IDLE_SECONDS} s, % of a core`, (s) => s.idleCpuPercent!, 2, '< 1', (v) => v < 1],
+    ['RSS after idle, before triggers, MB', (s) => s.rssBeforeTriggers!, 1, '', () => true],
+    [`RSS after ${TRIGGERS.toLocaleString('en')} triggers, MB`, (s) => s.rssAfterTriggers!, 1, '', () => true],
+    ['RSS growth from ready, %', growth, 1, '<= 10', (v) => v <= 10],
+    ['triggers per second', (s) => s.triggersPerSecond!, 0, '', () => true],
+  ]
+  console.log(
+    `\n| measure | ${subjects.map((s) => s.name).join(' | ')} | genlock/Node-RED, both on mosquitto | goal (first column) |`,
+  )
+  console.log(`|---|${subjects.map(() => '---:|').join('')}---:|---|`)
+  for (const [label, pick, digits, goal, met] of rows) {
+    const cell = (s: Subject) =>
+      Number.isNaN(pick(s))
+        ? '–'
+        : pick(s).toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    const ratio =
+      pick(nodeRed) === 0 || Number.isNaN(pick(nodeRed)) ? '–' : `${(pick(external) / pick(nodeRed)).toFixed(2)}x`
+    const verdict = goal === '' ? '' : `${goal}: ${met(pick(shipped)) ? 'met' : 'NOT met'}`
+    console.log(`| ${label} | ${subjects.map(cell).join(' | ')} | ${ratio} | ${verdict} |`)
+  }
+}
+
+await main()
