@@ -164,6 +164,7 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
       key: config.mqtt.key ? readFileSync(config.mqtt.key) : undefined,
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       logger: mqttLogger,
+      holdUnhandled: true,
     }).catch(async (error: unknown) => {
       await broker?.close()
       throw error
@@ -176,6 +177,7 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
     const outcome = await daemon.applyFiles()
     engine.start()
     daemon.startHomeAssistant()
+    bus.release()
     await bus.settled()
     daemon.watchFiles(options.reloadDebounceMs ?? 150)
     logger.info(
@@ -215,6 +217,8 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
 
   private async shutdown(): Promise<void> {
     this.logger.info({}, 'genlock stopping')
+    // Triggers sent while we are down are queued by the broker for our next start.
+    this.bus.beginClose()
     for (const cleanup of this.cleanups.splice(0)) cleanup()
     await this.homeassistant?.stop()
     await this.reloading

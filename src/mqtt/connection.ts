@@ -24,7 +24,16 @@ export interface MqttConnectionOptions {
   readonly reconnectDelay?: number | undefined
   readonly maxReconnectDelay?: number | undefined
   readonly logger?: MqttLogger | undefined
+  /**
+   * Keep messages that arrive before anyone subscribed to them, until {@link MqttConnection.release}. With a
+   * persistent session the broker hands over what was queued for us (triggers sent while the daemon restarted)
+   * right after connecting, before the automations have subscribed; without this they would be dropped.
+   */
+  readonly holdUnhandled?: boolean | undefined
 }
+
+/** Most messages kept for {@link MqttConnectionOptions.holdUnhandled}; beyond that the oldest are dropped. */
+const MAX_HELD_MESSAGES = 1000
 
 type Handler = (message: BusMessage) => void
 
@@ -43,6 +52,9 @@ export class MqttConnection implements MessageBus {
   private readonly maxPayloadBytes: number
   private readonly statusTopic: string
   private readonly pendingSubscriptions = new Set<Promise<void>>()
+  private held: BusMessage[] | undefined
+  /** Set by {@link MqttConnection.beginClose}: unsubscribing no longer reaches the broker. */
+  private keepSession = false
   private closed = false
 
   private constructor(
@@ -52,6 +64,7 @@ export class MqttConnection implements MessageBus {
     this.logger = options.logger ?? silentLogger
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
     this.statusTopic = `${options.baseTopic}/status`
+    if (options.holdUnhandled) this.held = []
     client.on('message', (topic, payload, packet) => this.dispatch({ topic, payload, retain: packet.retain }))
   }
 
@@ -122,8 +135,20 @@ export class MqttConnection implements MessageBus {
       const current = this.handlers.get(pattern)
       if (!current?.delete(handler) || current.size > 0) return
       this.handlers.delete(pattern)
-      if (!this.closed) this.client.unsubscribe(pattern)
+      if (!this.closing) this.client.unsubscribe(pattern)
     }
+  }
+
+  /**
+   * Delivers the messages kept since connecting (see `holdUnhandled`) to whoever subscribes to them now, and
+   * stops keeping. Messages nobody subscribed to are dropped.
+   */
+  release(): void {
+    const held = this.held
+    this.held = undefined
+    if (!held || held.length === 0) return
+    this.logger.info({ messages: held.length }, 'mqtt delivering messages queued for us while we were away')
+    for (const message of held) this.dispatch(message)
   }
 
   /**
@@ -140,9 +165,22 @@ export class MqttConnection implements MessageBus {
     await this.client.publishAsync(topic, payload, { qos: options.qos ?? 0, retain: options.retain ?? false })
   }
 
+  /**
+   * Call before shutting down what subscribed: from now on unsubscribing is local only, so the broker keeps every
+   * subscription in our persistent session and queues what arrives until we are back.
+   */
+  beginClose(): void {
+    this.keepSession = true
+  }
+
+  private get closing(): boolean {
+    return this.keepSession || this.closed
+  }
+
   /** Publishes `offline` (retained) and disconnects, leaving the persistent session at the broker. */
   async close(): Promise<void> {
     if (this.closed) return
+    this.keepSession = true
     this.closed = true
     if (this.client.connected) {
       await Promise.race([
@@ -188,6 +226,10 @@ export class MqttConnection implements MessageBus {
         { topic: message.topic, bytes: message.payload.length, limit: this.maxPayloadBytes },
         'mqtt payload too large; dropped',
       )
+      return
+    }
+    if (this.held && ![...this.handlers.keys()].some((pattern) => topicMatches(pattern, message.topic))) {
+      if (this.held.push(message) > MAX_HELD_MESSAGES) this.held.shift()
       return
     }
     for (const [pattern, handlers] of this.handlers) {

@@ -10,7 +10,10 @@ import { freePort, startMosquitto, type ServiceProcess } from '../support/servic
 import { Observer } from '../mqtt/observer.js'
 import { ALARM, PARTY, simBulb, writeSetup } from '../cli/setup-files.js'
 import { DaemonProcess } from './daemon-process.js'
-import { startTestDaemon, type TestDaemon } from './harness.js'
+import { LogCapture, startTestDaemon, type TestDaemon } from './harness.js'
+import { Daemon } from '../../src/daemon.js'
+import { createLogger } from '../../src/config/logger.js'
+import type { SimBulb } from '../../src/devices/index.js'
 
 describe('daemon lifecycle', () => {
   let mosquitto: ServiceProcess & { url: string }
@@ -136,6 +139,24 @@ describe('daemon lifecycle', () => {
     await mosquitto.start()
     await sent
     expect((await alarm).origin?.holder).toBe('alarm')
+  })
+
+  it('runs a trigger that was sent while the daemon itself was down (persistent session)', async () => {
+    const first = await startTestDaemon(mosquitto.url, {
+      devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
+      automations: { 'alarm.yaml': ALARM },
+    })
+    await first.daemon.stop()
+    await ha.publish('home/alarm', 'ON') // the broker keeps it for the daemon's session
+    const logs = new LogCapture()
+    const again = await Daemon.start(first.configFile, {
+      logger: createLogger({ level: 'info', pretty: false, destination: logs.stream }),
+    })
+    running = { ...first, daemon: again, logs }
+    const bulb = again.devices.get('bath_bulb') as SimBulb
+    const [command] = await bulb.waitForCommands(1)
+    expect(command?.origin?.holder).toBe('alarm')
+    expect(logs.entries.some((l) => l.msg === 'mqtt delivering messages queued for us while we were away')).toBe(true)
   })
 })
 
