@@ -121,14 +121,15 @@ export class MqttConnection implements MessageBus {
     if (!set) {
       set = new Set()
       this.handlers.set(pattern, set)
-      const acked = new Promise<void>((resolve) =>
-        this.client.subscribe(pattern, { qos: 1 }, (error) => {
-          if (error) this.logger.error({ topic: pattern, err: error.message }, 'mqtt subscribe failed')
-          this.pendingSubscriptions.delete(acked)
-          resolve()
-        }),
-      )
+      let resolve!: () => void
+      const acked = new Promise<void>((done) => (resolve = done))
       this.pendingSubscriptions.add(acked)
+      // mqtt.js may call back synchronously (when it is disconnecting), so `acked` must exist before.
+      this.client.subscribe(pattern, { qos: 1 }, (error) => {
+        if (error) this.logger.error({ topic: pattern, err: error.message }, 'mqtt subscribe failed')
+        this.pendingSubscriptions.delete(acked)
+        resolve()
+      })
     }
     set.add(handler)
     return () => {
