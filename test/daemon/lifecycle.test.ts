@@ -124,6 +124,19 @@ describe('daemon lifecycle', () => {
     expect((await reloaded).devices).toBe(2)
     expect(JSON.parse((await published).payload)).toMatchObject({ id: 'attic_bulb', holder: null })
     expect(t.daemon.devices.has('attic_bulb')).toBe(true)
+
+    // A broken edit of a device file: reported with file:line:col, the bulb and its automation carry on.
+    const bath = t.bulb('bath_bulb')
+    const broken = nextReload(t)
+    writeFileSync(join(t.dir, 'devices', 'bath_bulb.yaml'), 'id: bath_bulb\nadapter: sim\nlatencyMs: soon\n')
+    const outcome = await broken
+    expect(outcome.problems.map((p) => `${p.file}:${p.line}:${p.column} ${p.field}`)).toEqual([
+      `${join(t.dir, 'devices', 'bath_bulb.yaml')}:3:12 latencyMs`,
+    ])
+    expect(t.daemon.devices.get('bath_bulb')).toBe(bath)
+    const party = bath.nextCommand()
+    await ha.publish('home/party', 'ON')
+    expect((await party).origin?.holder).toBe('party')
   })
 
   it('gets a trigger published while mosquitto restarts (persistent session)', async () => {
