@@ -39,7 +39,7 @@ export function addTriggerCommand(program: Command): void {
           process.stdout.write(`${name}: sent ${payload} to ${topic}\n`)
           if (state.status !== 'online')
             process.stderr.write(
-              `note: the daemon is ${state.status ?? 'not seen'} on ${url}: nothing acts on this now; the broker keeps it for the daemon only if the daemon went down without shutting down cleanly\n`,
+              `note: the daemon is ${state.status ?? 'not seen'} on ${url}; the broker keeps the command for its session, and it runs when the daemon is back\n`,
             )
         } finally {
           await client.close()
