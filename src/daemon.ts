@@ -118,6 +118,8 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
   private readonly deviceCleanups = new Map<string, () => void>()
   private reloading: Promise<unknown> = Promise.resolve()
   private stopping: Promise<void> | undefined
+  /** The last payload published per retained subtopic (`device/<id>`, `automation/<name>`). */
+  private readonly lastPublished = new Map<string, string>()
   /** The last status published per automation. */
   private readonly statuses = new Map<string, AutomationStatus>()
   /** Home Assistant discovery and manual light control, when `homeassistant.discovery` is on. */
@@ -330,8 +332,7 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
       automations: this.engine,
       logger: this.logger.child({ component: 'homeassistant' }),
       republishStates: () => {
-        for (const status of this.engine.status()) this.publishAutomation(status)
-        for (const id of this.devices.keys()) this.publishDevice(id)
+        this.republishStates()
       },
     })
     homeassistant.start()
@@ -341,6 +342,8 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
 
   private publishStates(): void {
     this.engine.on('status', (status) => this.publishAutomation(status))
+    // A broker that forgot our session (restarted without persistence) forgot our retained states with it.
+    this.cleanups.push(this.bus.onReconnect((sessionPresent) => sessionPresent || this.republishStates()))
     const off = this.locks.protocol.on((event) => {
       if (this.devices.has(event.resource)) this.publishDevice(event.resource)
     })
@@ -354,6 +357,13 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
     this.statuses.set(status.name, status)
     const body = { state: status.state, last_error: status.lastError ?? null }
     this.publishRetained(`automation/${status.name}`, JSON.stringify(body))
+  }
+
+  /** Publishes every automation's and device's state again, even where it did not change. */
+  private republishStates(): void {
+    this.lastPublished.clear()
+    for (const status of this.engine.status()) this.publishAutomation(status)
+    for (const id of this.devices.keys()) this.publishDevice(id)
   }
 
   private publishDevice(id: string): void {
@@ -371,6 +381,10 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
 
   private publishRetained(subtopic: string, payload: string): void {
     if (this.stopping && !this.bus.connected) return
+    // Lock events and bulb events often describe the same state: publish each state once.
+    if (this.lastPublished.get(subtopic) === payload) return
+    if (payload === '') this.lastPublished.delete(subtopic)
+    else this.lastPublished.set(subtopic, payload)
     this.bus
       .publish(`${this.config.mqtt.baseTopic}/${subtopic}`, payload, { retain: true, qos: 1 })
       .catch((error: Error) => this.logger.warn({ topic: subtopic, err: error.message }, 'state publish failed'))

@@ -52,6 +52,7 @@ export class MqttConnection implements MessageBus {
   private readonly maxPayloadBytes: number
   private readonly statusTopic: string
   private readonly pendingSubscriptions = new Set<Promise<void>>()
+  private readonly reconnectListeners = new Set<(sessionPresent: boolean) => void>()
   private held: BusMessage[] | undefined
   /** Set by {@link MqttConnection.beginClose}: unsubscribing no longer reaches the broker. */
   private keepSession = false
@@ -107,6 +108,15 @@ export class MqttConnection implements MessageBus {
       })
     })
     return connection
+  }
+
+  /**
+   * Calls `listener` after every reconnect (not the first connect). `sessionPresent` false means the broker
+   * forgot us (restarted without persistence, say): our retained topics may be gone too.
+   */
+  onReconnect(listener: (sessionPresent: boolean) => void): () => void {
+    this.reconnectListeners.add(listener)
+    return () => this.reconnectListeners.delete(listener)
   }
 
   /** Whether the broker connection is up right now. */
@@ -195,6 +205,7 @@ export class MqttConnection implements MessageBus {
   private watch(firstDelay: number, maxDelay: number): void {
     const url = redactUrl(this.options.url)
     let failures = 0
+    let connects = 0
     this.client.on('connect', (connack) => {
       failures = 0
       // A trigger is one small packet: without this, Nagle's algorithm can hold our PUBACKs and state
@@ -206,6 +217,14 @@ export class MqttConnection implements MessageBus {
         'mqtt connected',
       )
       this.client.publish(this.statusTopic, 'online', { qos: 1, retain: true })
+      if (connects++ === 0) return
+      for (const listener of [...this.reconnectListeners]) {
+        try {
+          listener(connack.sessionPresent)
+        } catch (error) {
+          this.logger.error({ err: (error as Error).message }, 'mqtt reconnect listener failed')
+        }
+      }
     })
     this.client.on('close', () => {
       if (this.closed) return

@@ -173,6 +173,33 @@ describe('daemon lifecycle', () => {
   })
 })
 
+describe('a broker that forgets everything on restart (no persistence)', () => {
+  it('gets the retained states back: the daemon republishes them when its session is gone', async () => {
+    const mosquitto = await startMosquitto()
+    const t = await startTestDaemon(mosquitto.url, {
+      devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
+      automations: { 'party.yaml': PARTY },
+    })
+    try {
+      const reconnected = t.logs.waitFor((l) => l.msg === 'mqtt connected' && l.sessionPresent === false, t.logs.mark)
+      await mosquitto.restart()
+      await reconnected
+      const late = await Observer.connect(mosquitto.url, [`${t.baseTopic}/#`])
+      const [device, automation] = await Promise.all([
+        late.waitFor((m) => m.topic === `${t.baseTopic}/device/bath_bulb`),
+        late.waitFor((m) => m.topic === `${t.baseTopic}/automation/party`),
+        late.waitForPayload(`${t.baseTopic}/status`, 'online'),
+      ])
+      expect(device.retain && automation.retain).toBe(true)
+      expect(JSON.parse(automation.payload)).toEqual({ state: 'idle', last_error: null })
+      await late.close()
+    } finally {
+      await t.daemon.stop()
+      await mosquitto.dispose()
+    }
+  })
+})
+
 describe('genlock run as a process', () => {
   it('on SIGTERM stops the running automation, publishes offline and exits 0', async () => {
     const mosquitto = await startMosquitto()
