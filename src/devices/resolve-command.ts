@@ -21,6 +21,9 @@ export interface ResolvedCommand {
  * Checks `command` against `capabilities` and applies the documented fallbacks:
  *
  * - `brightness: 0` means off: it becomes `on: false` (unless `on: true` is given, then brightness 1 %).
+ * - A brightness, colour or white with `on` unset turns the bulb on, as Home Assistant's `light.turn_on` and
+ *   Zigbee2MQTT do: Hue bridges refuse `bri`/`xy`/`ct` for a bulb that is off, and `set: { color: red }` in an
+ *   automation means "show red". Give `on: false` explicitly to change an off bulb's settings where it can.
  * - A bulb that cannot dim ignores `brightness` (a positive brightness still turns it on when `on` is unset).
  * - `color` given as `{ kelvin }` is treated as `colorTemp`.
  * - A white-only bulb asked for a colour shows the **nearest white** in its range: reds and oranges go to the warm
@@ -82,6 +85,9 @@ export function resolveCommand(device: string, capabilities: BulbCapabilities, c
     if (range) out.colorTemp = Math.round(Math.min(range.max, Math.max(range.min, kelvin)))
     else if (capabilities.color) out.color = kelvinToRgb(kelvin)
     else throw new UnsupportedCommandError(device, 'cannot change colour temperature (it is dimmable only)')
+  }
+  if (out.on === undefined && (out.brightness !== undefined || out.color || out.colorTemp !== undefined)) {
+    out.on = true
   }
   return out
 }

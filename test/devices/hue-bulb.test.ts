@@ -38,15 +38,16 @@ describe('HueBulb against a local HTTP bridge', () => {
     )
     await hue.setState({ on: true, brightness: 50, color: 'red', transition: 400 })
     await hue.setState({ colorTemp: 2700 })
-    await hue.setState({ color: '#00ff00' })
+    await hue.setState({ color: '#00ff00', on: false })
+    // A colour or white with `on` unset turns the lamp on (a bridge refuses ct/xy for a lamp that is off).
     expect(bridge.stateBodies('1')).toEqual([
       { on: true, bri: 127, xy: [0.64, 0.33], transitiontime: 4 },
-      { ct: 370 },
-      { xy: [0.3, 0.6] },
+      { on: true, ct: 370 },
+      { on: false, xy: [0.3, 0.6] },
     ])
-    expect(hue.state).toMatchObject({ on: true, brightness: 50, color: { r: 0, g: 255, b: 0 } })
+    expect(hue.state).toMatchObject({ on: false, brightness: 50, color: { r: 0, g: 255, b: 0 } })
     const status = await hue.getStatus()
-    expect(status.on).toBe(true)
+    expect(status.on).toBe(false)
     expect(status.color?.g).toBe(255)
   })
 

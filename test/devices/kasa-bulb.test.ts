@@ -66,7 +66,7 @@ describe('KasaBulb against tplink-smarthome-simulator', () => {
         transition_period: 1500,
         ignore_default: 1,
       },
-      { color_temp: 3000, ignore_default: 1 },
+      { on_off: 1, color_temp: 3000, ignore_default: 1 },
     ])
     expect(await bulb.getStatus()).toEqual({ on: true, brightness: 60, colorTemp: 3000, reachable: true })
   })

@@ -70,7 +70,7 @@ describe('MqttBulb against a real mosquitto', () => {
     expect(peer.received).toEqual([{ state: 'ON', brightness: 127, color: { x: 0.64, y: 0.33 }, transition: 1.5 }])
     expect(state).toMatchObject({ on: true, brightness: 50, reachable: true })
     await bulb.setState({ colorTemp: 2700 })
-    expect(peer.received[1]).toEqual({ color_temp: 370 })
+    expect(peer.received[1]).toEqual({ state: 'ON', color_temp: 370 })
     expect(bulb.state.colorTemp).toBe(2703)
     await bulb.stop()
   })
