@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { loadConfig, type GenlockConfig } from './config/config.js'
 import { ConfigError, formatProblem } from './config/problems.js'
 import { redactUrl } from './mqtt/logger.js'
-import { readRetained } from './mqtt/status-probe.js'
+import { MqttToolClient } from './mqtt/tool-client.js'
 
 /**
  * The exit codes of `genlock health`. 1 and 2 mean what they mean for every genlock command; 4 and 5 are its own.
@@ -86,22 +86,49 @@ async function checkDaemonOnBroker(config: GenlockConfig, timeoutMs: number): Pr
   const { mqtt } = config
   const url = mqtt.embedded ? `mqtt://${reachableHost(mqtt.host)}:${mqtt.port}` : mqtt.url
   const topic = `${mqtt.baseTopic}/status`
+  let client: MqttToolClient
+  try {
+    // A clean session with a random client id and no will: probing can never knock the daemon off the broker.
+    client = await MqttToolClient.connect({
+      url,
+      clientIdPrefix: 'genlock_health',
+      connectTimeoutMs: timeoutMs,
+      username: mqtt.username,
+      password: mqtt.password,
+      ca: mqtt.ca ? readFileSync(mqtt.ca) : undefined,
+      cert: mqtt.cert ? readFileSync(mqtt.cert) : undefined,
+      key: mqtt.key ? readFileSync(mqtt.key) : undefined,
+    })
+  } catch (error) {
+    return [{ name: 'broker', ok: false, detail: (error as Error).message }]
+  }
   const where = mqtt.embedded ? `embedded broker ${url}` : redactUrl(url)
-  const result = await readRetained({
-    url,
-    topic,
-    timeoutMs,
-    username: mqtt.username,
-    password: mqtt.password,
-    ca: mqtt.ca ? readFileSync(mqtt.ca) : undefined,
-    cert: mqtt.cert ? readFileSync(mqtt.cert) : undefined,
-    key: mqtt.key ? readFileSync(mqtt.key) : undefined,
-  })
-  if (!result.reachable) return [{ name: 'broker', ok: false, detail: result.error }]
+  let status: string | undefined
+  try {
+    // After the flush every retained message on the topic has arrived: none means the topic holds nothing.
+    const answered = client
+      .subscribeAcked(
+        topic,
+        (message) => (status = message.payload.length > 0 ? message.payload.toString() : undefined),
+      )
+      .then(() => client.flush())
+      .then(() => true)
+      .catch(() => false)
+    if (!(await Promise.race([answered, deadline(timeoutMs)]))) {
+      return [{ name: 'broker', ok: false, detail: `${where} accepted us but did not answer within ${timeoutMs} ms` }]
+    }
+  } finally {
+    await client.close()
+  }
   const broker: HealthCheck = { name: 'broker', ok: true, detail: `${where} answers` }
-  if (result.retained === 'online') return [broker, { name: 'daemon', ok: true, detail: `${topic} is online` }]
-  const said = result.retained === undefined ? 'holds nothing (never started here?)' : `is '${result.retained}'`
+  if (status === 'online') return [broker, { name: 'daemon', ok: true, detail: `${topic} is online` }]
+  const said = status === undefined ? 'holds nothing (never started here?)' : `is '${status}'`
   return [broker, { name: 'daemon', ok: false, detail: `${topic} ${said}` }]
+}
+
+/** Resolves false after `ms`, without keeping the process alive for it. */
+function deadline(ms: number): Promise<false> {
+  return new Promise((resolve) => setTimeout(() => resolve(false), ms).unref())
 }
 
 async function checkLocks(config: GenlockConfig, timeoutMs: number): Promise<HealthCheck> {

@@ -80,7 +80,7 @@ describe('genlock health', () => {
 
   it('reports the daemon not online (4) when no daemon ever published a status there', async () => {
     const { configFile, baseTopic } = setup()
-    const report = await checkHealth(configFile, { timeoutMs: 500 })
+    const report = await checkHealth(configFile)
     expect(report.exitCode).toBe(HealthExitCode.daemonNotOnline)
     expect(report.checks.find((check) => check.name === 'daemon')?.detail).toContain(
       `${baseTopic}/status holds nothing`,
