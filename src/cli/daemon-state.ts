@@ -42,17 +42,23 @@ function parse(payload: Buffer): Record<string, unknown> | undefined {
 /** Reads the daemon's retained status, device and automation topics under `baseTopic`, sorted by id and name. */
 export async function readDaemonState(client: MqttToolClient, baseTopic: string): Promise<DaemonState> {
   let status: string | undefined
+  let seen = 0
   const devices = new Map<string, PublishedDevice>()
   const automations = new Map<string, PublishedAutomation>()
   const offs = [
-    await client.subscribeAcked(`${baseTopic}/status`, (message) => (status = message.payload.toString('utf8'))),
+    await client.subscribeAcked(`${baseTopic}/status`, (message) => {
+      seen++
+      status = message.payload.toString('utf8')
+    }),
     await client.subscribeAcked(`${baseTopic}/device/+`, (message) => {
+      seen++
       const id = message.topic.slice(baseTopic.length + '/device/'.length)
       const body = parse(message.payload)
       if (body) devices.set(id, { ...body, id } as PublishedDevice)
       else devices.delete(id)
     }),
     await client.subscribeAcked(`${baseTopic}/automation/+`, (message) => {
+      seen++
       const name = message.topic.slice(baseTopic.length + '/automation/'.length)
       const body = parse(message.payload)
       if (body && typeof body.state === 'string') {
@@ -61,7 +67,14 @@ export async function readDaemonState(client: MqttToolClient, baseTopic: string)
       } else automations.delete(name)
     }),
   ]
-  await client.flush()
+  // mosquitto sends retained messages before anything published after the subscription, so one flush
+  // suffices there; aedes (the embedded broker) streams them from its store and may let the flush overtake
+  // the tail. So flush until a round trip brings nothing new (bounded).
+  for (let round = 0; round < 10; round++) {
+    const before = seen
+    await client.flush()
+    if (round > 0 && seen === before) break
+  }
   for (const off of offs) off()
   return {
     status,
