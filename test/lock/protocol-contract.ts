@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import genLock, { LockError, type LockEvent, type LockerFactory, type LockingProtocol } from '../../src/index.js'
+import genLock, {
+  LockError,
+  type AcquireOptions,
+  type LockEvent,
+  type LockerFactory,
+  type LockingProtocol,
+} from '../../src/index.js'
 import { deferred, nextLockEvent, uniqueResource } from './helpers.js'
 
 /** What a protocol implementation provides to run the contract suite against it. */
@@ -34,6 +40,18 @@ export function describeProtocolContract(name: string, setup: () => Promise<Prot
     async function expectFree(resource: string) {
       const probe = lock.newLocker(resource, null)
       await expect(probe.promise(function* () {}, { maxAcquireAttempts: 1 })).resolves.toBeUndefined()
+    }
+
+    /** Holds `resource` in a transaction until `release` is resolved; resolves once it holds it. */
+    async function holdLock(resource: string, options: AcquireOptions = {}) {
+      const release = deferred()
+      const held = deferred()
+      const holding = lock.newLocker(resource, null, options).promise(function* () {
+        held.resolve()
+        yield release.promise
+      })
+      await held.promise
+      return { release, holding }
     }
 
     const waitingFor = (lockerGuid: string) => (e: LockEvent) => e.type === 'waiting' && e.lockerGuid === lockerGuid
@@ -128,14 +146,7 @@ export function describeProtocolContract(name: string, setup: () => Promise<Prot
 
     it('serves waiters highest priority first, first come first served within a priority', async () => {
       const resource = uniqueResource('order')
-      const holder = lock.newLocker(resource, null, { priority: 100 })
-      const release = deferred()
-      const held = deferred()
-      const holding = holder.promise(function* () {
-        held.resolve()
-        yield release.promise
-      })
-      await held.promise
+      const { release, holding } = await holdLock(resource, { priority: 100 })
       const order: string[] = []
       const runs: Promise<unknown>[] = []
       for (const [label, priority] of [
@@ -277,14 +288,7 @@ export function describeProtocolContract(name: string, setup: () => Promise<Prot
 
     it('rejects with ACQUIRE_TIMEOUT without calling the recover handler', async () => {
       const resource = uniqueResource('timeout')
-      const holder = lock.newLocker(resource, null)
-      const release = deferred()
-      const held = deferred()
-      const holding = holder.promise(function* () {
-        held.resolve()
-        yield release.promise
-      })
-      await held.promise
+      const { release, holding } = await holdLock(resource)
       let handlerCalls = 0
       const waiter = lock.newLocker(resource, null, { aquireTimeout: 20 })
       const error = await waiter
@@ -304,14 +308,7 @@ export function describeProtocolContract(name: string, setup: () => Promise<Prot
 
     it('gives up at once with ALREADY_LOCKED when maxAcquireAttempts is 1', async () => {
       const resource = uniqueResource('attempts')
-      const holder = lock.newLocker(resource, null)
-      const release = deferred()
-      const held = deferred()
-      const holding = holder.promise(function* () {
-        held.resolve()
-        yield release.promise
-      })
-      await held.promise
+      const { release, holding } = await holdLock(resource)
       const error = await lock
         .newLocker(resource, null, { maxAquireAttempts: 1 })
         .promise(function* () {})
@@ -420,14 +417,7 @@ export function describeProtocolContract(name: string, setup: () => Promise<Prot
 
     it('withdraws a cancelled waiter so the next one is served', async () => {
       const resource = uniqueResource('cancel')
-      const holder = lock.newLocker(resource, null, { priority: 10 })
-      const release = deferred()
-      const held = deferred()
-      const holding = holder.promise(function* () {
-        held.resolve()
-        yield release.promise
-      })
-      await held.promise
+      const { release, holding } = await holdLock(resource, { priority: 10 })
       const cancelled = lock.newLocker(resource, null, { priority: 3 })
       const next = lock.newLocker(resource, null, { priority: 1 })
       const queuedA = nextLockEvent(protocol, waitingFor(cancelled.lockerGuid))
