@@ -75,6 +75,7 @@ export async function replayDockerfile(
 ): Promise<ReplayedStage[]> {
   const args = new Map<string, string>()
   const stages: ReplayedStage[] = []
+  const ignored = dockerignore(context)
   const expand = (text: string, vars: Record<string, string | undefined>) =>
     text.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (match, name: string) => vars[name] ?? match)
   for (const instruction of parseDockerfile(readFileSync(dockerfile, 'utf8'))) {
@@ -116,6 +117,8 @@ export async function replayDockerfile(
         for (const source of parsed.rest) {
           const path = fromStage ? join(fromStage.root, source) : join(context, source)
           if (!existsSync(path)) throw new Error(`${where}: COPY source ${source} does not exist`)
+          const ignoredBy = fromStage ? undefined : ignored.find((pattern) => pattern.test(posix.normalize(source)))
+          if (ignoredBy) throw new Error(`${where}: COPY source ${source} is left out of the context by .dockerignore`)
           const isDir = statSync(path).isDirectory()
           const target = !isDir && dest.endsWith('/') ? join(inRoot(dest), basename(source)) : inRoot(dest)
           mkdirSync(dirname(target), { recursive: true })
@@ -147,6 +150,28 @@ export async function replayDockerfile(
     }
   }
   return stages
+}
+
+/**
+ * The build context's .dockerignore as patterns over context-relative paths: a pattern also leaves out everything
+ * under a folder it matches. (Enough for plain names and `*`/`?` globs; `!` exceptions are not supported.)
+ */
+function dockerignore(context: string): RegExp[] {
+  const file = join(context, '.dockerignore')
+  if (!existsSync(file)) return []
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      if (line.startsWith('!')) throw new Error(`.dockerignore: exceptions (${line}) are not supported by the replay`)
+      const glob = posix.normalize(line.replace(/^\/+/, ''))
+      const body = glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')
+      return new RegExp(`^${body}(/|$)`)
+    })
 }
 
 /**
