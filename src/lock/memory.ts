@@ -35,7 +35,7 @@ class MemoryLease implements Lease {
   valid = true
   lossReason: LockError | undefined
   ttlTimer: ReturnType<typeof setTimeout> | undefined
-  private lostListeners: ((error: LockError) => void)[] | undefined
+  private lostListeners: ((error: LockError) => unknown)[] | undefined
   private tokenRecord: Record<string, number> | undefined
 
   constructor(
@@ -55,7 +55,7 @@ class MemoryLease implements Lease {
     return this.tokenRecord
   }
 
-  onLost(listener: (error: LockError) => void): void {
+  onLost(listener: (error: LockError) => unknown): void {
     if (this.lossReason) {
       const reason = this.lossReason
       queueMicrotask(() => listener(reason))

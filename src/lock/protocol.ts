@@ -33,8 +33,12 @@ export interface Lease {
   readonly valid: boolean
   /** Why the lease was lost, once it has been. */
   readonly lossReason: LockError | undefined
-  /** Called once if the lease is lost (not when it is released). */
-  onLost(listener: (error: LockError) => void): void
+  /**
+   * Called once if the lease is lost (not when it is released). A listener may return a promise that settles
+   * once the holder has stopped using the resource (its in-flight step has landed): a protocol that hands the
+   * lock to another process waits for it, within its hand-off bound, before the new holder may start.
+   */
+  onLost(listener: (error: LockError) => void | PromiseLike<void>): void
   /** Gives the lock back. Safe to call more than once. */
   release(): void | Promise<void>
 }

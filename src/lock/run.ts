@@ -60,9 +60,17 @@ export class TransactionRun<R, T> implements TransactionContext {
   private readonly onAcquireFailed = (error: unknown) => {
     if (this.state !== 'done') this.fail(error, true)
   }
-  private readonly onLeaseLost = (error: LockError) => {
-    if (this.lease?.lossReason === error) this.lost(this.lease, error)
+  private readonly onLeaseLost = (error: LockError): Promise<void> | undefined => {
+    if (this.lease?.lossReason !== error) return undefined
+    this.lost(this.lease, error)
+    return this.drained()
   }
+  /**
+   * Yielded promises not yet settled, an abandoned generator's included: while any is in flight the
+   * transaction may still be touching the resource.
+   */
+  private inFlight = 0
+  private drainWaiters: (() => void)[] | undefined
   /** The result of the last yield, kept while suspended so `resume` can hand it to the generator. */
   private parked: Settled | undefined
   private executing = false
@@ -255,6 +263,7 @@ export class TransactionRun<R, T> implements TransactionContext {
       }
       const yielded = step.value
       if (isThenable(yielded)) {
+        this.inFlight++
         yielded.then(this.reactions!.fulfilled, this.reactions!.rejected)
         return
       }
@@ -271,7 +280,21 @@ export class TransactionRun<R, T> implements TransactionContext {
     return reactions
   }
 
+  /** Resolves once no yielded promise of this transaction is in flight (at once when none is). */
+  private drained(): Promise<void> | undefined {
+    if (this.inFlight === 0) return undefined
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve))
+  }
+
+  private landed(): void {
+    if (--this.inFlight > 0) return
+    const waiters = this.drainWaiters
+    this.drainWaiters = undefined
+    waiters?.forEach((resolve) => resolve())
+  }
+
   private settle(reactions: Reactions, ok: boolean, value: unknown): void {
+    this.landed()
     if (reactions !== this.reactions || this.state === 'done') return
     if (this.state === 'running' && this.lease?.valid) this.advance(ok, value)
     else this.parked = { ok, value }

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import genLock, { LockError, type LockEvent } from '../../src/index.js'
 import { redisProtocol, type RedisProtocol } from '../../src/lock/redis/index.js'
@@ -113,5 +114,53 @@ describe('redis protocol', () => {
     }
     expect(held.valid).toBe(false)
     expect((await lost).code).toBe('LOST')
+  })
+  it('acknowledges a steal only once the victim’s in-flight step has landed', async () => {
+    const victimClient = client()
+    const thiefClient = redisProtocol({ url: redis.url, keyPrefix: 'protocol', handoffTimeout: 60_000 })
+    protocols.push(thiefClient)
+    const victimSide = genLock({}, victimClient)
+    const thiefSide = genLock({}, thiefClient)
+    const resource = uniqueResource('drain')
+    // Watch the thief's channel for the victim's acknowledgement, as the thief itself hears it.
+    const watcher = new Redis(redis.url)
+    const order: string[] = []
+    const acked = deferred()
+    await watcher.subscribe(`{protocol}:c:${thiefClient.clientId}`)
+    watcher.on('message', (_channel: string, message: string) => {
+      if (JSON.parse(message)[0] !== 'A') return
+      order.push('ack')
+      acked.resolve()
+    })
+    const bulbCall = deferred()
+    const holding = deferred()
+    const victim = victimSide
+      .newLocker(resource, null)
+      .promise(function* () {
+        holding.resolve()
+        yield bulbCall.promise // a command on its way to the bulb when the lock is taken
+      })
+      .recover((ops) => ops.reject())
+      .catch((error: unknown) => (error as LockError).code)
+    await holding.promise
+    const stolen = nextLockEvent(victimClient, (e) => e.type === 'preempted' && e.resource === resource)
+    const thief = thiefSide.newLocker(resource, null, { priority: 5 }).promise(function* () {
+      order.push('thief started')
+    })
+    await stolen
+    await new Promise((resolve) => setImmediate(resolve))
+    // Redis runs one connection's commands in order and writes a PUBLISH to subscribers before it answers the
+    // next command: once a later script of the victim's client and a PING on the watcher have come back, an
+    // acknowledgement sent on hearing of the steal would have been seen.
+    await victimSide.newLocker(uniqueResource('probe'), null).promise(function* () {})
+    await watcher.ping()
+    expect(order).toEqual([])
+    order.push('command landed')
+    bulbCall.resolve()
+    await Promise.all([thief, acked.promise])
+    watcher.disconnect()
+    expect(order[0]).toBe('command landed')
+    expect(order).toContain('thief started')
+    expect(await victim).toBe('PREEMPTED')
   })
 })

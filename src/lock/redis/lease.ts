@@ -33,7 +33,9 @@ export class RedisLease implements Lease {
   ttlTimer: ReturnType<typeof setTimeout> | undefined
   /** Monotonic ms at which lockTtl runs out (Infinity for none); the timer reports it, `valid` enforces it. */
   ttlDeadline = Infinity
-  private lostListeners: ((error: LockError) => void)[] | undefined
+  private lostListeners: ((error: LockError) => unknown)[] | undefined
+  /** Settles once every loss listener's promise has (the holder stopped using the resource). */
+  drained: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly owner: LeaseOwner,
@@ -56,7 +58,7 @@ export class RedisLease implements Lease {
     return now < this.epoch.deadline && now < this.ttlDeadline
   }
 
-  onLost(listener: (error: LockError) => void): void {
+  onLost(listener: (error: LockError) => unknown): void {
     if (this.lossReason) {
       const reason = this.lossReason
       queueMicrotask(() => listener(reason))
@@ -74,7 +76,13 @@ export class RedisLease implements Lease {
     this.lossReason = error
     const listeners = this.lostListeners
     this.lostListeners = undefined
+    if (!listeners) return
     // Listeners run recovery handlers (user code); never run them from inside a protocol decision.
-    if (listeners) queueMicrotask(() => listeners.forEach((listener) => listener(error)))
+    this.drained = new Promise<void>((resolve) =>
+      queueMicrotask(() => {
+        const stopped = listeners.map((listener) => listener(error))
+        void Promise.allSettled(stopped).then(() => resolve())
+      }),
+    )
   }
 }

@@ -301,8 +301,12 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
           const p = this.pending.get(message[1])
           if (p) p.lostEarly = message
         }
-        // Acknowledged only now that the lease is invalid: the victim will take no further step.
-        if (message[0] === 'P') this.acknowledge(message[4], message[5])
+        if (message[0] !== 'P') return
+        // Acknowledged once the lease is invalid (the victim takes no further step) and its in-flight step has
+        // landed, so the thief's first command never races the victim's last one at the bulb. A victim that
+        // hangs there is covered by the thief's hand-off timeout.
+        if (lease) void lease.drained.then(() => this.acknowledge(message[4], message[5]))
+        else this.acknowledge(message[4], message[5])
         return
       }
       case 'D': {
