@@ -1,46 +1,15 @@
-import { Writable } from 'node:stream'
-import { createLogger } from '../../src/config/logger.js'
-import { Daemon } from '../../src/daemon.js'
-import type { SimBulb } from '../../src/devices/index.js'
-import { writeSetup } from '../cli/setup-files.js'
+import { startTestDaemon, type LogEntry, type TestDaemon } from '../daemon/harness.js'
 
 /** The daemon's JSON log lines, so a test can wait for the one it expects (on the line itself, not a timer). */
-export class Logs {
-  readonly lines: Record<string, unknown>[] = []
-  private waiters: { match: (line: Record<string, unknown>) => boolean; resolve: () => void }[] = []
-  readonly stream = new Writable({
-    write: (chunk: Buffer, _encoding, done) => {
-      for (const text of chunk.toString().split('\n')) {
-        if (!text.trim()) continue
-        const line = JSON.parse(text) as Record<string, unknown>
-        this.lines.push(line)
-        this.waiters = this.waiters.filter((waiter) => {
-          if (!waiter.match(line)) return true
-          waiter.resolve()
-          return false
-        })
-      }
-      done()
-    },
-  })
-
+export interface Logs {
+  readonly lines: readonly LogEntry[]
   /** Resolves on the first line (already written, or still to come) whose message includes `text`. */
-  waitFor(text: string): Promise<void> {
-    const match = (line: Record<string, unknown>) => String(line['msg']).includes(text)
-    if (this.lines.some(match)) return Promise.resolve()
-    return new Promise((resolve) => this.waiters.push({ match, resolve }))
-  }
+  waitFor(text: string): Promise<void>
 }
 
-export interface HaTestDaemon {
-  readonly daemon: Daemon
+export interface HaTestDaemon extends Omit<TestDaemon, 'logs'> {
   readonly logs: Logs
-  readonly dir: string
-  readonly baseTopic: string
-  bulb(id: string): SimBulb
 }
-
-let counter = 0
 
 /**
  * The daemon in this process on the broker at `url` (so discovery is on by default), with its own base topic and
@@ -51,25 +20,15 @@ export async function startHaDaemon(
   files: { devices: Record<string, string>; automations: Record<string, string> },
   extraConfig = '',
 ): Promise<HaTestDaemon> {
-  const baseTopic = `ha${++counter}_${process.pid}`
-  const { dir, configFile } = writeSetup({
-    config: `mqtt: { url: "${url}", base_topic: ${baseTopic}, client_id: ${baseTopic} }\n${extraConfig}`,
-    ...files,
-  })
-  const logs = new Logs()
-  const logger = createLogger({ level: 'debug', pretty: false, destination: logs.stream })
-  const daemon = await Daemon.start(configFile, { logger, reloadDebounceMs: 50 })
-  return {
-    daemon,
-    logs,
-    dir,
-    baseTopic,
-    bulb: (id) => {
-      const bulb = daemon.devices.get(id)
-      if (!bulb) throw new Error(`no device ${id}`)
-      return bulb as SimBulb
+  const started = await startTestDaemon(url, files, extraConfig)
+  const capture = started.logs
+  const logs: Logs = {
+    lines: capture.entries,
+    waitFor: async (text) => {
+      await capture.waitFor((entry) => String(entry.msg).includes(text))
     },
   }
+  return { ...started, logs }
 }
 
 /** The fields Home Assistant's MQTT integration needs in every discovery config, and per component. */
