@@ -29,7 +29,7 @@ export interface SimBulbOptions extends QueuedBulbOptions {
   readonly random?: () => number
   /** Time source for the command log and transitions. Default Date.now. */
   readonly clock?: () => number
-  /** Most entries the command log keeps (oldest dropped first), so a long simulation does not grow forever. Default 1 000. */
+  /** Most entries the command log keeps (oldest dropped first), so a long simulation does not grow forever. Default 100. */
   readonly commandLogLimit?: number
 }
 
@@ -89,8 +89,8 @@ export class SimBulb extends QueuedBulb {
     this.failureRate = options.failureRate ?? 0
     this.random = options.random ?? Math.random
     this.clock = options.clock ?? Date.now
-    // A daemon runs sim bulbs for months: 1,000 entries per bulb is plenty to inspect and stays small.
-    this.commandLogLimit = options.commandLogLimit ?? 1_000
+    // A daemon runs sim bulbs for months: the last 100 commands per bulb are plenty to inspect and stay small.
+    this.commandLogLimit = options.commandLogLimit ?? 100
     this.applied = this.state
     this.reachable = this.state.reachable
   }
