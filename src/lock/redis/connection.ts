@@ -45,8 +45,15 @@ export class RedisConnections {
     }
     const command = new Redis(url, { ...options, connectionName: 'genlock' })
     for (const [name, lua] of Object.entries(SCRIPTS)) command.defineCommand(name, { lua, numberOfKeys: 1 })
-    const subscriber = new Redis(url, { ...options, connectionName: 'genlock-sub' })
+    // ioredis's own resubscribe after a reconnect sends SUBSCRIBE without handling its promise: a connection
+    // closed before the reply then surfaced as an unhandled rejection, which ends a Node 20 process. So this
+    // client resubscribes itself.
+    const subscriber = new Redis(url, { ...options, connectionName: 'genlock-sub', autoResubscribe: false })
     const connections = new RedisConnections(command as Redis & ScriptedRedis, subscriber)
+    // First 'ready' listener, so the SUBSCRIBE is queued before anything the protocol does on reconnecting.
+    subscriber.on('ready', () => {
+      if (connections.started) subscriber.subscribe(channel).catch((error: unknown) => events.down(error as Error))
+    })
     for (const connection of [command, subscriber]) {
       // Without an 'error' listener ioredis prints every failed reconnect to the console.
       connection.on('error', (error: Error) => connections.started && events.down(error))
