@@ -105,7 +105,9 @@ describe('redis protocol across processes', () => {
   })
 
   it('hands the lock over after handoffTimeout when the preempted holder cannot acknowledge', async () => {
-    const [victimHost, thiefHost] = await startWorkers(2, { handoffTimeout: 200 })
+    // A long lease: the victim's own lease must not run out while it is stopped (a loaded machine can keep the
+    // thief's two steps waiting for seconds), or it would recover with LOST instead of PREEMPTED.
+    const [victimHost, thiefHost] = await startWorkers(2, { handoffTimeout: 200, lease: 60_000 })
     const resource = uniqueResource('stopped-victim')
     bulb.hold('victim')
     victimHost!.run('victim', resource, 0, 2)
