@@ -1,4 +1,4 @@
-import type { LockEvent, LockEventListener } from './protocol.js'
+import type { AcquireRequest, Lease, LockEvent, LockEventListener } from './protocol.js'
 
 /**
  * Delivers lock events to listeners. A listener that throws is reported on the process and does not stop
@@ -25,6 +25,35 @@ export class EventFanout {
           throw error
         })
       }
+    }
+  }
+
+  /** One event per resource of a request that holds nothing yet (`waiting`, `gave-up`). */
+  emitForRequest(type: LockEvent['type'], request: AcquireRequest, reason?: string): void {
+    if (!this.active) return
+    for (const resource of request.resources) {
+      this.emit({
+        type,
+        resource,
+        lockerGuid: request.lockerGuid,
+        priority: request.priority,
+        ...(reason !== undefined && { reason }),
+      })
+    }
+  }
+
+  /** One event per resource of a lease, with its token there (`acquired`, `preempted`, `released`, ...). */
+  emitForLease(type: LockEvent['type'], lease: Lease, by?: LockEvent['by']): void {
+    if (!this.active) return
+    for (const resource of lease.resources) {
+      this.emit({
+        type,
+        resource,
+        lockerGuid: lease.lockerGuid,
+        priority: lease.priority,
+        token: lease.tokens[resource],
+        ...(by && { by }),
+      })
     }
   }
 }

@@ -1,5 +1,5 @@
 import { LockError, type LockErrorCode } from './errors.js'
-import type { AcquireRequest, Lease, LockEvent, LockEventListener, LockingProtocol } from './protocol.js'
+import type { AcquireRequest, Lease, LockEventListener, LockingProtocol } from './protocol.js'
 import { EventFanout } from './events.js'
 
 interface Waiter {
@@ -116,11 +116,11 @@ export class MemoryProtocol implements LockingProtocol {
       return lease
     }
     if (request.maxAcquireAttempts <= 1) {
-      this.emitEach('gave-up', request, undefined, 'ALREADY_LOCKED')
+      this.events.emitForRequest('gave-up', request, 'ALREADY_LOCKED')
       return Promise.reject(this.error('ALREADY_LOCKED', 'locked by another holder', request))
     }
     if (request.acquireTimeout <= 0) {
-      this.emitEach('gave-up', request, undefined, 'ACQUIRE_TIMEOUT')
+      this.events.emitForRequest('gave-up', request, 'ACQUIRE_TIMEOUT')
       return Promise.reject(this.error('ACQUIRE_TIMEOUT', 'not granted within 0 ms', request))
     }
     return this.enqueue(request)
@@ -165,7 +165,7 @@ export class MemoryProtocol implements LockingProtocol {
   releaseLease(lease: MemoryLease): void {
     if (!lease.valid) return
     this.detach(lease)
-    this.emitLease('released', lease)
+    this.events.emitForLease('released', lease)
     this.pump()
   }
 
@@ -229,7 +229,7 @@ export class MemoryProtocol implements LockingProtocol {
         this.pump()
       }, request.lockTtl)
     }
-    this.emitLease('acquired', lease)
+    this.events.emitForLease('acquired', lease)
     return lease
   }
 
@@ -275,7 +275,7 @@ export class MemoryProtocol implements LockingProtocol {
         }
         request.signal.addEventListener('abort', waiter.onAbort, { once: true })
       }
-      this.emitEach('waiting', request, undefined)
+      this.events.emitForRequest('waiting', request)
     })
   }
 
@@ -294,7 +294,7 @@ export class MemoryProtocol implements LockingProtocol {
 
   private dropWaiter(waiter: Waiter, code: LockErrorCode, message: string): void {
     this.unqueue(waiter)
-    this.emitEach('gave-up', waiter.request, undefined, code)
+    this.events.emitForRequest('gave-up', waiter.request, code)
     waiter.reject(this.error(code, message, waiter.request))
   }
 
@@ -307,7 +307,7 @@ export class MemoryProtocol implements LockingProtocol {
   ): void {
     this.detach(lease)
     const type = code === 'PREEMPTED' ? 'preempted' : code === 'EXPIRED' ? 'expired' : 'lost'
-    this.emitLease(type, lease, by)
+    this.events.emitForLease(type, lease, by)
     lease.notifyLost(new LockError(code, `${lease.resources.join(', ')}: ${message}`, lease.resources))
   }
 
@@ -352,35 +352,6 @@ export class MemoryProtocol implements LockingProtocol {
 
   private error(code: LockErrorCode, message: string, request: AcquireRequest): LockError {
     return new LockError(code, `${request.resources.join(', ')}: ${message}`, request.resources)
-  }
-
-  private emitLease(type: LockEvent['type'], lease: MemoryLease, by?: LockEvent['by']): void {
-    if (!this.events.active) return
-    for (const resource of lease.resources) {
-      const event: LockEvent = {
-        type,
-        resource,
-        lockerGuid: lease.lockerGuid,
-        priority: lease.priority,
-        token: lease.token,
-        ...(by && { by }),
-      }
-      this.events.emit(event)
-    }
-  }
-
-  private emitEach(type: LockEvent['type'], request: AcquireRequest, token: number | undefined, reason?: string) {
-    if (!this.events.active) return
-    for (const resource of request.resources) {
-      this.events.emit({
-        type,
-        resource,
-        lockerGuid: request.lockerGuid,
-        priority: request.priority,
-        ...(token !== undefined && { token }),
-        ...(reason !== undefined && { reason }),
-      })
-    }
   }
 }
 

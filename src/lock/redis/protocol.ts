@@ -243,7 +243,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
       if (p.state === 'sending') {
         p.state = 'queued'
         this.watchAbort(p)
-        this.emitRequest('waiting', r)
+        this.events.emitForRequest('waiting', r)
       }
       this.wakeAt(Number(detail))
     } else if (r.maxAcquireAttempts <= 1) {
@@ -406,7 +406,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
         r.lockTtl,
       )
     }
-    this.emitLease('acquired', lease)
+    this.events.emitForLease('acquired', lease)
     if (p.lostEarly) this.applyLoss(lease, p.lostEarly)
     else if (!this.epoch.alive)
       this.loseLease(lease, 'LOST', 'the Redis lease ran out during the hand-off', undefined, true)
@@ -439,7 +439,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
   private giveUp(p: Pending, code: LockErrorCode, message: string, withdraw = true): void {
     if (p.state === 'done') return
     this.settle(p)
-    this.emitRequest('gave-up', p.request, code)
+    this.events.emitForRequest('gave-up', p.request, code)
     p.reject(this.error(code, message, p.request))
     if (withdraw && p.sent) this.sendRelease([p.id])
   }
@@ -449,7 +449,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
   releaseLease(lease: RedisLease): void {
     if (!lease.live) return
     this.detach(lease)
-    this.emitLease('released', lease)
+    this.events.emitForLease('released', lease)
     // Not awaited: later commands of this client queue behind it on the same connection, and the server
     // hands the lock on by itself.
     this.sendRelease([lease.id])
@@ -475,7 +475,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     if (!lease.live) return
     this.detach(lease)
     const type = code === 'PREEMPTED' ? 'preempted' : code === 'EXPIRED' ? 'expired' : 'lost'
-    this.emitLease(type, lease, by)
+    this.events.emitForLease(type, lease, by)
     lease.notifyLost(new LockError(code, `${lease.resources.join(', ')}: ${message}`, lease.resources))
     if (giveBack) this.sendRelease([lease.id])
   }
@@ -598,33 +598,6 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
 
   private error(code: LockErrorCode, message: string, request: AcquireRequest): LockError {
     return new LockError(code, `${request.resources.join(', ')}: ${message}`, request.resources)
-  }
-
-  private emitLease(type: LockEvent['type'], lease: RedisLease, by?: LockEvent['by']): void {
-    if (!this.events.active) return
-    for (const resource of lease.resources) {
-      this.events.emit({
-        type,
-        resource,
-        lockerGuid: lease.lockerGuid,
-        priority: lease.priority,
-        token: lease.tokens[resource],
-        ...(by && { by }),
-      })
-    }
-  }
-
-  private emitRequest(type: LockEvent['type'], request: AcquireRequest, reason?: string): void {
-    if (!this.events.active) return
-    for (const resource of request.resources) {
-      this.events.emit({
-        type,
-        resource,
-        lockerGuid: request.lockerGuid,
-        priority: request.priority,
-        ...(reason !== undefined && { reason }),
-      })
-    }
   }
 }
 
