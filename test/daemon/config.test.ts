@@ -3,23 +3,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/config.js'
-import { ConfigError } from '../../src/config/problems.js'
+import { problemsOf } from '../support/config-problems.js'
 
 function configDir(text: string, folders = ['devices', 'automations']): string {
   const dir = mkdtempSync(join(tmpdir(), 'genlock-config-'))
   for (const folder of folders) mkdirSync(join(dir, folder))
   writeFileSync(join(dir, 'config.yaml'), text)
   return join(dir, 'config.yaml')
-}
-
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n')
-    throw error
-  }
-  throw new Error('expected a ConfigError')
 }
 
 describe('loadConfig', () => {

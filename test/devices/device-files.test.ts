@@ -2,23 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError } from '../../src/config/problems.js'
 import { createBulb, createSimulatedBulb, readDeviceFiles } from '../../src/devices/registry.js'
+import { problemsOf } from '../support/config-problems.js'
 
 function folder(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'genlock-devices-'))
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
   return dir
-}
-
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n')
-    throw error
-  }
-  throw new Error('expected a ConfigError')
 }
 
 describe('device files', () => {

@@ -3,43 +3,25 @@
  * bulb from the party (0) at once, and wait behind the alarm (200), applying the latest one when the alarm ends.
  * A real mosquitto; the test plays Home Assistant and reads the sim bulb's command log.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { SimCommandLogEntry } from '../../src/devices/index.js'
 import type { LockEvent } from '../../src/lock/index.js'
 import { ALARM, PARTY, simBulb } from '../cli/setup-files.js'
-import { Observer } from '../mqtt/observer.js'
-import { startMosquitto, type ServiceProcess } from '../support/services.js'
-import { startHaDaemon, type HaTestDaemon } from './support.js'
+import { haTestBed } from './support.js'
 
 const by = (holder: string) => (entry: SimCommandLogEntry) => entry.origin?.holder === holder
 
 describe('Home Assistant light commands under the priorities', () => {
-  let mosquitto: ServiceProcess & { url: string }
-  let ha: Observer
-  let genlock: HaTestDaemon | undefined
-
-  beforeAll(async () => {
-    mosquitto = await startMosquitto()
-    ha = await Observer.connect(mosquitto.url, ['+/device/+/light/attributes'])
-  })
-  afterEach(async () => {
-    await genlock?.daemon.stop()
-    genlock = undefined
-  })
-  afterAll(async () => {
-    await ha?.close()
-    await mosquitto?.dispose()
-  })
+  const bed = haTestBed(['+/device/+/light/attributes'])
 
   async function start() {
-    genlock = await startHaDaemon(mosquitto.url, {
+    const running = await bed.start({
       devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
       automations: { 'party.yaml': PARTY, 'alarm.yaml': ALARM },
     })
-    const running = genlock
     const bulb = running.bulb('bath_bulb')
     const command = (body: object) =>
-      ha.publish(`${running.baseTopic}/device/bath_bulb/light/set`, JSON.stringify(body))
+      bed.ha.publish(`${running.baseTopic}/device/bath_bulb/light/set`, JSON.stringify(body))
     /** The next lock event on the bulb that `match` accepts. */
     const lockEvent = (match: (event: LockEvent) => boolean) =>
       new Promise<LockEvent>((resolve) => {
@@ -54,7 +36,7 @@ describe('Home Assistant light commands under the priorities', () => {
 
   it('takes the bulb from the party at once', async () => {
     const { bulb, command, lockEvent } = await start()
-    await ha.publish('home/party', 'ON')
+    await bed.ha.publish('home/party', 'ON')
     await bulb.nextCommand(by('party'))
     const preempted = lockEvent((event) => event.type === 'preempted' && event.lockerGuid === 'automation:party')
     const manual = bulb.nextCommand(by('manual'))
@@ -71,7 +53,7 @@ describe('Home Assistant light commands under the priorities', () => {
 
   it('waits behind the alarm, and applies the latest command when the alarm ends', async () => {
     const { bulb, command, lockEvent, logs, baseTopic } = await start()
-    await ha.publish('home/alarm', 'ON')
+    await bed.ha.publish('home/alarm', 'ON')
     await bulb.nextCommand(by('alarm'))
 
     const waiting = lockEvent((event) => event.type === 'waiting' && event.lockerGuid === 'manual:bath_bulb')
@@ -82,21 +64,21 @@ describe('Home Assistant light commands under the priorities', () => {
     expect(bulb.commandLog.filter(by('manual'))).toEqual([])
     // Home Assistant sees the change is pending, and which one will be applied.
     const attributes = `${baseTopic}/device/bath_bulb/light/attributes`
-    const pending = await ha.waitFor(
+    const pending = await bed.ha.waitFor(
       (m) => m.topic === attributes && JSON.parse(m.payload).manual_command?.brightness === 60,
     )
     expect(JSON.parse(pending.payload)).toMatchObject({ manual_pending: true, manual_command: { colorTemp: 4000 } })
-    const settled = ha.mark
+    const settled = bed.ha.mark
 
     const manual = bulb.nextCommand(by('manual'))
-    await ha.publish('home/alarm', 'OFF')
+    await bed.ha.publish('home/alarm', 'OFF')
     const applied = await manual
     expect(applied.state).toMatchObject({ on: true, brightness: 60, colorTemp: 4000 })
     const log = bulb.commandLog
     expect(log.filter(by('manual'))).toHaveLength(1)
     const lastAlarm = log.map((entry) => entry.origin?.holder).lastIndexOf('alarm')
     expect(log.indexOf(applied)).toBeGreaterThan(lastAlarm)
-    await ha.waitFor((m) => m.topic === attributes && JSON.parse(m.payload).manual_pending === false, settled)
+    await bed.ha.waitFor((m) => m.topic === attributes && JSON.parse(m.payload).manual_pending === false, settled)
     // The alarm's `restore: true` must not put back the pre-alarm state over the manual change.
     await logs.waitFor('restor')
     expect(bulb.state).toMatchObject({ on: true, brightness: 60, colorTemp: 4000 })
@@ -104,7 +86,7 @@ describe('Home Assistant light commands under the priorities', () => {
 
   it('drops a waiting command when the daemon stops, and never applies it', async () => {
     const { bulb, command, lockEvent, daemon } = await start()
-    await ha.publish('home/alarm', 'ON')
+    await bed.ha.publish('home/alarm', 'ON')
     await bulb.nextCommand(by('alarm'))
     const waiting = lockEvent((event) => event.type === 'waiting' && event.lockerGuid === 'manual:bath_bulb')
     await command({ state: 'OFF' })

@@ -1,12 +1,11 @@
 /** The `homeassistant` key of config.yaml, and what each setting does to a running daemon on a real mosquitto. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/config.js'
 import { ConfigError } from '../../src/config/problems.js'
 import type { SimCommandLogEntry } from '../../src/devices/index.js'
 import { ALARM, simBulb, writeSetup } from '../cli/setup-files.js'
-import { Observer, type Seen } from '../mqtt/observer.js'
-import { startMosquitto, type ServiceProcess } from '../support/services.js'
-import { startHaDaemon, type HaTestDaemon } from './support.js'
+import type { Seen } from '../mqtt/observer.js'
+import { haTestBed } from './support.js'
 
 const configFile = (config: string) => writeSetup({ config }).configFile
 
@@ -41,64 +40,49 @@ describe('homeassistant settings in config.yaml', () => {
 })
 
 describe('homeassistant settings in a running daemon', () => {
-  let mosquitto: ServiceProcess & { url: string }
-  let ha: Observer
-  let genlock: HaTestDaemon | undefined
-
-  beforeAll(async () => {
-    mosquitto = await startMosquitto()
-    ha = await Observer.connect(mosquitto.url, ['#'])
-  })
-  afterEach(async () => {
-    await genlock?.daemon.stop()
-    genlock = undefined
-  })
-  afterAll(async () => {
-    await ha?.close()
-    await mosquitto?.dispose()
-  })
+  const bed = haTestBed(['#'])
 
   it('publishes nothing for Home Assistant with discovery: false', async () => {
-    const from = ha.mark
-    const running = await startHaDaemon(
-      mosquitto.url,
+    const from = bed.ha.mark
+    const running = await bed.start(
       { devices: { 'bath_bulb.yaml': simBulb('bath_bulb') }, automations: { 'alarm.yaml': ALARM } },
       'homeassistant: { discovery: false }\n',
     )
-    genlock = running
     // One connection's messages arrive in order: anything published at start came before this marker.
     const marker = `${running.baseTopic}/test/marker`
     await running.daemon.bus.publish(marker, 'done', { qos: 1 })
-    await ha.waitFor((m) => m.topic === marker, from)
-    const seen = ha.seen.slice(from)
+    await bed.ha.waitFor((m) => m.topic === marker, from)
+    const seen = bed.ha.seen.slice(from)
     expect(seen.some((m) => m.topic === `${running.baseTopic}/automation/alarm`)).toBe(true)
     const forHa = (m: Seen) => m.topic.endsWith('/config') || m.topic.includes('/light')
     expect(seen.filter(forHa)).toEqual([])
   })
 
   it('uses the configured prefix and lets manual_priority above the alarm take the bulb from it', async () => {
-    const from = ha.mark
-    genlock = await startHaDaemon(
-      mosquitto.url,
+    const from = bed.ha.mark
+    const genlock = await bed.start(
       { devices: { 'bath_bulb.yaml': simBulb('bath_bulb') }, automations: { 'alarm.yaml': ALARM } },
       'homeassistant: { prefix: hass/disc, manual_priority: 250 }\n',
     )
     const { baseTopic } = genlock
-    const light = await ha.waitFor((m) => m.topic.startsWith('hass/disc/light/') && m.payload.includes(baseTopic), from)
+    const light = await bed.ha.waitFor(
+      (m) => m.topic.startsWith('hass/disc/light/') && m.payload.includes(baseTopic),
+      from,
+    )
     expect(light.topic).toMatch(/^hass\/disc\/light\/[a-zA-Z0-9_-]+\/config$/)
 
-    const birth = ha.mark
-    await ha.publish('hass/disc/status', 'online')
-    await ha.waitFor((m) => m.topic === light.topic, birth)
+    const birth = bed.ha.mark
+    await bed.ha.publish('hass/disc/status', 'online')
+    await bed.ha.waitFor((m) => m.topic === light.topic, birth)
 
     const bulb = genlock.bulb('bath_bulb')
     const by = (holder: string) => (entry: SimCommandLogEntry) => entry.origin?.holder === holder
-    await ha.publish('home/alarm', 'ON')
+    await bed.ha.publish('home/alarm', 'ON')
     await bulb.nextCommand(by('alarm'))
     const manual = bulb.nextCommand(by('manual'))
-    await ha.publish(JSON.parse(light.payload).command_topic, '{"state":"OFF"}')
+    await bed.ha.publish(JSON.parse(light.payload).command_topic, '{"state":"OFF"}')
     expect((await manual).state.on).toBe(false)
-    const status = await ha.waitFor(
+    const status = await bed.ha.waitFor(
       (m) => m.topic === `${baseTopic}/automation/alarm` && JSON.parse(m.payload).state === 'suspended',
       from,
     )

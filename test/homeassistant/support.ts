@@ -1,4 +1,7 @@
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { startTestDaemon, type LogEntry, type TestDaemon } from '../daemon/harness.js'
+import { Observer } from '../mqtt/observer.js'
+import { startMosquitto, type ServiceProcess } from '../support/services.js'
 
 /** The daemon's JSON log lines, so a test can wait for the one it expects (on the line itself, not a timer). */
 export interface Logs {
@@ -29,6 +32,37 @@ export async function startHaDaemon(
     },
   }
   return { ...started, logs }
+}
+
+/**
+ * A real mosquitto and a client playing Home Assistant (subscribed to `topics`) for one describe block; every
+ * daemon started through `start` is stopped after its test.
+ */
+export function haTestBed(topics: string[]) {
+  let mosquitto: ServiceProcess & { url: string }
+  let ha: Observer
+  let running: HaTestDaemon | undefined
+  beforeAll(async () => {
+    mosquitto = await startMosquitto()
+    ha = await Observer.connect(mosquitto.url, topics)
+  })
+  afterEach(async () => {
+    await running?.daemon.stop()
+    running = undefined
+  })
+  afterAll(async () => {
+    await ha?.close()
+    await mosquitto?.dispose()
+  })
+  return {
+    get ha(): Observer {
+      return ha
+    },
+    async start(files: Parameters<typeof startHaDaemon>[1], extraConfig = ''): Promise<HaTestDaemon> {
+      running = await startHaDaemon(mosquitto.url, files, extraConfig)
+      return running
+    },
+  }
 }
 
 /** The fields Home Assistant's MQTT integration needs in every discovery config, and per component. */
