@@ -1,4 +1,4 @@
-import type { LockEvent, LockingProtocol } from '../../src/index.js'
+import type { AcquireOptions, LockEvent, LockerFactory, LockingProtocol } from '../../src/index.js'
 
 export interface Deferred<T = void> {
   promise: Promise<T>
@@ -31,4 +31,16 @@ let counter = 0
 /** A resource name no other test uses (protocols may be shared, e.g. one Redis). */
 export function uniqueResource(label: string): string {
   return `${label}-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`
+}
+
+/** Holds `resource` in a transaction until `release` is resolved; resolves once it holds it. */
+export async function holdLock(lock: LockerFactory, resource: string, options: AcquireOptions = {}) {
+  const release = deferred()
+  const held = deferred()
+  const holding = lock.newLocker(resource, null, options).promise(function* () {
+    held.resolve()
+    yield release.promise
+  })
+  await held.promise
+  return { release, holding }
 }

@@ -1,12 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import genLock, {
-  LockError,
-  type AcquireOptions,
-  type LockEvent,
-  type LockerFactory,
-  type LockingProtocol,
-} from '../../src/index.js'
-import { deferred, nextLockEvent, uniqueResource } from './helpers.js'
+import genLock, { LockError, type LockEvent, type LockerFactory, type LockingProtocol } from '../../src/index.js'
+import { deferred, holdLock, nextLockEvent, uniqueResource } from './helpers.js'
 
 /** What a protocol implementation provides to run the contract suite against it. */
 export interface ProtocolHarness {
@@ -40,18 +34,6 @@ export function describeProtocolContract(name: string, setup: () => Promise<Prot
     async function expectFree(resource: string) {
       const probe = lock.newLocker(resource, null)
       await expect(probe.promise(function* () {}, { maxAcquireAttempts: 1 })).resolves.toBeUndefined()
-    }
-
-    /** Holds `resource` in a transaction until `release` is resolved; resolves once it holds it. */
-    async function holdLock(resource: string, options: AcquireOptions = {}) {
-      const release = deferred()
-      const held = deferred()
-      const holding = lock.newLocker(resource, null, options).promise(function* () {
-        held.resolve()
-        yield release.promise
-      })
-      await held.promise
-      return { release, holding }
     }
 
     const waitingFor = (lockerGuid: string) => (e: LockEvent) => e.type === 'waiting' && e.lockerGuid === lockerGuid
@@ -146,7 +128,7 @@ export function describeProtocolContract(name: string, setup: () => Promise<Prot
 
     it('serves waiters highest priority first, first come first served within a priority', async () => {
       const resource = uniqueResource('order')
-      const { release, holding } = await holdLock(resource, { priority: 100 })
+      const { release, holding } = await holdLock(lock, resource, { priority: 100 })
       const order: string[] = []
       const runs: Promise<unknown>[] = []
       for (const [label, priority] of [
@@ -288,7 +270,7 @@ export function describeProtocolContract(name: string, setup: () => Promise<Prot
 
     it('rejects with ACQUIRE_TIMEOUT without calling the recover handler', async () => {
       const resource = uniqueResource('timeout')
-      const { release, holding } = await holdLock(resource)
+      const { release, holding } = await holdLock(lock, resource)
       let handlerCalls = 0
       const waiter = lock.newLocker(resource, null, { aquireTimeout: 20 })
       const error = await waiter
@@ -308,7 +290,7 @@ export function describeProtocolContract(name: string, setup: () => Promise<Prot
 
     it('gives up at once with ALREADY_LOCKED when maxAcquireAttempts is 1', async () => {
       const resource = uniqueResource('attempts')
-      const { release, holding } = await holdLock(resource)
+      const { release, holding } = await holdLock(lock, resource)
       const error = await lock
         .newLocker(resource, null, { maxAquireAttempts: 1 })
         .promise(function* () {})
@@ -417,7 +399,7 @@ export function describeProtocolContract(name: string, setup: () => Promise<Prot
 
     it('withdraws a cancelled waiter so the next one is served', async () => {
       const resource = uniqueResource('cancel')
-      const { release, holding } = await holdLock(resource, { priority: 10 })
+      const { release, holding } = await holdLock(lock, resource, { priority: 10 })
       const cancelled = lock.newLocker(resource, null, { priority: 3 })
       const next = lock.newLocker(resource, null, { priority: 1 })
       const queuedA = nextLockEvent(protocol, waitingFor(cancelled.lockerGuid))

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import genLock, { LockError, type LockEvent } from '../../src/index.js'
 import { redisProtocol, type RedisProtocol } from '../../src/lock/redis/index.js'
 import { startRedis } from '../support/services.js'
-import { deferred, nextLockEvent, uniqueResource } from './helpers.js'
+import { deferred, holdLock, nextLockEvent, uniqueResource } from './helpers.js'
 
 /** Behaviour of the Redis protocol beyond the shared contract, with two clients in this process. */
 describe('redis protocol', () => {
@@ -35,14 +35,7 @@ describe('redis protocol', () => {
     const a = genLock({}, client())
     const b = genLock({}, client())
     const resource = uniqueResource('attempts')
-    const holder = a.newLocker(resource, null, { priority: 1 })
-    const release = deferred()
-    const held = deferred()
-    const holding = holder.promise(function* () {
-      held.resolve()
-      yield release.promise
-    })
-    await held.promise
+    const { release, holding } = await holdLock(a, resource, { priority: 1 })
     // Waits with 2 chances: the first try, and the first handoff (to the higher priority waiter) uses the second.
     const limited = b.newLocker(resource, null, { maxAcquireAttempts: 2 })
     const limitedQueued = nextLockEvent(b.protocol, waiting(limited.lockerGuid))
