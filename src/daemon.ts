@@ -173,7 +173,14 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
     })
     const locks = genLock(undefined, createProtocol(config, logger))
     const devices = new Map<string, Bulb>()
-    const engine = new AutomationEngine({ locks, devices, bus, baseTopic: config.mqtt.baseTopic, logger })
+    const engine = new AutomationEngine({
+      locks,
+      devices,
+      bus,
+      baseTopic: config.mqtt.baseTopic,
+      logger,
+      maxPayloadBytes: config.mqtt.maxPayloadBytes,
+    })
     const daemon = new Daemon(config, logger, bus, broker, locks, engine, devices, env)
     daemon.publishStates()
     const outcome = await daemon.applyFiles()

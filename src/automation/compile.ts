@@ -1,3 +1,4 @@
+import { publishTopicProblem } from '../bus/index.js'
 import { isLockError } from '../lock/index.js'
 import type { StepDefinition } from './definition.js'
 import { evaluateCondition, renderDeep, renderTemplate } from './expression.js'
@@ -46,7 +47,8 @@ function compileStep(step: StepDefinition, targets: readonly string[], path: str
         action(scope, label, () => {
           const context = scope.context()
           const topic = String(renderTemplate(step.topic, context))
-          if (topic === '' || /[+#]/.test(topic)) throw new TypeError(`cannot publish to topic "${topic}"`)
+          const problem = publishTopicProblem(topic)
+          if (problem) throw new TypeError(`cannot publish: ${problem}`)
           const payload = renderDeep(step.payload, context)
           const text = typeof payload === 'string' ? payload : JSON.stringify(payload)
           return scope.hub.publish(topic, text, { retain: step.retain, qos: step.qos })

@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { Bulb } from '../devices/bulb.js'
 import type { LockerFactory } from '../lock/index.js'
 import { Automation, type AutomationEnvironment } from './automation.js'
-import type { MessageBus } from './bus.js'
+import type { MessageBus } from '../bus/index.js'
 import { CommandTracker } from './command-tracker.js'
 import { compileSteps } from './compile.js'
 import type { AutomationDefinition } from './definition.js'
@@ -20,6 +20,8 @@ export interface AutomationEngineOptions {
   /** Prefix of the command topics, e.g. `genlock` → `genlock/automation/<name>/set`. */
   readonly baseTopic: string
   readonly logger: Logger
+  /** `mqtt.max_payload_bytes`: larger payloads are logged and dropped. Default 64 KiB. */
+  readonly maxPayloadBytes?: number
   /**
    * How long putting one bulb back (`restore: true`) may take before it is given up, so a hung bulb cannot hold up
    * a shutdown. Default 3000 ms.
@@ -62,7 +64,7 @@ export class AutomationEngine {
     this.devices = options.devices
     this.logger = options.logger
     this.baseTopic = options.baseTopic.replace(/\/+$/, '')
-    this.hub = new MessageHub(options.bus, options.logger)
+    this.hub = new MessageHub(options.bus, options.logger, options.maxPayloadBytes)
     this.shared = sharedLookups(this.hub, () => this.devices)
     const devices = () => this.devices
     this.env = {

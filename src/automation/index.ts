@@ -8,11 +8,8 @@
  * engine.load(definitions)
  * engine.start()
  */
-export type { BusMessage, MessageBus, PublishOptions } from './bus.js'
 export type { AutomationDefinition, PreemptPolicy, RunMode, StepDefinition, TriggerDefinition } from './definition.js'
 export { parseDuration } from './duration.js'
 export { AutomationEngine, type AutomationEngineOptions } from './engine.js'
 export { parseAutomationFile, readAutomationFiles, type AutomationLoadResult } from './load.js'
-export { MAX_PAYLOAD_BYTES } from './message-hub.js'
 export type { AutomationState, AutomationStatus } from './status.js'
-export { topicMatches } from './topic.js'

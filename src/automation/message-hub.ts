@@ -1,40 +1,17 @@
 import type { Logger } from 'pino'
-import type { BusMessage, MessageBus, PublishOptions } from './bus.js'
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  incoming,
+  type BusMessage,
+  type IncomingMessage,
+  type MessageBus,
+  type PublishOptions,
+} from '../bus/index.js'
 
-/** A message as automations see it: payload decoded as UTF-8, JSON parsed on first use. */
-export interface IncomingMessage {
-  readonly topic: string
-  readonly payload: string
-  /** The payload parsed as JSON, or undefined when it is not JSON. */
-  readonly json: unknown
-  /** True for a retained message the broker handed over on subscribing. */
-  readonly retain: boolean
-}
+export type { IncomingMessage } from '../bus/index.js'
 
-/** Payloads larger than this are logged and dropped: nothing an automation reacts to is that big. */
-export const MAX_PAYLOAD_BYTES = 64 * 1024
 /** How many topics' last payloads are remembered (oldest forgotten first), so `#` triggers cannot grow it forever. */
 const MAX_REMEMBERED_TOPICS = 10_000
-
-/** Decodes a bus message into an IncomingMessage. */
-export function incoming(topic: string, payload: string, retain = false): IncomingMessage {
-  let parsed: { value: unknown } | undefined
-  return {
-    topic,
-    payload,
-    retain,
-    get json() {
-      if (!parsed) {
-        try {
-          parsed = { value: JSON.parse(payload) as unknown }
-        } catch {
-          parsed = { value: undefined }
-        }
-      }
-      return parsed.value
-    },
-  }
-}
 
 /**
  * The engine's one door to the bus: one bus subscription per pattern however many automations listen to it,
@@ -52,6 +29,8 @@ export class MessageHub {
   constructor(
     private readonly bus: MessageBus,
     private readonly logger: Logger,
+    /** `mqtt.max_payload_bytes`: payloads larger than this are logged and dropped. */
+    private readonly maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
   ) {}
 
   /** Calls `listener` for every message on `pattern` (MQTT wildcards allowed). Returns the unsubscribe function. */
@@ -96,10 +75,10 @@ export class MessageHub {
 
   private receive(message: BusMessage, listeners: ReadonlySet<(m: IncomingMessage) => void>): void {
     const size = message.payload.length
-    if (size > MAX_PAYLOAD_BYTES) {
+    if (size > this.maxPayloadBytes) {
       this.logger.warn(
         { topic: message.topic, bytes: size },
-        `dropped a ${size}-byte payload (over ${MAX_PAYLOAD_BYTES})`,
+        `dropped a ${size}-byte payload (over ${this.maxPayloadBytes})`,
       )
       return
     }

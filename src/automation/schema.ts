@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { parseDuration } from './duration.js'
 import { checkCondition, checkTemplate, isTemplate } from './expression.js'
-import { checkTopicPattern } from './topic.js'
+import { filterProblem, isWildcard } from '../bus/index.js'
 
 /**
  * zod schemas for the parts of an automation file that are not steps (steps are checked one by one in
@@ -36,12 +36,12 @@ export const template = z.string().superRefine((source, ctx) => {
 
 /** An MQTT subscription pattern (`+` and `#` filling whole levels). */
 export const topicPattern = z.string().superRefine((topic, ctx) => {
-  const problem = checkTopicPattern(topic)
+  const problem = filterProblem(topic)
   if (problem) ctx.addIssue({ code: 'custom', message: problem })
 })
 
 /** A plain topic to publish to: no wildcards (templates allowed). */
-export const publishTopic = template.refine((topic) => topic !== '' && !/[+#]/.test(topic), {
+export const publishTopic = template.refine((topic) => topic !== '' && !isWildcard(topic), {
   message: 'a publish topic must be non-empty and have no + or # wildcards',
 })
 

@@ -3,7 +3,7 @@ import type { Bulb, BulbState } from '../devices/bulb.js'
 import type { TriggerDefinition } from './definition.js'
 import { evaluateCondition, type ExpressionContext } from './expression.js'
 import type { IncomingMessage, MessageHub } from './message-hub.js'
-import { topicMatches } from './topic.js'
+import { topicMatches } from '../bus/index.js'
 
 /**
  * The variables expressions read:

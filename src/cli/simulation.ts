@@ -111,6 +111,7 @@ export class Simulation {
     readonly baseTopic: string,
     private readonly bus: MqttToolClient,
     private readonly broker: EmbeddedBroker | undefined,
+    private readonly maxPayloadBytes: number,
   ) {}
 
   /** Loads the config, starts the bulbs and the broker connection, and starts the automations. */
@@ -147,7 +148,7 @@ export class Simulation {
       await broker?.close()
       throw new CliError((error as Error).message, EXIT.unreachable)
     }
-    const simulation = new Simulation(setup.automations, url, mqtt.baseTopic, bus, broker)
+    const simulation = new Simulation(setup.automations, url, mqtt.baseTopic, bus, broker, mqtt.maxPayloadBytes)
     if (options.onEvent) simulation.onEvent(options.onEvent)
     await simulation.run(setup.devices, options.logger)
     return simulation
@@ -233,7 +234,14 @@ export class Simulation {
       await bulb.start()
       this.cleanups.push(bulb.subscribe(() => this.bulbChanged(config.id)))
     }
-    this.engine = new AutomationEngine({ locks, devices: bulbs, bus: this.bus, baseTopic: this.baseTopic, logger })
+    this.engine = new AutomationEngine({
+      locks,
+      devices: bulbs,
+      bus: this.bus,
+      baseTopic: this.baseTopic,
+      logger,
+      maxPayloadBytes: this.maxPayloadBytes,
+    })
     this.cleanups.push(
       this.engine.on('status', (status) => {
         this.statuses.set(status.name, status)

@@ -1,4 +1,4 @@
-import type { MessageBus } from '../automation/bus.js'
+import type { MessageBus } from '../bus/index.js'
 import type { AutomationStatus } from '../automation/status.js'
 import type { Bulb } from '../devices/bulb.js'
 import type { LockerFactory } from '../lock/index.js'

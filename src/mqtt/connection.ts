@@ -1,10 +1,14 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt'
-import type { BusMessage, MessageBus, PublishOptions } from '../automation/bus.js'
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  filterProblem,
+  publishTopicProblem,
+  topicMatches,
+  type BusMessage,
+  type MessageBus,
+  type PublishOptions,
+} from '../bus/index.js'
 import { redactUrl, silentLogger, type MqttLogger } from './logger.js'
-import { filterProblem, publishTopicProblem, topicMatches } from './topics.js'
-
-/** Largest payload handed to subscribers unless configured otherwise; bigger ones are logged and dropped. */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024
 
 export interface MqttConnectionOptions {
   /** `mqtt://host:port` or `mqtts://host:port`. May carry credentials; they are redacted in logs. */

@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { connect, type IClientOptions, type MqttClient } from 'mqtt'
-import type { BusMessage, MessageBus, PublishOptions } from '../automation/bus.js'
+import {
+  filterProblem,
+  publishTopicProblem,
+  topicMatches,
+  type BusMessage,
+  type MessageBus,
+  type PublishOptions,
+} from '../bus/index.js'
 import { redactUrl } from './logger.js'
-import { filterProblem, publishTopicProblem, topicMatches } from './topics.js'
 
 export interface MqttToolClientOptions {
   /** `mqtt://host:port` or `mqtts://host:port`. */

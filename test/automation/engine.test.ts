@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseAutomationFile } from '../../src/automation/load.js'
-import { MAX_PAYLOAD_BYTES } from '../../src/automation/message-hub.js'
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../../src/bus/index.js'
 import type { Bulb } from '../../src/devices/bulb.js'
 import { SimBulb } from '../../src/devices/sim/sim-bulb.js'
 import { harness, locksIdle, type Harness } from './support.js'
@@ -71,7 +71,7 @@ steps:
   - set: { brightness: "{{ trigger.json.value }}" }
 `,
     })
-    h.bus.send('sensors/hall/temp', JSON.stringify({ value: 99, pad: 'x'.repeat(MAX_PAYLOAD_BYTES) }))
+    h.bus.send('sensors/hall/temp', JSON.stringify({ value: 99, pad: 'x'.repeat(DEFAULT_MAX_PAYLOAD_BYTES) }))
     h.bus.send('sensors/hall/temp', '{"value":25}')
     h.bus.send('sensors/oven/temp', '{"value":200}')
     h.bus.send('sensors/hall/temp', Buffer.from([0xff, 0xfe, 0x00, 0x01]))
@@ -85,6 +85,26 @@ steps:
       topic: 'sensors/hall/temp',
       msg: expect.stringMatching(/^dropped a \d+-byte payload \(over 65536\)$/),
     })
+  })
+
+  it('takes its payload limit from mqtt.max_payload_bytes, above the 64 KiB default too', async () => {
+    h = await harness(
+      {
+        'big.yaml': `
+name: big
+devices: [bath_bulb]
+trigger: { mqtt: "sensors/big", condition: "trigger.json.value > 0" }
+steps:
+  - set: { brightness: "{{ trigger.json.value }}" }
+`,
+      },
+      { maxPayloadBytes: 256 * 1024 },
+    )
+    const command = h.bulb().nextCommand()
+    h.bus.send('sensors/big', JSON.stringify({ value: 1, pad: 'x'.repeat(300 * 1024) }))
+    h.bus.send('sensors/big', JSON.stringify({ value: 42, pad: 'x'.repeat(100 * 1024) }))
+    expect((await command).command).toEqual({ brightness: 42 })
+    expect(h.lines.find((line) => String(line.msg).startsWith('dropped a'))?.msg).toMatch(/\(over 262144\)$/)
   })
 
   it('stop() ends every run, restores what is configured, releases locks and unsubscribes', async () => {

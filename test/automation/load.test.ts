@@ -213,7 +213,9 @@ steps:
         expect.stringMatching(/^a\.yaml:4:13 on_preempt: expected resume, restart, abort or \{ replace/),
         expect.stringMatching(/^a\.yaml:5:14 lock\.ttl: expected a duration like 500ms/),
         expect.stringMatching(/^a\.yaml:6:7 mode: /),
-        expect.stringMatching(/^a\.yaml:8:11 trigger\.0\.mqtt: '#' must be the last level/),
+        expect.stringMatching(
+          /^a\.yaml:8:11 trigger\.0\.mqtt: topic filter 'home\/#\/x': # must be a whole level and the last one/,
+        ),
         expect.stringMatching(/^a\.yaml:10:11 steps\.0\.wait: expected a duration/),
         "a.yaml:11:20 steps.1.set.device: device 'hall_bulb' is not one of this automation's devices (bath_bulb)",
         'a.yaml:12:10 steps.2.set: set needs at least one of on, brightness, color, color_temp, transition',

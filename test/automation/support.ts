@@ -1,10 +1,9 @@
 import { Writable } from 'node:stream'
 import pino, { type Logger } from 'pino'
-import type { BusMessage, MessageBus, PublishOptions } from '../../src/automation/bus.js'
+import { topicMatches, type BusMessage, type MessageBus, type PublishOptions } from '../../src/bus/index.js'
 import { AutomationEngine } from '../../src/automation/engine.js'
 import { parseAutomationFile } from '../../src/automation/load.js'
 import type { AutomationStatus } from '../../src/automation/status.js'
-import { topicMatches } from '../../src/automation/topic.js'
 import type { Bulb, BulbState } from '../../src/devices/bulb.js'
 import { SimBulb } from '../../src/devices/sim/sim-bulb.js'
 import genLock, { type LockerFactory, type LockingProtocol, type MemoryProtocol } from '../../src/lock/index.js'
@@ -98,6 +97,8 @@ export interface HarnessOptions {
   initialState?: BulbState
   retries?: number
   restoreTimeoutMs?: number
+  /** `mqtt.max_payload_bytes` as the daemon passes it. */
+  maxPayloadBytes?: number
 }
 
 /** An engine over sim bulbs, a LocalBus and the memory protocol, with `automations` given as YAML texts. */
@@ -135,6 +136,7 @@ export async function harnessOver(
     baseTopic: 'genlock',
     logger,
     ...(options.restoreTimeoutMs === undefined ? {} : { restoreTimeoutMs: options.restoreTimeoutMs }),
+    ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
   })
   engine.load(definitions)
   engine.start()

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { BusMessage } from '../../src/automation/bus.js'
+import type { BusMessage } from '../../src/bus/index.js'
 import { MqttConnection } from '../../src/mqtt/connection.js'
 import { startEmbeddedBroker } from '../../src/mqtt/broker.js'
 import { redactUrl, type MqttLogger } from '../../src/mqtt/logger.js'

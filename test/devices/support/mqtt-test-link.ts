@@ -1,16 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt'
+import { topicMatches } from '../../../src/bus/index.js'
 import type { MqttLink, MqttLinkMessage } from '../../../src/devices/mqtt/mqtt-link.js'
-
-/** Whether `topic` matches an MQTT subscription `pattern` with `+` and `#`. */
-export function topicMatches(pattern: string, topic: string): boolean {
-  const p = pattern.split('/')
-  const t = topic.split('/')
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === '#') return true
-    if (i >= t.length || (p[i] !== '+' && p[i] !== t[i])) return false
-  }
-  return p.length === t.length
-}
 
 /** An MqttLink over a real MQTT.js client, for tests (the daemon passes its own MessageBus instead). */
 export class MqttTestLink implements MqttLink {

@@ -1,6 +1,7 @@
 /**
- * MQTT topic rules (MQTT 3.1.1 §4.7), checked on topics that come from config files so a typo is reported at
- * load time instead of silently never matching.
+ * MQTT topic rules (MQTT 3.1.1 §4.7 and 5.0 §4.7), in one dependency-free place: every part of genlock that
+ * matches or checks a topic calls these, so a filter means the same thing to a trigger, to the broker connection
+ * and to the tools.
  */
 
 /** MQTT caps a topic at 65,535 bytes of UTF-8. */
@@ -10,8 +11,7 @@ export const MAX_TOPIC_BYTES = 65_535
 export function publishTopicProblem(topic: string): string | undefined {
   const common = commonProblem(topic)
   if (common) return common
-  if (topic.includes('+') || topic.includes('#'))
-    return `publish topic '${topic}' must not contain the wildcards + or #`
+  if (isWildcard(topic)) return `publish topic '${topic}' must not contain the wildcards + or #`
   return undefined
 }
 
@@ -37,20 +37,23 @@ function commonProblem(topic: string): string | undefined {
 }
 
 /**
- * Whether `topic` matches `filter` with MQTT wildcard rules. Topics starting with `$` (broker internals such as
- * `$SYS`) are not matched by a filter starting with a wildcard, as the spec requires.
+ * Whether `topic` matches the subscription `filter`: `+` is exactly one level (an empty one too), `#` this level
+ * and every level below, including the parent itself. Topics starting with `$` (broker internals such as `$SYS`)
+ * are not matched by a filter starting with a wildcard, as the spec requires.
  *
  * @example
  * topicMatches('home/+/light', 'home/bath/light') // true
  * topicMatches('home/#', 'home') // true: # also matches the parent level
+ * topicMatches('#', '$SYS/broker/uptime') // false
  */
 export function topicMatches(filter: string, topic: string): boolean {
+  if (filter === topic) return true
   if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false
   const f = filter.split('/')
   const t = topic.split('/')
   for (let i = 0; i < f.length; i++) {
     const level = f[i]
-    if (level === '#') return true
+    if (level === '#') return i === f.length - 1
     if (i >= t.length) return false
     if (level !== '+' && level !== t[i]) return false
   }

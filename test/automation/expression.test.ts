@@ -1,45 +1,6 @@
-import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parseDuration } from '../../src/automation/duration.js'
 import { checkCondition, evaluateCondition, renderDeep, renderTemplate } from '../../src/automation/expression.js'
-import { checkTopicPattern, topicMatches } from '../../src/automation/topic.js'
-
-describe('topicMatches', () => {
-  it.each([
-    ['home/party', 'home/party', true],
-    ['home/+', 'home/party', true],
-    ['home/+', 'home/party/x', false],
-    ['home/#', 'home', true],
-    ['home/#', 'home/a/b/c', true],
-    ['+/+/temp', 'sensors/hall/temp', true],
-    ['+/+/temp', 'sensors/temp', false],
-    ['home/party', 'home/partyx', false],
-    ['#', 'anything/at/all', true],
-  ])('%s against %s is %s', (pattern, topic, expected) => {
-    expect(topicMatches(pattern, topic)).toBe(expected)
-  })
-
-  it('matches like MQTT for any topic: itself, #, and + in every level', () => {
-    const level = fc.stringMatching(/^[a-z0-9_]{1,6}$/)
-    fc.assert(
-      fc.property(fc.array(level, { minLength: 1, maxLength: 5 }), (levels) => {
-        const topic = levels.join('/')
-        expect(topicMatches(topic, topic)).toBe(true)
-        expect(topicMatches('#', topic)).toBe(true)
-        expect(topicMatches(levels.map(() => '+').join('/'), topic)).toBe(true)
-        expect(topicMatches([...levels.map(() => '+'), '+'].join('/'), topic)).toBe(false)
-        expect(topicMatches(`${levels[0]}/#`, topic)).toBe(true)
-      }),
-    )
-  })
-
-  it('rejects malformed patterns', () => {
-    expect(checkTopicPattern('home/#/x')).toMatch(/'#' must be the last level/)
-    expect(checkTopicPattern('home/a+')).toMatch(/whole level/)
-    expect(checkTopicPattern('')).toMatch(/empty/)
-    expect(checkTopicPattern('home/+/x/#')).toBeUndefined()
-  })
-})
 
 describe('parseDuration', () => {
   it.each([
