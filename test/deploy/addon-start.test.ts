@@ -319,6 +319,17 @@ describe('the add-on folder', () => {
     configuration: Record<string, { name: string; description: string }>
   }
 
+  it('is the only add-on in its repository: the Supervisor takes every config.* below repository.yaml for one', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory() ? files(join(dir, entry.name)) : [join(dir, entry.name)],
+      )
+    const root = join(ADDON_DIR, '..')
+    expect(parse(readFileSync(join(root, 'repository.yaml'), 'utf8'))).toMatchObject({ name: expect.any(String) })
+    const configs = files(root).filter((file) => /^config\./.test(file.split('/').at(-1)!))
+    expect(configs).toEqual([join(ADDON_DIR, 'config.yaml')])
+  })
+
   it('is an add-on for aarch64, amd64 and armv7 that needs MQTT, with an ingress sidebar panel', () => {
     expect(manifest.arch).toEqual(['aarch64', 'amd64', 'armv7'])
     expect(manifest.services).toEqual(['mqtt:need'])
