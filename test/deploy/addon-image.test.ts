@@ -273,15 +273,15 @@ describe('the add-on image, built from its Dockerfile without Docker, on a stand
     }
   })
 
-  describe('when the Supervisor cannot help, it exits non-zero with one clear line and starts nothing', () => {
-    async function failedStart(target: {
-      url: string
-      token: string
-    }): Promise<{ code: number | null; stderr: string }> {
+  describe('when it cannot start, it exits non-zero with one clear line, and the login stays out of it', () => {
+    async function failedStart(
+      target: { url: string; token: string },
+      { configWritten = false } = {},
+    ): Promise<{ code: number | null; stderr: string }> {
       const { data } = mountFolders()
       const addon = new AddonProcess(target)
       const code = await addon.exited
-      expect(existsSync(join(data, 'genlock/config.yaml'))).toBe(false)
+      expect(existsSync(join(data, 'genlock/config.yaml'))).toBe(configWritten)
       expect(addon.stdout + addon.stderr).not.toContain(login.password)
       return { code, stderr: addon.stderr }
     }
@@ -307,6 +307,21 @@ describe('the add-on image, built from its Dockerfile without Docker, on a stand
         )
       } finally {
         supervisor.failWith = undefined
+      }
+    })
+
+    it('a login the broker refuses: the error names neither the user nor the password', async () => {
+      const mqtt = supervisor.mqtt
+      supervisor.mqtt = { ...mqtt, password: `${login.password}-old` }
+      try {
+        const { code, stderr } = await failedStart(supervisor, { configWritten: true })
+        expect(code).toBe(1)
+        expect(stderr).toMatch(
+          /^genlock addon-start: genlock could not start: MQTT broker \S+ refused user '\*\*\*': .*Not authorized/m,
+        )
+        expect(stderr).not.toContain(login.username)
+      } finally {
+        supervisor.mqtt = mqtt
       }
     })
 

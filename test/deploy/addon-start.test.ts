@@ -14,6 +14,7 @@ import {
 import { addonOptionsSchema, readAddonOptions } from '../../src/cli/addon/options.js'
 import { lookupUser } from '../../src/cli/addon/privileges.js'
 import { seedFolders } from '../../src/cli/addon/seed.js'
+import { redact } from '../../src/cli/addon/start.js'
 import { SupervisorClient, type MqttService } from '../../src/cli/addon/supervisor.js'
 import { CliError, EXIT } from '../../src/cli/errors.js'
 import { loadConfig } from '../../src/config/config.js'
@@ -401,5 +402,15 @@ describe("looking up the daemon's user", () => {
     writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n')
     expect(lookupUser('node', passwd)).toEqual({ name: 'node', uid: 1000, gid: 1000 })
     expect(() => lookupUser('genlock', passwd)).toThrow(`there is no user 'genlock' in ${passwd} to run the daemon as`)
+  })
+})
+
+describe('redacting the login from an error', () => {
+  it('replaces every occurrence of each secret, and leaves the text alone without secrets', () => {
+    const message = "MQTT broker mqtt://core-mosquitto:1883 refused user 'addons' (addons, s3cret)"
+    expect(redact(message, ['addons', 's3cret'])).toBe(
+      "MQTT broker mqtt://core-mosquitto:1883 refused user '***' (***, ***)",
+    )
+    expect(redact(message, [undefined, ''])).toBe(message)
   })
 })

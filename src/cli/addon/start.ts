@@ -106,6 +106,18 @@ export async function addonStart(options: AddonStartOptions): Promise<void> {
   delete process.env.SUPERVISOR_TOKEN
   delete process.env.HASSIO_TOKEN
   const { runDaemon } = await import('../../daemon.js')
-  const outcome = await runDaemon(prepared.configFile, { env: prepared.env })
+  let outcome
+  try {
+    outcome = await runDaemon(prepared.configFile, { env: prepared.env })
+  } catch (error) {
+    // A broker that refuses the login says whom it refused; that name came from the Supervisor, not the user.
+    const login = [prepared.env[CREDENTIAL_ENV.username], prepared.env[CREDENTIAL_ENV.password]]
+    throw new CliError(`genlock could not start: ${redact((error as Error).message, login)}`)
+  }
   if (outcome.problems.length > 0) throw new CliError(explainProblems(outcome.problems))
+}
+
+/** `text` with each of `secrets` replaced by `***`. */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  return secrets.reduce<string>((result, secret) => (secret ? result.split(secret).join('***') : result), text)
 }
