@@ -134,14 +134,10 @@ export async function startMosquittoWithLogin(login: {
           `listener ${port} 127.0.0.1`,
           'allow_anonymous false',
           `password_file ${passwords}`,
-          'persistence false',
           // Started as root, mosquitto drops to user `mosquitto`, which cannot read the 0600 file in our temp dir.
           ...(process.getuid?.() === 0 ? ['user root'] : []),
+          // Default log types: errors, warnings, notices and the "running" line start() waits for.
           'log_dest stderr',
-          'log_type error',
-          'log_type warning',
-          'log_type notice',
-          'log_type information',
           '',
         ].join('\n'),
       )
