@@ -11,5 +11,6 @@
 export type { AutomationDefinition, PreemptPolicy, RunMode, StepDefinition, TriggerDefinition } from './definition.js'
 export { parseDuration } from './duration.js'
 export { AutomationEngine, type AutomationEngineOptions } from './engine.js'
-export { parseAutomationFile, readAutomationFiles, type AutomationLoadResult } from './load.js'
+export { readAutomationFiles, type AutomationLoadResult } from './load.js'
+export { parseAutomationFile } from './parse.js'
 export type { AutomationState, AutomationStatus } from './status.js'

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { parseAutomationFile } from '../../src/automation/load.js'
+import { parseAutomationFile } from '../../src/automation/parse.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../../src/bus/index.js'
 import type { Bulb } from '../../src/devices/bulb.js'
 import { SimBulb } from '../../src/devices/sim/sim-bulb.js'
