@@ -75,8 +75,12 @@ export class StepRuntime {
     this.run.markRunning()
   }
 
-  /** Records that `step` starts: the run is there now (branches leave that to their parallel step). */
+  /**
+   * Records that `step` starts. A step only ever starts under the lock, so the run is running; and it is at this
+   * step now (branches leave that to their parallel step).
+   */
   enter(step: CompiledStep): void {
+    this.run.markRunning()
     if (!this.inBranch) this.run.step = step.path
   }
 

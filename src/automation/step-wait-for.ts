@@ -45,6 +45,8 @@ export function waitForStep(plan: WaitForPlan, label: string): StepCode {
         case 'error':
           return failed(runtime, label, outcome.error)
         case 'interrupted':
+          // Resumed: the generator only goes on under the lock again.
+          runtime.markRunning()
           break
       }
     }

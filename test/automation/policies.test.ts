@@ -63,6 +63,17 @@ describe('on_preempt', () => {
     expect(commands(h)).toEqual([{ brightness: 10 }, { brightness: 99 }, { brightness: 20 }])
   })
 
+  it('resume: a wait_for waiting again holds the bulb, and the automation is running', async () => {
+    h = await harness(lowAndHigh('resume'))
+    await preemptLow(h)
+    expect(h.engine.holderOf('bath_bulb')).toBe('high')
+    const waitingAgain = h.logged('waiting for a message on test/go')
+    h.bus.send('test/high', 'OFF')
+    await waitingAgain
+    await h.status('low', 'running')
+    expect(h.engine.holderOf('bath_bulb')).toBe('low')
+  })
+
   it('restart: runs the steps again from the first', async () => {
     h = await harness(lowAndHigh('restart'))
     await preemptLow(h)
