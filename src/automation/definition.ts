@@ -94,6 +94,3 @@ export type StepOf<List> =
 export type StepDefinition = StepOf<readonly StepDefinition[]>
 
 export type StepKind = StepDefinition['kind']
-
-/** The step of kind `K`, with nested lists of type `List`. */
-export type StepOfKind<K extends StepKind, List = readonly StepDefinition[]> = Extract<StepOf<List>, { kind: K }>

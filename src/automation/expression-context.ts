@@ -27,7 +27,7 @@ export type RunVariables = {
 } & ExpressionLookups
 
 /** A device state as expressions see it (snake_case, like the YAML). */
-export function stateView(state: BulbState): Record<string, unknown> {
+function stateView(state: BulbState): Record<string, unknown> {
   return {
     on: state.on,
     brightness: state.brightness,

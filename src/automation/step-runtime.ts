@@ -24,7 +24,7 @@ export interface RunProgress {
   readonly services: RunServices
   /** Path of the step the run is at (outside parallel branches), for `lock-lost` events. */
   step: string
-  /** Called as each action starts: the run is executing under its lock. */
+  /** Called as each step starts, and as a resumed wait goes on: the run is executing under its lock. */
   markRunning(): void
 }
 
@@ -60,10 +60,6 @@ export class StepRuntime {
     this.hub = run.services.hub
     this.commands = run.services.commands
     this.events = run.services.events
-  }
-
-  get runId(): number {
-    return this.run.id
   }
 
   /** A copy for a parallel branch: its own `repeat` and `wait` variables. */
