@@ -1,69 +1,55 @@
 import type { Logger } from 'pino'
 import type { Bulb, BulbState } from '../devices/bulb.js'
-import { isLockError, type CommitPromise, type Locker, type LockerFactory } from '../lock/index.js'
-import type { AutomationDefinition, TriggerDefinition } from './definition.js'
-import type { CommandTracker } from './command-tracker.js'
-import type { IncomingMessage, MessageHub } from './message-hub.js'
-import { restoreCommand } from './restore.js'
-import { AutomationRun, type RunHost, type RunOutcome } from './run.js'
-import { expressionContext, triggerMismatch, type SharedLookups } from './scope.js'
+import type { Locker, LockerFactory } from '../lock/index.js'
+import { AutomationRun, type RunOutcome, type RunOwner, type TriggerSource } from './automation-run.js'
+import type { CompiledAutomation, CompiledReplacement } from './compile.js'
+import type { AutomationDefinition } from './definition.js'
+import { runVariables, type ExpressionLookups } from './expression-context.js'
+import type { IncomingMessage } from './message-hub.js'
+import { restoreDevice } from './restore.js'
 import type { AutomationState, AutomationStatus } from './status.js'
-import type { CompiledStep } from './step-scope.js'
+import type { RunServices } from './step-runtime.js'
+import { triggerMismatch, type CompiledTrigger } from './trigger-match.js'
 
-/** What an automation needs from the engine. */
-export interface AutomationEnvironment {
+/** What every automation shares, built once by the engine. */
+export interface AutomationServices extends RunServices {
   readonly locks: LockerFactory
-  readonly devices: ReadonlyMap<string, Bulb>
-  readonly hub: MessageHub
-  readonly shared: SharedLookups
-  readonly commands: CommandTracker
+  readonly lookups: ExpressionLookups
   readonly logger: Logger
-  /** Compiles the steps of the automation called `name` for `targets`, or undefined when there is none. */
-  compile(name: string, targets: readonly string[]): CompiledStep | undefined
   /** How long putting one bulb back may take before it is given up, ms. */
   readonly restoreTimeoutMs: number
-  statusChanged(automation: Automation): void
+  /** The next run id (unique per engine). */
+  nextRunId(): number
 }
-
-// Lower than any priority a YAML file can sensibly hold: a restore never takes a bulb from anyone.
-const RESTORE_PRIORITY = Number.MIN_SAFE_INTEGER
 
 /**
  * One loaded automation: its lock over its devices, its triggers and stops, its runs under its `mode`, and
- * putting the bulbs back (`restore`) when the last run ends.
+ * putting the bulbs back (`restore`) when the last run ends. Everything it runs was compiled before it was
+ * made; it never asks the engine for anything, and tells its owner of status changes through `onChange`.
  */
-export class Automation implements RunHost {
+export class Automation implements RunOwner {
   readonly locker: Locker<Bulb | Bulb[]>
-  readonly steps: CompiledStep
-  readonly hub: MessageHub
-  readonly shared: SharedLookups
-  readonly commands: CommandTracker
   readonly logger: Logger
-  /** The bulbs it was built with: a hot reload that swaps one rebuilds the automation. */
-  readonly bulbs: readonly Bulb[]
   private readonly deviceLockers: Locker<Bulb>[]
   private readonly runs = new Set<AutomationRun>()
-  private readonly queue: (IncomingMessage | undefined)[] = []
+  private readonly queue: { readonly message: IncomingMessage; readonly source: TriggerSource }[] = []
   private readonly subscriptions: (() => void)[] = []
+  private currentReplacement: CompiledReplacement | undefined
   private snapshot: Map<string, Promise<BulbState>> | undefined
   private lastError: string | undefined
   private restoring: Promise<void> = Promise.resolve()
-  private nextRunId = 1
   private disposed = false
 
   constructor(
-    readonly definition: AutomationDefinition,
-    private readonly env: AutomationEnvironment,
+    readonly plan: CompiledAutomation,
+    /** Its devices' bulbs, in `devices` order: a hot reload that swaps one rebuilds the automation. */
+    readonly bulbs: readonly Bulb[],
+    readonly services: AutomationServices,
+    private readonly onChange: (automation: Automation) => void,
   ) {
-    this.hub = env.hub
-    this.shared = env.shared
-    this.commands = env.commands
-    this.logger = env.logger.child({ automation: definition.name })
-    this.bulbs = definition.devices.map((id) => {
-      const bulb = env.devices.get(id)
-      if (!bulb) throw new Error(`automation ${definition.name}: unknown device '${id}'`)
-      return bulb
-    })
+    const { definition } = plan
+    this.currentReplacement = plan.replacement
+    this.logger = services.logger.child({ automation: definition.name })
     const lockOptions = {
       priority: definition.priority,
       ...(definition.lock.ttl === undefined ? {} : { lockTtl: definition.lock.ttl }),
@@ -72,40 +58,55 @@ export class Automation implements RunHost {
     // One lockerGuid per automation: its parallel-mode runs share the lock (re-entrance) instead of queueing
     // behind each other, and a restore acquires as the same holder.
     const guid = `automation:${definition.name}`
-    this.deviceLockers = definition.devices.map((id, i) => env.locks.newLocker(id, this.bulbs[i]!, lockOptions, guid))
+    this.deviceLockers = definition.devices.map((id, i) => services.locks.newLocker(id, bulbs[i]!, lockOptions, guid))
     this.locker = (
       this.deviceLockers.length === 1
         ? this.deviceLockers[0]!
-        : env.locks.newGroupLocker(this.deviceLockers, lockOptions, guid)
+        : services.locks.newGroupLocker(this.deviceLockers, lockOptions, guid)
     ) as Locker<Bulb | Bulb[]>
-    this.steps = env.compile(definition.name, definition.devices)!
   }
 
   get name(): string {
-    return this.definition.name
+    return this.plan.definition.name
   }
 
-  /** Subscribes triggers (when enabled), stops, and the topics its `wait_for` steps listen to. */
+  get definition(): AutomationDefinition {
+    return this.plan.definition
+  }
+
+  /** Its `on_preempt: { replace }` steps, as last linked. */
+  get replacement(): CompiledReplacement | undefined {
+    return this.currentReplacement
+  }
+
+  /** Takes the replacing steps of a reload that left this automation unchanged but relinked what replaces it. */
+  relink(replacement: CompiledReplacement | undefined): void {
+    this.currentReplacement = replacement
+  }
+
+  /** Subscribes triggers (when enabled), stops, and the topics its steps wait for or read. */
   start(): void {
-    const { definition, hub } = this
-    if (definition.enabled) {
-      for (const trigger of definition.trigger) {
+    const { plan, services } = this
+    const hub = services.hub
+    if (plan.definition.enabled) {
+      for (const trigger of plan.triggers) {
         this.subscriptions.push(hub.watch(trigger.topic, (message) => this.onTrigger(trigger, message)))
       }
     }
-    for (const stop of definition.stop) {
+    for (const stop of plan.stops) {
       this.subscriptions.push(hub.watch(stop.topic, (message) => this.onStop(stop, message)))
     }
     // Subscribed from the start so a message right after a wait_for begins is not missed while the broker
     // confirms a new subscription, and so `last['topic']` in an expression has something to read.
-    for (const topic of watchedTopics(definition)) this.subscriptions.push(hub.watch(topic, () => {}))
+    for (const topic of plan.watchedTopics) this.subscriptions.push(hub.watch(topic, () => {}))
   }
 
   /** Starts a run (or queues it, or ignores it) as `mode` says. */
-  fire(message: IncomingMessage | undefined, via: string): void {
+  fire(message: IncomingMessage, source: TriggerSource): void {
     if (this.disposed) return
-    const { mode, max } = this.definition
-    this.logger.info({ via, topic: message?.topic }, `triggered by ${via}`)
+    const { mode, max } = this.plan.definition
+    const via = source === 'command' ? 'command ON' : `mqtt ${message.topic}`
+    this.logger.info({ via, topic: message.topic }, `triggered by ${via}`)
     // Runs already cancelled do not count: an OFF and an ON read from one network packet must start a new run.
     const live = this.liveRuns()
     if (live.length > 0) {
@@ -121,15 +122,15 @@ export class Automation implements RunHost {
           this.logger.warn(`queue full (max ${max}); trigger dropped`)
           return
         }
-        this.queue.push(message)
-        this.env.statusChanged(this)
+        this.queue.push({ message, source })
+        this.onChange(this)
         return
       } else if (live.length >= max) {
         this.logger.warn(`already ${live.length} runs (max ${max}); trigger dropped`)
         return
       }
     }
-    this.launch(message)
+    this.launch(message, source)
   }
 
   /** Cancels every run and queued trigger; resolves once they are over and the bulbs restored (if configured). */
@@ -137,7 +138,7 @@ export class Automation implements RunHost {
     this.queue.length = 0
     if (this.runs.size === 0) {
       this.logger.debug(`${reason}: not running; nothing to stop`)
-      this.env.statusChanged(this)
+      this.onChange(this)
       return this.restoring
     }
     this.logger.info(`stopping: ${reason}`)
@@ -164,31 +165,28 @@ export class Automation implements RunHost {
 
   /** True while one of its runs holds the lock on `deviceId`. */
   holds(deviceId: string): boolean {
-    if (!this.definition.devices.includes(deviceId)) return false
+    if (!this.plan.definition.devices.includes(deviceId)) return false
     for (const run of this.runs) if (run.state === 'running') return true
     return false
   }
 
-  // --- RunHost ----------------------------------------------------------------------------------------
-
-  replacement(name: string): CompiledStep | undefined {
-    return this.env.compile(name, this.definition.devices)
-  }
+  // --- RunOwner ---------------------------------------------------------------------------------------
 
   snapshotOnce(): void {
-    if (!this.definition.restore || this.snapshot) return
+    const { definition } = this.plan
+    if (!definition.restore || this.snapshot) return
     // After the commands already on their way (the preempted automation's last one): the snapshot is the state
     // that automation left behind, not the one before its last step.
     this.snapshot = new Map(
       this.bulbs.map((bulb, i) => {
-        const id = this.definition.devices[i]!
-        return [id, this.env.commands.stateAfterPending(id, () => bulb.state)]
+        const id = definition.devices[i]!
+        return [id, this.services.commands.stateAfterPending(id, () => bulb.state)]
       }),
     )
   }
 
   runChanged(): void {
-    this.env.statusChanged(this)
+    this.onChange(this)
   }
 
   // --- internals --------------------------------------------------------------------------------------
@@ -208,18 +206,18 @@ export class Automation implements RunHost {
     return suspended ? 'suspended' : waiting ? 'waiting' : 'idle'
   }
 
-  private launch(message: IncomingMessage | undefined): void {
-    const run = new AutomationRun(this, message, this.nextRunId++)
+  private launch(message: IncomingMessage, source: TriggerSource): void {
+    const run = new AutomationRun(this, message, source, this.services.nextRunId())
     this.runs.add(run)
     this.lastError = undefined
     void run.finished.then((outcome) => this.ended(run, outcome))
     run.start()
-    this.env.statusChanged(this)
+    this.onChange(this)
   }
 
   private ended(run: AutomationRun, outcome: RunOutcome): void {
     this.runs.delete(run)
-    const log = this.logger.child({ run: run.id })
+    const log = run.logger
     switch (outcome.kind) {
       case 'completed':
         log.info('finished')
@@ -237,12 +235,13 @@ export class Automation implements RunHost {
     }
     if (this.queue.length > 0 && !this.disposed) {
       // Report a failure before the next queued run starts and clears it.
-      if (outcome.kind === 'failed') this.env.statusChanged(this)
-      this.launch(this.queue.shift())
+      if (outcome.kind === 'failed') this.onChange(this)
+      const next = this.queue.shift()!
+      this.launch(next.message, next.source)
       return
     }
     if (this.runs.size === 0) this.restoring = this.restore()
-    this.env.statusChanged(this)
+    this.onChange(this)
   }
 
   /** Puts each bulb back as it was when the automation first got it, unless someone else has it now. */
@@ -250,66 +249,28 @@ export class Automation implements RunHost {
     const snapshot = this.snapshot
     this.snapshot = undefined
     if (!snapshot) return
+    const { devices } = this.plan.definition
+    const { restoreTimeoutMs } = this.services
     await Promise.all(
-      this.definition.devices.map((id, i) => this.restoreDevice(id, this.deviceLockers[i]!, snapshot.get(id))),
+      devices.map((id, i) => {
+        const state = snapshot.get(id)
+        return state && restoreDevice(id, this.deviceLockers[i]!, state, this.name, restoreTimeoutMs, this.logger)
+      }),
     )
   }
 
-  private async restoreDevice(id: string, locker: Locker<Bulb>, snapshot: Promise<BulbState> | undefined) {
-    if (!snapshot) return
-    const name = this.name
-    const limit = this.env.restoreTimeoutMs
-    let commit: CommitPromise<void, Bulb> | undefined
-    let abandoned = false
-    let timer: ReturnType<typeof setTimeout> | undefined
-    // A hung bulb must not hold up a shutdown (the daemon has 5 s for it): give up on the restore instead.
-    const deadline = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), limit)
-      timer.unref?.()
-    })
-    const attempt = (async () => {
-      const state = await snapshot
-      if (abandoned) return
-      commit = locker.promise(
-        function* restoreTransaction(bulb, ctx) {
-          yield bulb.setState(restoreCommand(state), { holder: name, token: ctx.token })
-        },
-        { priority: RESTORE_PRIORITY, maxAcquireAttempts: 1, acquireTimeout: 0 },
-      )
-      await commit
-    })()
-    try {
-      if ((await Promise.race([attempt, deadline])) === 'late') {
-        abandoned = true
-        commit?.cancel('restore took too long')
-        this.logger.warn({ device: id }, `gave up restoring ${id}: no answer within ${limit} ms`)
-        attempt.catch(() => {})
-        return
-      }
-      this.logger.info({ device: id }, `restored ${id}`)
-    } catch (error) {
-      if (isLockError(error, 'ALREADY_LOCKED') || isLockError(error, 'ACQUIRE_TIMEOUT')) {
-        this.logger.info({ device: id }, `not restoring ${id}: another automation has it`)
-      } else {
-        this.logger.warn({ device: id, err: error }, `could not restore ${id}: ${String(error)}`)
-      }
-    } finally {
-      clearTimeout(timer)
-    }
+  private onTrigger(trigger: CompiledTrigger, message: IncomingMessage): void {
+    if (this.matches(trigger, message, 'trigger')) this.fire(message, 'mqtt')
   }
 
-  private onTrigger(trigger: TriggerDefinition, message: IncomingMessage): void {
-    if (this.matches(trigger, message, 'trigger')) this.fire(message, `mqtt ${message.topic}`)
-  }
-
-  private onStop(stop: TriggerDefinition, message: IncomingMessage): void {
+  private onStop(stop: CompiledTrigger, message: IncomingMessage): void {
     if (this.matches(stop, message, 'stop')) void this.stopRuns(`stop on ${message.topic}`)
   }
 
-  private matches(trigger: TriggerDefinition, message: IncomingMessage, role: string): boolean {
+  private matches(trigger: CompiledTrigger, message: IncomingMessage, role: string): boolean {
     let mismatch: string | undefined
     try {
-      mismatch = triggerMismatch(trigger, message, (m) => expressionContext(this.name, { trigger: m }, this.shared))
+      mismatch = triggerMismatch(trigger, message, (m) => runVariables(this.name, m, this.services.lookups))
     } catch (error) {
       this.logger.warn(
         { topic: message.topic, err: error },
@@ -326,23 +287,3 @@ export class Automation implements RunHost {
     return false
   }
 }
-
-/** Topics of `wait_for` steps, and the ones expressions read as `last['topic']` or `last_json['topic']`. */
-function watchedTopics(definition: AutomationDefinition): Set<string> {
-  const topics = new Set<string>()
-  const visit = (steps: AutomationDefinition['steps']): void => {
-    for (const step of steps) {
-      if (step.kind === 'wait_for' && step.trigger) topics.add(step.trigger.topic)
-      else if (step.kind === 'repeat') visit(step.steps)
-      else if (step.kind === 'if') visit([...step.then, ...step.else])
-      else if (step.kind === 'choose') visit([...step.options.flatMap((option) => option.steps), ...step.default])
-      else if (step.kind === 'parallel') visit(step.branches.flatMap((branch) => branch.steps))
-    }
-  }
-  visit(definition.steps)
-  for (const match of JSON.stringify(definition).matchAll(LAST_TOPIC)) topics.add(match[2]!)
-  return topics
-}
-
-/** `last['a/b']` or `last_json["a/b"]` as they appear in the JSON text of a definition (quotes escaped or not). */
-const LAST_TOPIC = /\blast(?:_json)?\[\s*(\\?['"])([^'"\\]+)\1\s*\]/g

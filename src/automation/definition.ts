@@ -48,7 +48,12 @@ export interface SetValues {
   readonly transition?: number | string
 }
 
-export type StepDefinition =
+/**
+ * One step, with its nested step lists of type `List`: parsed steps hold `StepDefinition` lists, the parser's
+ * half-read steps hold raw YAML, the compiler's hold compiled code. Where the nested lists are is written once,
+ * in `mapChildSteps` (step-tree.ts).
+ */
+export type StepOf<List> =
   | { readonly kind: 'set'; readonly devices?: readonly string[]; readonly values: SetValues }
   | { readonly kind: 'wait'; readonly ms: number }
   | {
@@ -57,7 +62,7 @@ export type StepDefinition =
       readonly while?: string
       readonly until?: string
       readonly forever?: boolean
-      readonly steps: readonly StepDefinition[]
+      readonly steps: List
     }
   | {
       readonly kind: 'wait_for'
@@ -66,20 +71,15 @@ export type StepDefinition =
       readonly timeout?: number
       readonly onTimeout: 'continue' | 'abort'
     }
-  | {
-      readonly kind: 'if'
-      readonly condition: string
-      readonly then: readonly StepDefinition[]
-      readonly else: readonly StepDefinition[]
-    }
+  | { readonly kind: 'if'; readonly condition: string; readonly then: List; readonly else: List }
   | {
       readonly kind: 'choose'
-      readonly options: readonly { readonly when: string; readonly steps: readonly StepDefinition[] }[]
-      readonly default: readonly StepDefinition[]
+      readonly options: readonly { readonly when: string; readonly steps: List }[]
+      readonly default: List
     }
   | {
       readonly kind: 'parallel'
-      readonly branches: readonly { readonly devices?: readonly string[]; readonly steps: readonly StepDefinition[] }[]
+      readonly branches: readonly { readonly devices?: readonly string[]; readonly steps: List }[]
     }
   | {
       readonly kind: 'publish'
@@ -89,5 +89,8 @@ export type StepDefinition =
       readonly qos: 0 | 1
     }
   | { readonly kind: 'log'; readonly message: string; readonly level: 'debug' | 'info' | 'warn' | 'error' }
+
+/** A step as parsed from an automation file. */
+export type StepDefinition = StepOf<readonly StepDefinition[]>
 
 export type StepKind = StepDefinition['kind']

@@ -1,15 +1,16 @@
 import type { Logger } from 'pino'
+import type { MessageBus } from '../bus/index.js'
 import type { Bulb } from '../devices/bulb.js'
 import type { LockerFactory } from '../lock/index.js'
-import { Automation, type AutomationEnvironment } from './automation.js'
-import type { MessageBus } from '../bus/index.js'
+import { Automation, type AutomationServices } from './automation.js'
 import { CommandTracker } from './command-tracker.js'
-import { compileSteps } from './compile.js'
+import { compileAutomation, type CompiledAutomation } from './compile.js'
 import type { AutomationDefinition } from './definition.js'
+import { expressionLookups } from './expression-context.js'
+import { linkAutomations } from './link.js'
 import { MessageHub, type IncomingMessage } from './message-hub.js'
-import { sharedLookups, type SharedLookups } from './scope.js'
+import { RunEvents, type RunEvent } from './run-events.js'
 import type { AutomationStatus } from './status.js'
-import type { CompiledStep } from './step-scope.js'
 
 export interface AutomationEngineOptions {
   /** The lock factory every automation's lockers come from (memory or Redis protocol). */
@@ -43,17 +44,17 @@ export interface AutomationEngineOptions {
  */
 export class AutomationEngine {
   private devices: ReadonlyMap<string, Bulb>
-  private definitions = new Map<string, AutomationDefinition>()
+  /** What the last `load` linked and compiled, by automation name. */
+  private plans = new Map<string, CompiledAutomation>()
   private readonly automations = new Map<string, Automation>()
   /** Automations being disposed after a reload removed or changed them: they may still hold a device briefly. */
   private readonly retiring = new Set<Automation>()
   private readonly disposals = new Set<Promise<void>>()
-  private readonly compiled = new Map<string, CompiledStep>()
   private readonly listeners = new Set<(status: AutomationStatus) => void>()
   private readonly lastEmitted = new Map<string, string>()
   private readonly hub: MessageHub
-  private readonly shared: SharedLookups
-  private readonly env: AutomationEnvironment
+  private readonly runEvents: RunEvents
+  private readonly services: AutomationServices
   private readonly logger: Logger
   private readonly baseTopic: string
   private unsubscribes: (() => void)[] = []
@@ -65,42 +66,50 @@ export class AutomationEngine {
     this.logger = options.logger
     this.baseTopic = options.baseTopic.replace(/\/+$/, '')
     this.hub = new MessageHub(options.bus, options.logger, options.maxPayloadBytes)
-    this.shared = sharedLookups(this.hub, () => this.devices)
-    const devices = () => this.devices
-    this.env = {
+    this.runEvents = new RunEvents(options.logger)
+    let runs = 0
+    this.services = {
       locks: options.locks,
-      get devices() {
-        return devices()
-      },
       hub: this.hub,
-      shared: this.shared,
+      lookups: expressionLookups(this.hub, () => this.devices),
       commands: new CommandTracker(),
+      events: this.runEvents,
       logger: this.logger,
-      compile: (name, targets) => this.compile(name, targets),
       restoreTimeoutMs: options.restoreTimeoutMs ?? 3000,
-      statusChanged: (automation) => this.statusChanged(automation),
+      nextRunId: () => ++runs,
     }
   }
 
   /**
-   * Sets the automations (first load and hot reload). Automations whose definition and devices did not change
-   * keep running; changed or removed ones are stopped (restoring their bulbs where configured) and changed ones
-   * start over idle. Pass `devices` when the device set changed.
+   * Sets the automations (first load and hot reload): links the set (a duplicate name or a `replace` that
+   * cannot work is logged) and compiles each. Automations whose definition and devices did not change keep
+   * running (with what replaces them relinked); changed or removed ones are stopped (restoring their bulbs where
+   * configured) and changed ones start over idle. Pass `devices` when the device set changed.
    */
   load(definitions: readonly AutomationDefinition[], devices?: ReadonlyMap<string, Bulb>): void {
     if (devices) {
       this.devices = devices
       if (this.started) this.followDevices()
     }
-    const next = new Map(definitions.map((definition) => [definition.name, definition]))
-    for (const [name, automation] of this.automations) {
-      const definition = next.get(name)
-      if (definition && this.unchanged(automation, definition)) continue
-      this.automations.delete(name)
-      this.retire(automation, definition ? 'its file changed' : 'its file was removed')
+    const linked = linkAutomations(definitions)
+    for (const problem of linked.problems) {
+      const { name, file } = problem.automation
+      const field = problem.field.join('.')
+      this.logger.error({ automation: name, file, field }, `automation ${name}: ${field}: ${problem.message}`)
     }
-    this.definitions = next
-    this.compiled.clear()
+    const plans = new Map(
+      linked.automations.map((automation) => [automation.definition.name, compileAutomation(automation)]),
+    )
+    for (const [name, automation] of this.automations) {
+      const plan = plans.get(name)
+      if (plan && this.unchanged(automation, plan.definition)) {
+        automation.relink(plan.replacement)
+        continue
+      }
+      this.automations.delete(name)
+      this.retire(automation, plan ? 'its file changed' : 'its file was removed')
+    }
+    this.plans = plans
     this.build()
   }
 
@@ -108,8 +117,8 @@ export class AutomationEngine {
   start(): void {
     if (this.started) return
     this.started = true
-    this.build()
     for (const automation of this.automations.values()) automation.start()
+    this.build()
     this.unsubscribes.push(this.hub.watch(`${this.baseTopic}/automation/+/set`, (message) => this.onCommand(message)))
     this.followDevices()
   }
@@ -136,27 +145,42 @@ export class AutomationEngine {
     return undefined
   }
 
-  /** Calls `listener` whenever an automation's state or last error changes. Returns the unsubscribe function. */
-  on(event: 'status', listener: (status: AutomationStatus) => void): () => void {
+  /**
+   * `status`: calls `listener` whenever an automation's state or last error changes. `run`: calls it for every
+   * run event (what started a run, each step and command, lock loss and recovery, the end). Returns the
+   * unsubscribe function. A listener that throws is logged and does not disturb the runs.
+   */
+  on(event: 'status', listener: (status: AutomationStatus) => void): () => void
+  on(event: 'run', listener: (event: RunEvent) => void): () => void
+  on(
+    event: 'status' | 'run',
+    listener: ((status: AutomationStatus) => void) | ((event: RunEvent) => void),
+  ): () => void {
+    if (event === 'run') return this.runEvents.on(listener as (event: RunEvent) => void)
     if (event !== 'status') throw new TypeError(`unknown engine event '${String(event)}'`)
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
+    const onStatus = listener as (status: AutomationStatus) => void
+    this.listeners.add(onStatus)
+    return () => this.listeners.delete(onStatus)
   }
 
   // --- internals --------------------------------------------------------------------------------------
 
-  /** Creates automations for definitions that have none (after load, or a stop). */
+  /** Creates automations for plans that have none (after load, or a stop). */
   private build(): void {
-    for (const definition of this.definitions.values()) {
-      if (this.automations.has(definition.name)) continue
-      let automation: Automation
-      try {
-        automation = new Automation(definition, this.env)
-      } catch (error) {
-        this.logger.error({ automation: definition.name, err: error }, `cannot load automation: ${String(error)}`)
+    for (const plan of this.plans.values()) {
+      const { name, devices } = plan.definition
+      if (this.automations.has(name)) continue
+      const missing = devices.filter((id) => !this.devices.has(id))
+      if (missing.length > 0) {
+        this.logger.error(
+          { automation: name },
+          `cannot load automation ${name}: unknown device '${missing.join("', '")}'`,
+        )
         continue
       }
-      this.automations.set(definition.name, automation)
+      const bulbs = devices.map((id) => this.devices.get(id)!)
+      const automation = new Automation(plan, bulbs, this.services, (changed) => this.statusChanged(changed))
+      this.automations.set(name, automation)
       if (this.started) automation.start()
       this.statusChanged(automation)
     }
@@ -178,18 +202,6 @@ export class AutomationEngine {
     this.disposals.add(disposal)
   }
 
-  private compile(name: string, targets: readonly string[]): CompiledStep | undefined {
-    const key = `${name}\u0000${targets.join('\u0000')}`
-    let steps = this.compiled.get(key)
-    if (!steps) {
-      const definition = this.definitions.get(name)
-      if (!definition) return undefined
-      steps = compileSteps(definition.steps, targets)
-      this.compiled.set(key, steps)
-    }
-    return steps
-  }
-
   private onCommand(message: IncomingMessage): void {
     const name = message.topic.slice(this.baseTopic.length + '/automation/'.length, -'/set'.length)
     const automation = this.automations.get(name)
@@ -203,7 +215,7 @@ export class AutomationEngine {
       return
     }
     const command = message.payload.trim().toUpperCase()
-    if (command === 'ON') automation.fire(message, 'command ON')
+    if (command === 'ON') automation.fire(message, 'command')
     else if (command === 'OFF') void automation.stopRuns('command OFF')
     else
       this.logger.warn(

@@ -3,7 +3,7 @@ import jexlModule from 'jexl'
 /**
  * Conditions and `{{ templates }}` in automation files, evaluated with jexl: a small expression language that
  * reads the context it is given and calls only the transforms registered here, so nothing from YAML or MQTT is
- * ever run as JavaScript.
+ * ever run as JavaScript. Each source is compiled once (at load); a run only evaluates.
  */
 const jexl = new jexlModule.Jexl()
 const TRANSFORMS = {
@@ -19,8 +19,23 @@ const TRANSFORMS = {
 }
 jexl.addTransforms(TRANSFORMS)
 
-/** The variables an expression can read (see `ExpressionScope` in scope.ts). */
+/** The variables an expression can read (see `RunVariables` in expression-context.ts). */
 export type ExpressionContext = Record<string, unknown>
+
+/** A condition compiled once. */
+export interface Condition {
+  /** Evaluates to a boolean (JavaScript truthiness). Throws on an evaluation error. */
+  test(context: ExpressionContext): boolean
+  /** Topics it reads as `last['topic']` or `last_json['topic']` (they must be watched to be seen). */
+  readonly topicsRead: readonly string[]
+}
+
+/** A string value compiled once: text without `{{ }}` is a constant. */
+export interface Template {
+  /** The value now: one whole `{{ expr }}` keeps its type, anything else is text. Throws on an evaluation error. */
+  render(context: ExpressionContext): unknown
+  readonly topicsRead: readonly string[]
+}
 
 type Expression = ReturnType<typeof jexl.compile>
 
@@ -88,32 +103,122 @@ export function checkTemplate(source: string): string | undefined {
   return undefined
 }
 
-/** Evaluates a condition to a boolean (JavaScript truthiness). Throws on an evaluation error. */
-export function evaluateCondition(source: string, context: ExpressionContext): boolean {
-  return Boolean(compile(conditionSource(source)).evalSync(context))
+/** A compiled expression, or one that throws its syntax error when evaluated (the parse stage reports those). */
+interface Compiled {
+  evaluate(context: ExpressionContext): unknown
+  readonly topicsRead: readonly string[]
+}
+
+function compiledExpression(source: string): Compiled {
+  let expression: Expression
+  try {
+    expression = compile(source)
+  } catch (error) {
+    return {
+      evaluate: () => {
+        throw error
+      },
+      topicsRead: [],
+    }
+  }
+  return { evaluate: (context) => expression.evalSync(context), topicsRead: topicsIn(expression._getAst()) }
+}
+
+/** Compiles a condition (bare or in `{{ }}`). */
+export function compileCondition(source: string): Condition {
+  const expression = compiledExpression(conditionSource(source))
+  return { test: (context) => Boolean(expression.evaluate(context)), topicsRead: expression.topicsRead }
+}
+
+/** Compiles a string that may hold `{{ }}` templates. */
+export function compileTemplate(source: string): Template {
+  if (!source.includes('{{')) return { render: () => source, topicsRead: [] }
+  const whole = WHOLE_TEMPLATE.exec(source)
+  if (whole && !whole[1]!.includes('}}')) {
+    const expression = compiledExpression(whole[1]!)
+    return { render: (context) => expression.evaluate(context), topicsRead: expression.topicsRead }
+  }
+  const parts: (string | Compiled)[] = []
+  let at = 0
+  for (const match of source.matchAll(TEMPLATE)) {
+    parts.push(source.slice(at, match.index), compiledExpression(match[1]!))
+    at = match.index + match[0].length
+  }
+  parts.push(source.slice(at))
+  return {
+    render(context) {
+      let text = ''
+      for (const part of parts) text += typeof part === 'string' ? part : asText(part.evaluate(context))
+      return text
+    },
+    topicsRead: parts.flatMap((part) => (typeof part === 'string' ? [] : part.topicsRead)),
+  }
+}
+
+function asText(value: unknown): string {
+  if (value === undefined || value === null) return ''
+  return typeof value === 'object' ? JSON.stringify(value) : String(value)
 }
 
 /**
- * Renders a template: a string that is one `{{ expr }}` gives the expression's value as it is (a number stays a
- * number); otherwise every `{{ expr }}` is replaced by its value as text. Strings without `{{` come back as they are.
+ * Compiles every string inside `value` (objects and arrays included) as a template; the result renders a copy
+ * with each evaluated. Values without any template come back as they are.
  */
-export function renderTemplate(source: string, context: ExpressionContext): unknown {
-  if (!source.includes('{{')) return source
-  const whole = WHOLE_TEMPLATE.exec(source)
-  if (whole && !whole[1]!.includes('}}')) return compile(whole[1]!).evalSync(context)
-  return source.replace(TEMPLATE, (_match, expr: string) => {
-    const value: unknown = compile(expr).evalSync(context)
-    if (value === undefined || value === null) return ''
-    return typeof value === 'object' ? JSON.stringify(value) : String(value)
-  })
+export function compileDeep(value: unknown): Template {
+  if (typeof value === 'string') return compileTemplate(value)
+  if (Array.isArray(value)) {
+    const items = value.map(compileDeep)
+    return {
+      render: (context) => items.map((item) => item.render(context)),
+      topicsRead: items.flatMap((item) => item.topicsRead),
+    }
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).map(([key, item]) => [key, compileDeep(item)] as const)
+    return {
+      render: (context) => Object.fromEntries(entries.map(([key, item]) => [key, item.render(context)])),
+      topicsRead: entries.flatMap(([, item]) => item.topicsRead),
+    }
+  }
+  return { render: () => value, topicsRead: [] }
 }
 
-/** Renders every string inside `value` (objects and arrays included) as a template. */
+/** Evaluates a condition once (compiled and cached by its source). */
+export function evaluateCondition(source: string, context: ExpressionContext): boolean {
+  return compileCondition(source).test(context)
+}
+
+/** Renders a template once (see `compileTemplate`). */
+export function renderTemplate(source: string, context: ExpressionContext): unknown {
+  return compileTemplate(source).render(context)
+}
+
+/** Renders every string inside `value` once (see `compileDeep`). */
 export function renderDeep(value: unknown, context: ExpressionContext): unknown {
-  if (typeof value === 'string') return renderTemplate(value, context)
-  if (Array.isArray(value)) return value.map((item) => renderDeep(item, context))
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderDeep(item, context)]))
+  return compileDeep(value).render(context)
+}
+
+/**
+ * The topics an expression reads from the last-payload lookups: `last['a/b']`, `last_json["a/b"]` and
+ * `last.topic`, found in jexl's syntax tree (a topic computed at run time, `last['a/' + x]`, cannot be known).
+ */
+function topicsIn(node: unknown, into: string[] = []): string[] {
+  if (node === null || typeof node !== 'object') return into
+  const { type, subject, expr, relative, from, value } = node as Record<string, unknown>
+  if (type === 'FilterExpression' && relative === false && isLastLookup(subject)) {
+    const literal = expr as { type?: unknown; value?: unknown } | undefined
+    if (literal?.type === 'Literal' && typeof literal.value === 'string') into.push(literal.value)
+  } else if (type === 'Identifier' && typeof value === 'string' && isLastLookup(from)) {
+    into.push(value)
   }
-  return value
+  for (const child of Object.values(node)) {
+    if (Array.isArray(child)) for (const item of child) topicsIn(item, into)
+    else topicsIn(child, into)
+  }
+  return into
+}
+
+function isLastLookup(node: unknown): boolean {
+  const { type, value, from } = (node ?? {}) as { type?: unknown; value?: unknown; from?: unknown }
+  return type === 'Identifier' && (value === 'last' || value === 'last_json') && from === undefined
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { parseAutomationFile } from '../../src/automation/load.js'
+import { parseAutomationFile } from '../../src/automation/parse.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../../src/bus/index.js'
 import type { Bulb } from '../../src/devices/bulb.js'
 import { SimBulb } from '../../src/devices/sim/sim-bulb.js'
@@ -130,6 +130,31 @@ steps:
     await h.engine.stop()
     expect(h.lines.some((line) => line.msg === 'gave up restoring bath_bulb: no answer within 30 ms')).toBe(true)
     h.bulb().setHung(false)
+  })
+
+  it('start() after stop() listens to each trigger once', async () => {
+    h = await harness({ 'party.yaml': party })
+    await h.engine.stop()
+    expect(h.bus.subscriptionCount).toBe(0)
+    h.engine.start()
+    h.bus.send('home/party', 'ON')
+    await h.status('party', 'running')
+    expect(h.lines.filter((line) => line.msg === 'triggered by mqtt home/party')).toHaveLength(1)
+  })
+
+  it('a removed automation reports no status after its removal, though its run ends later', async () => {
+    h = await harness({ 'party.yaml': party, 'alarm.yaml': alarm })
+    h.bus.send('home/alarm', 'ON')
+    await h.bulb().waitForCommands(2)
+    const after: string[] = []
+    h.engine.on('status', (status) => after.push(`${status.name}:${status.state}`))
+    const stopped = h.logged('stopped')
+    const restored = h.logged('restored bath_bulb')
+    h.engine.load([parseAutomationFile('party.yaml', known, party)])
+    await stopped
+    await restored
+    expect(after.filter((entry) => entry.startsWith('alarm:'))).toEqual([])
+    expect(h.engine.status().map((status) => status.name)).toEqual(['party'])
   })
 
   it('a disabled automation ignores its triggers but still answers its command topic', async () => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { formatProblem } from '../../src/config/problems.js'
-import { parseAutomationFile, readAutomationFiles } from '../../src/automation/load.js'
+import { readAutomationFiles } from '../../src/automation/load.js'
+import { parseAutomationFile } from '../../src/automation/parse.js'
 
 const DEVICES = new Set(['bath_bulb', 'hall_bulb', 'kitchen_strip'])
 const SHIPPED = new URL('../../automations/', import.meta.url).pathname
@@ -110,6 +111,18 @@ describe('readAutomationFiles', () => {
       expect.stringMatching(/^b\.yaml:1:7 name: automation name 'same' is already used by .*a\.yaml$/),
       "c.yaml:3:24 on_preempt.replace: no automation named 'nobody' to replace with",
       "d.yaml:3:24 on_preempt.replace: 'e' addresses bath_bulb, which 'd' does not lock",
+    ])
+  })
+  it('leaves out an automation whose replacement was left out for a problem of its own', () => {
+    const path = folder({
+      'a.yaml': 'name: a\ndevices: bath_bulb\non_preempt: { replace: b }\nsteps: [{ wait: 1s }]\n',
+      'b.yaml': 'name: b\ndevices: bath_bulb\non_preempt: { replace: nobody }\nsteps: [{ wait: 1s }]\n',
+    })
+    const { definitions, problems } = readAutomationFiles(path, DEVICES)
+    expect(definitions).toEqual([])
+    expect(problems.map(formatProblem).map((line) => line.replace(path + '/', ''))).toEqual([
+      "b.yaml:3:24 on_preempt.replace: no automation named 'nobody' to replace with",
+      "a.yaml:3:24 on_preempt.replace: no automation named 'b' to replace with",
     ])
   })
 })

@@ -63,6 +63,30 @@ describe('on_preempt', () => {
     expect(commands(h)).toEqual([{ brightness: 10 }, { brightness: 99 }, { brightness: 20 }])
   })
 
+  it('resume: the message a wait_for waits for, come while it was suspended, ends the wait once the lock is back', async () => {
+    h = await harness(lowAndHigh('resume'))
+    await preemptLow(h)
+    h.bus.send('test/go', 'while suspended')
+    const last = h.bulb().nextCommand((entry) => entry.origin?.holder === 'low')
+    h.bus.send('test/high', 'OFF')
+    expect((await last).command).toEqual({ brightness: 20 })
+    await h.status('low', 'idle')
+    expect(commands(h)).toEqual([{ brightness: 10 }, { brightness: 99 }, { brightness: 20 }])
+    // It did not wait again: one 'waiting' line, before the preemption.
+    expect(h.lines.filter((line) => line.msg === 'waiting for a message on test/go')).toHaveLength(1)
+  })
+
+  it('resume: a wait_for waiting again holds the bulb, and the automation is running', async () => {
+    h = await harness(lowAndHigh('resume'))
+    await preemptLow(h)
+    expect(h.engine.holderOf('bath_bulb')).toBe('high')
+    const waitingAgain = h.logged('waiting for a message on test/go')
+    h.bus.send('test/high', 'OFF')
+    await waitingAgain
+    await h.status('low', 'running')
+    expect(h.engine.holderOf('bath_bulb')).toBe('low')
+  })
+
   it('restart: runs the steps again from the first', async () => {
     h = await harness(lowAndHigh('restart'))
     await preemptLow(h)

@@ -190,6 +190,25 @@ steps:
     expect(h.engine.status()[0]?.lastError).toBe('steps.4 (wait_for): timed out after 5 ms')
   })
 
+  it('watches the topics expressions read: last_json in a template sees the payload that came before the run', async () => {
+    h = await harness({
+      'dimmer.yaml': `
+name: dimmer
+devices: [bath_bulb]
+trigger: { mqtt: home/dimmer/apply }
+steps:
+  - set: { brightness: "{{ last_json['home/dimmer'].level }}" }
+  - log: "dimmer at {{ last.home }}"
+`,
+    })
+    h.bus.send('home/dimmer', '{"level":42}')
+    h.bus.send('home', 'upstairs')
+    h.bus.send('home/dimmer/apply', '')
+    await h.status('dimmer', 'idle')
+    expect(commands(h)).toEqual([{ brightness: 42 }])
+    expect(h.lines.some((line) => line.msg === 'dimmer at upstairs')).toBe(true)
+  })
+
   it('wait_for a message matching a condition; the message is `wait` afterwards', async () => {
     h = await harness({
       'door.yaml': `

@@ -5,7 +5,7 @@ import { filterProblem, isWildcard } from '../bus/index.js'
 
 /**
  * zod schemas for the parts of an automation file that are not steps (steps are checked one by one in
- * steps-parse.ts, so an unknown step gets its own clear message).
+ * parse-steps.ts and step-schema.ts, so an unknown step gets its own clear message).
  */
 
 /** `500ms`, `1s`, `10m`, `2h` or a number of ms → ms. */
@@ -88,7 +88,7 @@ const deviceIds = z
 
 export { deviceIds }
 
-/** The automation file, with `steps` left for steps-parse.ts. */
+/** The automation file, with `steps` left for parse-steps.ts. */
 export const automationFile = z.strictObject({
   name: z
     .string()

@@ -1,4 +1,4 @@
-import { INTERRUPTED, type CompiledStep, type StepScope } from './step-scope.js'
+import { INTERRUPTED, type StepCode, type StepRuntime } from './step-runtime.js'
 
 interface Branch {
   readonly generator: Generator<unknown, void, unknown>
@@ -13,15 +13,22 @@ interface Branch {
  * lock is lost the runner stops at the branches' next steps and the block yields again once the lock is back,
  * so `resume` continues every branch where it was.
  */
-export function* runBranches(compiled: readonly CompiledStep[], scope: StepScope): Generator<unknown, void, unknown> {
+export function parallelStep(branches: readonly StepCode[]): StepCode {
+  return function* parallelStep(runtime) {
+    runtime.markRunning()
+    yield* runBranches(branches, runtime)
+  }
+}
+
+function* runBranches(compiled: readonly StepCode[], runtime: StepRuntime): Generator<unknown, void, unknown> {
   const branches: Branch[] = compiled.map((steps) => ({
-    generator: steps(scope.fork()),
+    generator: steps(runtime.fork()),
     done: false,
     input: { ok: true, value: undefined },
   }))
   try {
     for (;;) {
-      const finished = (yield drive(branches, scope.ctx.signal)) as boolean
+      const finished = (yield drive(branches, runtime.ctx.signal)) as boolean
       if (finished) return
     }
   } finally {

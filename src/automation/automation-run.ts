@@ -1,0 +1,171 @@
+import type { Logger } from 'pino'
+import type { Bulb } from '../devices/bulb.js'
+import { isLockError, type CommitPromise, type Locker, type Transaction } from '../lock/index.js'
+import type { CompiledAutomation } from './compile.js'
+import { runVariables, type ExpressionLookups } from './expression-context.js'
+import type { IncomingMessage } from './message-hub.js'
+import type { RecoveryAction, RunEventBody, RunOutcomeKind } from './run-events.js'
+import { StepRuntime, type RunProgress, type RunServices, type StepCode } from './step-runtime.js'
+
+/** Where one run is. */
+export type RunState = 'waiting' | 'running' | 'suspended' | 'done'
+
+/** How a run ended. */
+export type RunOutcome =
+  | { readonly kind: 'completed' }
+  /** Cancelled: by a stop trigger, an OFF command, a restart-mode re-trigger or the engine stopping. */
+  | { readonly kind: 'stopped' }
+  /** Lost its lock with `on_preempt: abort`. */
+  | { readonly kind: 'aborted'; readonly error: Error }
+  /** A step failed, or the lock could not be had. */
+  | { readonly kind: 'failed'; readonly error: Error }
+
+/** How a run was started. */
+export type TriggerSource = 'mqtt' | 'command'
+
+/** What a run needs from its automation: all of it made before the run starts. */
+export interface RunOwner {
+  readonly plan: CompiledAutomation
+  /** Its `on_preempt: { replace }` steps as last linked (a reload may relink them). */
+  readonly replacement: CompiledAutomation['replacement']
+  readonly locker: Locker<Bulb | Bulb[]>
+  readonly services: RunServices & { readonly lookups: ExpressionLookups }
+  readonly logger: Logger
+  /** Takes the `restore` snapshot if the automation has none yet (called as a run first gets the lock). */
+  snapshotOnce(): void
+  runChanged(run: AutomationRun): void
+}
+
+/**
+ * One run of an automation: its steps as one transaction under the automation's lock, steered by
+ * `on_preempt` when the lock is lost. It reports its run events; its steps report theirs through it.
+ */
+export class AutomationRun implements RunProgress {
+  state: RunState = 'waiting'
+  step = ''
+  /** Settles (never rejects) when the run is over. */
+  readonly finished: Promise<RunOutcome>
+  readonly logger: Logger
+  readonly automation: string
+  readonly onError: 'abort' | 'continue'
+  readonly services: RunServices
+  private settle!: (outcome: RunOutcome) => void
+  private commit: CommitPromise<void, Bulb | Bulb[]> | undefined
+  private cancelReason: string | undefined
+
+  constructor(
+    private readonly owner: RunOwner,
+    private readonly trigger: IncomingMessage,
+    private readonly source: TriggerSource,
+    readonly id: number,
+  ) {
+    this.logger = owner.logger.child({ run: id })
+    this.automation = owner.plan.definition.name
+    this.onError = owner.plan.definition.onError
+    this.services = owner.services
+    this.finished = new Promise((resolve) => (this.settle = resolve))
+  }
+
+  /**
+   * Asks for the lock and runs. Separate from the constructor because a free lock is granted synchronously and
+   * the first step runs at once: the automation must already count this run among its runs by then.
+   */
+  start(): void {
+    if (this.commit) return
+    if (this.cancelReason !== undefined) {
+      this.settle({ kind: 'stopped' })
+      return
+    }
+    if (this.services.events.listening) {
+      const { topic, payload } = this.trigger
+      this.report({
+        type: 'triggered',
+        via: this.source === 'command' ? { kind: 'command' } : { kind: 'mqtt', topic, payload },
+      })
+    }
+    const commit = this.owner.locker.promise(this.transaction(this.owner.plan.steps))
+    this.commit = commit
+    commit.recover((ops, error) => {
+      this.setState('suspended')
+      const policy = this.owner.plan.definition.onPreempt
+      const action: RecoveryAction = typeof policy === 'object' ? 'replace' : policy
+      const decision = typeof policy === 'object' ? `replace with ${policy.replace}` : policy
+      this.logger.info({ code: error.code }, `lost the lock (${error.message}); on_preempt: ${decision}`)
+      if (this.services.events.listening) {
+        this.report({ type: 'lock-lost', code: error.code, step: this.step })
+        this.report({ type: 'recovered', action, ...(typeof policy === 'object' ? { with: policy.replace } : {}) })
+      }
+      if (policy === 'resume') return ops.resume()
+      if (policy === 'restart') return ops.restart()
+      if (policy === 'abort') return ops.reject(error)
+      const replacement = this.owner.replacement
+      if (!replacement) return ops.reject(new Error(`on_preempt: automation '${policy.replace}' is not loaded`))
+      if ('problem' in replacement) return ops.reject(new Error(`on_preempt: ${replacement.problem}`))
+      return ops.replace(this.transaction(replacement.steps))
+    })
+    commit.then(
+      () => this.end({ kind: 'completed' }),
+      (error: unknown) => {
+        const err = error instanceof Error ? error : new Error(String(error))
+        if (isLockError(error, 'CANCELLED')) this.end({ kind: 'stopped' })
+        else if (isLockError(error) && error.recoverable) this.end({ kind: 'aborted', error: err })
+        else this.end({ kind: 'failed', error: err })
+      },
+    )
+  }
+
+  /** True once `cancel` was called (the run may take a few microtasks more to be over). */
+  get cancelled(): boolean {
+    return this.cancelReason !== undefined
+  }
+
+  /** Ends the run wherever it is (waiting, running or suspended). */
+  cancel(reason: string): void {
+    this.cancelReason = reason
+    this.commit?.cancel(reason)
+  }
+
+  markRunning(): void {
+    this.setState('running')
+  }
+
+  private end(outcome: RunOutcome): void {
+    // No runChanged here: the automation reports its state once it has dealt with the end (a queued run may start).
+    this.state = 'done'
+    if (this.services.events.listening) {
+      const error = outcome.kind === 'aborted' || outcome.kind === 'failed' ? outcome.error.message : undefined
+      this.report({
+        type: 'ended',
+        outcome: outcome.kind satisfies RunOutcomeKind,
+        ...(error === undefined ? {} : { error }),
+      })
+    }
+    this.settle(outcome)
+  }
+
+  private transaction(steps: StepCode): Transaction<Bulb | Bulb[], void> {
+    const devices = this.owner.plan.definition.devices
+    return (resource, ctx) => {
+      const handles = Array.isArray(resource) ? resource : [resource]
+      const bulbs = new Map(devices.map((id, i) => [id, handles[i]!]))
+      this.owner.snapshotOnce()
+      const variables = runVariables(this.automation, this.trigger, this.owner.services.lookups)
+      return steps(new StepRuntime(this, ctx, bulbs, variables))
+    }
+  }
+
+  private setState(state: RunState): void {
+    if (this.state === state || this.state === 'done') return
+    const was = this.state
+    this.state = state
+    if (state === 'running') {
+      this.logger.info(was === 'suspended' ? 'got the lock back' : 'got the lock')
+      if (this.services.events.listening) this.report({ type: 'running' })
+    }
+    this.owner.runChanged(this)
+  }
+
+  private report(body: RunEventBody): void {
+    this.services.events.emit(this.automation, this.id, body)
+  }
+}
