@@ -3,7 +3,7 @@ import { createSocket, type Socket } from 'node:dgram'
 import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { decodeMessage, encodeResponse, TYPE } from './dns.js'
+import { decodeMessage, encodeResponse, TYPE } from '../net/dns.js'
 
 /** How long pairing stays open after the link button is pressed, as on a real bridge. */
 export const LINK_BUTTON_WINDOW_MS = 30_000
