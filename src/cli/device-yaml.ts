@@ -39,6 +39,8 @@ export function hueDeviceYaml(light: {
   port?: number
   light: string
   insecure: boolean
+  /** A CA file to trust instead of the Hue bridge root CA (the simulator's). */
+  ca?: string
   envVar: string
   color: boolean
   gamut?: string
@@ -53,6 +55,7 @@ export function hueDeviceYaml(light: {
     `username: \${${light.envVar}}`,
     `light: ${light.light}`,
     ...(light.insecure ? ['insecure: true'] : []),
+    ...(light.ca ? [`ca: ${JSON.stringify(light.ca)}`] : []),
     ...(light.color && light.gamut ? [`gamut: ${light.gamut}`] : []),
     light.color
       ? 'capabilities: { dimmable: true, color: true, colorTemp: { min: 2000, max: 6500 } }'
