@@ -1,12 +1,12 @@
 import { converter } from 'culori'
 import type { Rgb } from '../../../src/devices/bulb.js'
-import { xyToRgb } from '../../../src/devices/color.js'
+import { xyToRgb, type Xy } from '../../../src/devices/color.js'
 import { HueBulb } from '../../../src/devices/hue/hue-bulb.js'
 import { KasaBulb } from '../../../src/devices/kasa/kasa-bulb.js'
 import { MqttBulb } from '../../../src/devices/mqtt/mqtt-bulb.js'
 import { zigbee2mqttProtocol } from '../../../src/devices/mqtt/zigbee2mqtt.js'
 import { SimBulb } from '../../../src/devices/sim/sim-bulb.js'
-import { FakeHueBridge } from '../support/fake-hue-bridge.js'
+import { HueBridgeSimulator } from '../../../src/simulators/hue-bridge.js'
 import { FaultProxy } from '../support/fault-proxy.js'
 import { startKasaDevice } from '../support/kasa-device.js'
 import { MqttTestLink } from '../support/mqtt-test-link.js'
@@ -39,9 +39,9 @@ export async function simHarness(): Promise<BulbHarness> {
   }
 }
 
+/** A Hue light on the simulated bridge, over CLIP v2 and HTTPS (the simulator's CA trusted through `ca`). */
 export async function hueHarness(): Promise<BulbHarness> {
-  const bridge = new FakeHueBridge('contract-user')
-  await bridge.start()
+  const bridge = await HueBridgeSimulator.start({ users: ['contract-user'] })
   const bulb = new HueBulb({
     id: 'bath_bulb',
     capabilities: CAPS,
@@ -49,21 +49,22 @@ export async function hueHarness(): Promise<BulbHarness> {
     port: bridge.port,
     username: 'contract-user',
     light: 1,
-    insecure: true,
+    ca: bridge.ca,
     queue: CONTRACT_QUEUE,
   })
   await bulb.start()
-  const bodies = () => bridge.stateBodies('1') as { bri?: number; xy?: number[] }[]
+  const bodies = () =>
+    bridge.lightCommands(1).map(({ body }) => body as { dimming?: { brightness: number }; color?: { xy: Xy } })
   return {
     bulb,
-    receivedBrightness: () =>
-      bodies().flatMap((body) => (body.bri === undefined ? [] : [Math.round((body.bri * 100) / 254)])),
-    lastHue: () => hueOfXy(bodies().at(-1)!.xy!),
+    receivedBrightness: () => bodies().flatMap((body) => (body.dimming ? [body.dimming.brightness] : [])),
+    lastHue: () => {
+      const { xy } = bodies().at(-1)!.color!
+      return hueOfXy([xy.x, xy.y])
+    },
     failNext: () => (bridge.fault = 'busy-once'),
     hang: (hung) => (bridge.fault = hung ? 'hang' : 'none'),
-    unplug: async () => {
-      bridge.fault = 'unreachable'
-    },
+    unplug: async () => bridge.setConnected(1, false),
     dispose: () => bridge.stop(),
   }
 }
