@@ -51,8 +51,13 @@ export async function hueHarness(): Promise<BulbHarness> {
     light: 1,
     ca: bridge.ca,
     queue: CONTRACT_QUEUE,
+    streamBackoff: { initialMs: 10, maxMs: 40 },
   })
+  const streaming = new Promise<void>((resolve) =>
+    bridge.on('event', (event) => event.type === 'stream' && event.open > 0 && resolve()),
+  )
   await bulb.start()
+  await streaming
   const bodies = () =>
     bridge.lightCommands(1).map(({ body }) => body as { dimming?: { brightness: number }; color?: { xy: Xy } })
   return {
@@ -65,6 +70,13 @@ export async function hueHarness(): Promise<BulbHarness> {
     failNext: () => (bridge.fault = 'busy-once'),
     hang: (hung) => (bridge.fault = hung ? 'hang' : 'none'),
     unplug: async () => bridge.setConnected(1, false),
+    reports: {
+      changeOutside: (brightness) => bridge.changeFromApp(1, { on: true, brightness }),
+      cut: async (cut) => {
+        bridge.refuseEventStreams(cut)
+        if (cut) bridge.dropEventStreams()
+      },
+    },
     dispose: () => bridge.stop(),
   }
 }
