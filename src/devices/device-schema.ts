@@ -53,6 +53,8 @@ export const simDeviceSchema = z.strictObject({
   failureRate: z.number().min(0).max(1).default(0),
 })
 
+const HUE_LIGHT = 'must be the light number (e.g. 3) or its CLIP v2 id (a uuid)'
+
 export const hueDeviceSchema = z.strictObject({
   ...common,
   adapter: z.literal('hue'),
@@ -65,12 +67,9 @@ export const hueDeviceSchema = z.strictObject({
   light: z.union(
     [
       z.number().int().min(1),
-      z.string().regex(/^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i),
+      z.string().regex(/^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i, { message: HUE_LIGHT }),
     ],
-    {
-      error: (issue) =>
-        issue.input === undefined ? 'is required' : 'must be the light number (e.g. 3) or its CLIP v2 id (a uuid)',
-    },
+    { error: (issue) => (issue.input === undefined ? 'is required' : HUE_LIGHT) },
   ),
   /** Plain HTTP and CLIP v1 instead of HTTPS (emulators, the round v1 bridge). */
   insecure: z.boolean().default(false),

@@ -6,6 +6,8 @@ import { CommandGate, mergeCommands } from '../../src/devices/hue/command-gate.j
 import { chooseApi } from '../../src/devices/hue/hue-bridge-client.js'
 import { isHueEcho } from '../../src/devices/hue/hue-echo.js'
 import { RollingRateLimiter } from '../../src/devices/hue/rate-limiter.js'
+import { readDeviceFile } from '../../src/devices/device-files.js'
+import { problemsOf } from '../support/config-problems.js'
 
 const lamp = { gamut: HUE_GAMUTS.C, mirek: { min: 153, max: 454 } }
 const on = (extra: Partial<BulbState>): BulbState => ({ on: true, brightness: 50, reachable: true, ...extra })
@@ -142,5 +144,20 @@ describe('the bridge rate limit and merging a flood', () => {
     const waiting = gate.push({ brightness: 2 })
     gate.close(new Error('was stopped'))
     await expect(waiting).rejects.toThrow('was stopped')
+  })
+})
+
+describe('Hue device files', () => {
+  it('name the light by number or v2 id, and trust another CA only through an absolute ca path', () => {
+    const file = (extra: string) => `id: bath\nadapter: hue\nhost: 10.0.0.2\nusername: key\n${extra}`
+    const id = '3f2a6c1e-8b7d-4e5f-9a0b-1c2d3e4f5a6b'
+    expect(readDeviceFile('bath.yaml', file(`light: ${id}\nca: /etc/genlock/sim-ca.pem\n`)).config).toMatchObject({
+      light: id,
+      ca: '/etc/genlock/sim-ca.pem',
+    })
+    expect(problemsOf(() => readDeviceFile('bath.yaml', file('light: lamp\nca: ca.pem\n')))).toEqual([
+      'bath.yaml:5:8 light: must be the light number (e.g. 3) or its CLIP v2 id (a uuid)',
+      'bath.yaml:6:5 ca: must be an absolute path to a PEM file (genlock sim hue prints one)',
+    ])
   })
 })
