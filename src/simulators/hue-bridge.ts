@@ -56,6 +56,16 @@ export type HueBridgeEvent =
 
 type Send = (status: number, body: unknown) => void
 
+/** One request being answered. */
+interface Exchange {
+  readonly method: string
+  readonly path: string
+  readonly body: Record<string, unknown>
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly send: Send
+}
+
 /**
  * A Philips Hue bridge, as far as genlock and `genlock hue pair` use one: `POST /api` (pairing, needs the link
  * button), CLIP v1 (`/api/<key>/lights…`) and CLIP v2 (`/clip/v2/resource/light|zigbee_connectivity|bridge`, with
@@ -358,21 +368,15 @@ export class HueBridgeSimulator extends EventEmitter<{ event: [HueBridgeEvent] }
       // CLIP v2 exists only over HTTPS; a bridge refuses it on port 80.
       if (!secure) return send(403, { errors: [{ description: 'CLIP v2 needs HTTPS' }], data: [] })
       if (!key || !this.users.has(key)) return send(403, { errors: [{ description: 'unauthorized user' }], data: [] })
-      return api === 'stream' ? this.openStream(req, res) : this.handleV2(method, path, object, req, res, send)
+      const exchange = { method, path, body: object, req, res, send }
+      return api === 'stream' ? this.openStream(req, res) : this.handleV2(exchange)
     }
     if (path === '/api/config' && method === 'GET') return send(200, this.config(false))
     if (path === '/api' && method === 'POST') return this.createUser(object, send)
-    return this.handleV1(method, path, object, req, res, send)
+    return this.handleV1({ method, path, body: object, req, res, send })
   }
 
-  private handleV1(
-    method: string,
-    path: string,
-    body: Record<string, unknown>,
-    req: IncomingMessage,
-    res: ServerResponse,
-    send: Send,
-  ): void {
+  private handleV1({ method, path, body, req, res, send }: Exchange): void {
     const error = (type: number, address: string, description: string) =>
       send(200, [{ error: { type, address, description } }])
     const match = /^\/api\/([^/]+)(\/config|\/lights(?:\/(\d+)(\/state)?)?)?$/.exec(path)
@@ -420,14 +424,7 @@ export class HueBridgeSimulator extends EventEmitter<{ event: [HueBridgeEvent] }
     )
   }
 
-  private handleV2(
-    method: string,
-    path: string,
-    body: Record<string, unknown>,
-    req: IncomingMessage,
-    res: ServerResponse,
-    send: Send,
-  ): void {
+  private handleV2({ method, path, body, req, res, send }: Exchange): void {
     const ok = (data: unknown[]) => send(200, { errors: [], data })
     const fail = (status: number, description: string) => send(status, { errors: [{ description }], data: [] })
     const match = /^\/clip\/v2\/resource\/(light|zigbee_connectivity|bridge)(?:\/([\w-]+))?$/.exec(path)

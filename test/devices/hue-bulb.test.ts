@@ -4,11 +4,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { BulbEvent } from '../../src/devices/bulb.js'
 import { DeviceCommandError, DeviceUnreachableError } from '../../src/devices/errors.js'
 import { HueBulb, type HueBulbOptions } from '../../src/devices/hue/hue-bulb.js'
+import { HUE_COLOR_CAPS, simulatedHueBulb } from './support/hue.js'
 import { bridgeCertificates } from '../../src/simulators/hue-certificates.js'
 import { HueBridgeSimulator } from '../../src/simulators/hue-bridge.js'
 
 const KEY = 'test-app-key-0123456789'
-const colorCaps = { dimmable: true, color: true, colorTemp: { min: 2000, max: 6500 } }
+const colorCaps = HUE_COLOR_CAPS
 
 /** A logger that keeps what was said, for the lines a user reads. */
 function recordingLogger() {
@@ -40,18 +41,7 @@ describe('HueBulb over CLIP v2 against the simulated bridge', () => {
   })
 
   function bulb(options: Partial<HueBulbOptions> = {}): HueBulb {
-    const hue = new HueBulb({
-      id: 'bath_bulb',
-      capabilities: colorCaps,
-      host: '127.0.0.1',
-      port: bridge.port,
-      username: KEY,
-      light: 1,
-      ca: bridge.ca,
-      queue: { backoffMs: 0 },
-      streamBackoff: { initialMs: 10, maxMs: 50 },
-      ...options,
-    })
+    const hue = simulatedHueBulb(bridge, KEY, options)
     bulbs.push(hue)
     return hue
   }
@@ -217,16 +207,7 @@ describe('HueBulb over CLIP v1', () => {
   it('chooses CLIP v1 for bridge software without v2, says so, and still verifies the certificate', async () => {
     const bridge = await HueBridgeSimulator.start({ users: [KEY], firmware: 'v1' })
     const { lines, logger } = recordingLogger()
-    const hue = new HueBulb({
-      id: 'old',
-      capabilities: colorCaps,
-      host: '127.0.0.1',
-      port: bridge.port,
-      username: KEY,
-      light: 1,
-      ca: bridge.ca,
-      logger,
-    })
+    const hue = simulatedHueBulb(bridge, KEY, { id: 'old', logger })
     try {
       await hue.start()
       expect(hue.state).toMatchObject({ on: false, colorTemp: 2732, reachable: true })
@@ -244,16 +225,7 @@ describe('HueBulb over CLIP v1', () => {
 
   it('speaks CLIP v1 over plain HTTP with insecure: true, and reports an unreachable lamp at once', async () => {
     const bridge = await HueBridgeSimulator.start({ users: [KEY] })
-    const hue = new HueBulb({
-      id: 'plain',
-      capabilities: colorCaps,
-      host: '127.0.0.1',
-      port: bridge.port,
-      username: KEY,
-      light: 1,
-      insecure: true,
-      queue: { backoffMs: 0 },
-    })
+    const hue = simulatedHueBulb(bridge, KEY, { id: 'plain', ca: undefined, insecure: true })
     try {
       await hue.start()
       await hue.setState({ color: 'red' })

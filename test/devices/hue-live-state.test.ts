@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { BulbEvent, BulbState } from '../../src/devices/bulb.js'
-import { HueBulb } from '../../src/devices/hue/hue-bulb.js'
+import type { HueBulb } from '../../src/devices/hue/hue-bulb.js'
 import { HueBridgeSimulator } from '../../src/simulators/hue-bridge.js'
+import { simulatedHueBulb, streamOpen } from './support/hue.js'
 
 const KEY = 'live-state-key-0123456789'
 
@@ -30,28 +31,12 @@ function stateWhere(bulb: HueBulb, predicate: (state: BulbState) => boolean): Pr
   })
 }
 
-/** Resolves once the bridge has an event stream open (the bulb opens it in the background at start). */
-function streamOpen(bridge: HueBridgeSimulator): Promise<void> {
-  if (bridge.openStreams > 0) return Promise.resolve()
-  return new Promise((resolve) => bridge.on('event', (event) => event.type === 'stream' && event.open > 0 && resolve()))
-}
-
 describe('HueBulb keeps its state live from the bridge event stream', () => {
   let bridge: HueBridgeSimulator
   let bulb: HueBulb
   beforeEach(async () => {
     bridge = await HueBridgeSimulator.start({ users: [KEY] })
-    bulb = new HueBulb({
-      id: 'bath_bulb',
-      capabilities: { dimmable: true, color: true, colorTemp: { min: 2000, max: 6500 } },
-      host: '127.0.0.1',
-      port: bridge.port,
-      username: KEY,
-      light: 1,
-      ca: bridge.ca,
-      queue: { backoffMs: 0 },
-      streamBackoff: { initialMs: 10, maxMs: 40 },
-    })
+    bulb = simulatedHueBulb(bridge, KEY)
     await bulb.start()
   })
   afterEach(async () => {

@@ -1,13 +1,13 @@
 import { converter } from 'culori'
 import type { Rgb } from '../../../src/devices/bulb.js'
 import { xyToRgb, type Xy } from '../../../src/devices/color.js'
-import { HueBulb } from '../../../src/devices/hue/hue-bulb.js'
 import { KasaBulb } from '../../../src/devices/kasa/kasa-bulb.js'
 import { MqttBulb } from '../../../src/devices/mqtt/mqtt-bulb.js'
 import { zigbee2mqttProtocol } from '../../../src/devices/mqtt/zigbee2mqtt.js'
 import { SimBulb } from '../../../src/devices/sim/sim-bulb.js'
 import { HueBridgeSimulator } from '../../../src/simulators/hue-bridge.js'
 import { FaultProxy } from '../support/fault-proxy.js'
+import { simulatedHueBulb, streamOpen } from '../support/hue.js'
 import { startKasaDevice } from '../support/kasa-device.js'
 import { MqttTestLink } from '../support/mqtt-test-link.js'
 import { Zigbee2MqttPeer } from '../support/zigbee2mqtt-peer.js'
@@ -42,22 +42,9 @@ export async function simHarness(): Promise<BulbHarness> {
 /** A Hue light on the simulated bridge, over CLIP v2 and HTTPS (the simulator's CA trusted through `ca`). */
 export async function hueHarness(): Promise<BulbHarness> {
   const bridge = await HueBridgeSimulator.start({ users: ['contract-user'] })
-  const bulb = new HueBulb({
-    id: 'bath_bulb',
-    capabilities: CAPS,
-    host: '127.0.0.1',
-    port: bridge.port,
-    username: 'contract-user',
-    light: 1,
-    ca: bridge.ca,
-    queue: CONTRACT_QUEUE,
-    streamBackoff: { initialMs: 10, maxMs: 40 },
-  })
-  const streaming = new Promise<void>((resolve) =>
-    bridge.on('event', (event) => event.type === 'stream' && event.open > 0 && resolve()),
-  )
+  const bulb = simulatedHueBulb(bridge, 'contract-user', { capabilities: CAPS, queue: CONTRACT_QUEUE })
   await bulb.start()
-  await streaming
+  await streamOpen(bridge)
   const bodies = () =>
     bridge.lightCommands(1).map(({ body }) => body as { dimming?: { brightness: number }; color?: { xy: Xy } })
   return {
