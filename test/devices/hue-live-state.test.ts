@@ -58,10 +58,10 @@ describe('HueBulb keeps its state live from the bridge event stream', () => {
     // Each of these comes back from the bridge a little different: 2700 K as 370 mirek (2703 K), orange and
     // purple as xy of four decimals and then 8-bit RGB again.
     const commands = [
-      { colorTemp: 2700 },
+      { colorTemp: 4000 },
       { color: 'orange', brightness: 42 },
       { color: '#8000ff' },
-      { colorTemp: 4000 },
+      { colorTemp: 2700 },
     ]
     const echoes = commands.length
     let echoed = 0
@@ -74,12 +74,15 @@ describe('HueBulb keeps its state live from the bridge event stream', () => {
     const commanded: BulbState[] = []
     for (const command of commands) commanded.push(await bulb.setState(command))
     await allEchoed
+    // Reading the lamp back is no change either: 370 mirek is still the 2700 K genlock asked for.
+    expect(await bulb.getStatus()).toEqual(commanded.at(-1))
     // The stream is ordered: once the app's change arrives, every echo before it has been handled.
     const app = stateWhere(bulb, (state) => state.brightness === 77)
     bridge.changeFromApp(1, { brightness: 77 })
     await app
-    expect(outsideStates(events, commanded)).toEqual([{ on: true, brightness: 77, colorTemp: 4000, reachable: true }])
-    expect(bulb.state).toEqual({ on: true, brightness: 77, colorTemp: 4000, reachable: true })
+    // A change from outside is the bridge's state as it is: 370 mirek is 2703 K.
+    expect(outsideStates(events, commanded)).toEqual([{ on: true, brightness: 77, colorTemp: 2703, reachable: true }])
+    expect(bulb.state).toEqual({ on: true, brightness: 77, colorTemp: 2703, reachable: true })
   })
 
   it('after the stream drops, reconnects with backoff and reads the state again, catching what it missed', async () => {

@@ -207,7 +207,7 @@ export class HueBulb extends QueuedBulb {
       },
       read: async (signal) => {
         const light = await client.readLight(id, signal)
-        return this.stateOf(light, client.connected(light))
+        return this.classify(this.stateOf(light, client.connected(light))) ?? this.state
       },
     }
   }
@@ -226,7 +226,7 @@ export class HueBulb extends QueuedBulb {
         const state = fromHueLightState(light.state)
         if (!state.reachable)
           throw new DeviceUnreachableError(this.description, 'the bridge says the light is not reachable')
-        return state
+        return this.classify(state) ?? this.state
       },
     }
   }
@@ -249,27 +249,29 @@ export class HueBulb extends QueuedBulb {
       else this.markReachable(false, new DeviceUnreachableError(this.description, 'the bridge cannot reach the lamp'))
     } else {
       this.lamp = lampOf(push.light, this.fallbackGamut)
-      this.reportPushed(fromV2Light(push.light, client.connected(push.light)))
+      const state = this.classify(fromV2Light(push.light, client.connected(push.light)))
+      if (state) this.report(state)
     }
   }
 
   /**
-   * A state the bridge pushed. The echo of one of our recent commands is not news (its colour came back through
-   * the gamut and 8-bit rounding); anything else is a change made outside genlock — the Hue app, a switch.
+   * What a state the bridge reported (pushed, or read) means. The echo of one of our recent commands is not news:
+   * its colour came back through the gamut and 8-bit rounding, its kelvin through whole mirek, so the state we
+   * commanded stands (`undefined` for the echo of an older command: nothing new). Anything else is a change made
+   * outside genlock — the Hue app, a switch — and is the state.
    *
    * Contract 4 (outside changes) moves this comparison into QueuedBulb; {@link isHueEcho} is the Hue tolerance.
    */
-  private reportPushed(state: BulbState): void {
+  private classify(state: BulbState): BulbState | undefined {
     const echoed = this.recent.findIndex((commanded) => isHueEcho(commanded, state, this.lamp))
-    if (echoed >= 0) {
-      const newest = echoed === this.recent.length - 1
-      // Echoes of older commands cannot follow a newer one's: the bridge reports in order.
-      this.recent = this.recent.slice(echoed)
-      if (newest) this.report(this.recent[0]!)
-      return
+    if (echoed < 0) {
+      this.recent = []
+      return state
     }
-    this.recent = []
-    this.report(state)
+    const newest = echoed === this.recent.length - 1
+    // Echoes of older commands cannot follow a newer one's: the bridge reports in order.
+    this.recent = this.recent.slice(echoed)
+    return newest ? this.recent[0]! : undefined
   }
 
   /** Warns once when the device file promises more than the lamp has: the bridge would ignore those fields. */
