@@ -212,7 +212,16 @@ describe('HueBulb over CLIP v1', () => {
       await hue.start()
       expect(hue.state).toMatchObject({ on: false, colorTemp: 2732, reachable: true })
       await hue.setState({ on: true, brightness: 50 })
-      expect(bridge.lightCommands(1)).toEqual([{ api: 'v1', key: KEY, body: { on: true, bri: 127 } }])
+      // A busy bridge and a dropped connection are retried on v1 too.
+      bridge.fault = 'busy-once'
+      await hue.setPower(false)
+      bridge.fault = 'reset-once'
+      await hue.setPower(true)
+      expect(bridge.lightCommands(1)).toEqual([
+        { api: 'v1', key: KEY, body: { on: true, bri: 127 } },
+        ...Array(2).fill({ api: 'v1', key: KEY, body: { on: false } }),
+        ...Array(2).fill({ api: 'v1', key: KEY, body: { on: true } }),
+      ])
       expect(bridge.requests.every((request) => request.secure)).toBe(true)
       expect(lines).toContain(
         `hue bridge ${bridge.bridgeId} at 127.0.0.1:${bridge.port}: CLIP v1 through node-hue-api (bridge software 1941132080 is older than 1948086000, the first with CLIP v2)`,

@@ -2,16 +2,17 @@ import { readFileSync } from 'node:fs'
 import type { BulbCapabilities, BulbCommand, BulbState, CommandOrigin } from '../bulb.js'
 import type { CommandSignal } from '../command-queue.js'
 import { HUE_GAMUTS, type Gamut } from '../color.js'
-import { DeviceCommandError, DeviceError, DeviceUnreachableError, TransientDeviceError } from '../errors.js'
+import { DeviceCommandError, DeviceError, DeviceUnreachableError } from '../errors.js'
 import { QueuedBulb, type QueuedBulbOptions, type SendContext } from '../queued-bulb.js'
 import { applyCommand, resolveCommand, type ResolvedCommand } from '../resolve-command.js'
-import { BridgeCertificateError, BridgeHttpError } from './bridge-https.js'
-import { hueErrorType, openInsecureV1, openVerifiedV1, type V1LightsApi } from './clip-v1.js'
+import { BridgeHttpError } from './bridge-https.js'
+import { openInsecureV1, openVerifiedV1, type V1LightsApi } from './clip-v1.js'
 import { findV2Light, fromV2Light, lampOf, toV2LightBody, type HueLamp, type V2Light } from './clip-v2.js'
 import { CommandGate } from './command-gate.js'
 import type { Backoff } from './event-stream.js'
 import { HueBridgeClient, type LightPush } from './hue-bridge-client.js'
 import { isHueEcho } from './hue-echo.js'
+import { hueDeviceError } from './hue-errors.js'
 import { fromHueLightState, toHueLightState, type HueLightStateReport } from './hue-state.js'
 
 export interface HueBulbOptions extends QueuedBulbOptions {
@@ -124,6 +125,7 @@ export class HueBulb extends QueuedBulb {
     try {
       await driver.send(command, context.signal)
     } catch (error) {
+      this.recent = this.recent.filter((state) => state !== expected)
       throw this.explain(error)
     }
     return expected
@@ -139,9 +141,10 @@ export class HueBulb extends QueuedBulb {
   }
 
   private bridge(): HueBridgeClient {
+    if (this.client) return this.client
     const { host, port, username, streamBackoff } = this.options
     const ca = this.options.ca ?? this.readCaFile()
-    this.client ??= HueBridgeClient.acquire(
+    this.client = HueBridgeClient.acquire(
       {
         host,
         port,
@@ -299,46 +302,8 @@ export class HueBulb extends QueuedBulb {
     ])
   }
 
-  /** A library or bridge error as one of ours, naming the device, with the application key never in the message. */
   private explain(error: unknown): Error {
-    if (error instanceof DeviceError) return error
-    const raw = String((error as { message?: unknown } | null)?.message ?? error)
-    const message = raw.split(this.options.username).join('<username>')
-    if (error instanceof BridgeCertificateError) {
-      return new DeviceCommandError(
-        this.description,
-        `does not present a Hue bridge certificate (${message}). A bridge's is signed by the Hue bridge root CA ` +
-          'and names the bridge id: check host. For genlock sim hue, give its CA file as ca:; for an emulator ' +
-          'without HTTPS, set insecure: true (CLIP v1)',
-      )
-    }
-    if (error instanceof BridgeHttpError) {
-      if (error.status === 207) return new DeviceUnreachableError(this.description, `the bridge cannot reach the lamp`)
-      if (error.status === 429 || error.status >= 500)
-        return new TransientDeviceError(this.description, `the bridge is busy (HTTP ${error.status})`)
-      if (error.status === 401 || error.status === 403)
-        return new DeviceCommandError(this.description, 'the bridge refused the application key (check HUE_USERNAME)')
-      return new DeviceCommandError(this.description, `the bridge refused the command: ${message}`)
-    }
-    const status = hueErrorType(error)
-    if (
-      /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EAI_AGAIN|socket hang up|timeout|aborted/i.test(
-        message,
-      )
-    ) {
-      return new TransientDeviceError(this.description, `cannot reach the bridge: ${message}`)
-    }
-    if (status >= 500) return new TransientDeviceError(this.description, `the bridge is busy (HTTP ${status})`)
-    if (status === 201 || /not reachable/i.test(message)) {
-      return new DeviceUnreachableError(this.description, 'the bridge says the light is not reachable')
-    }
-    if (status === 1 || /unauthori[sz]ed user/i.test(message)) {
-      return new DeviceCommandError(
-        this.description,
-        'the bridge refused the username (check the username / HUE_USERNAME)',
-      )
-    }
-    return new DeviceCommandError(this.description, `the bridge refused the command: ${message}`)
+    return hueDeviceError(error, this.description, this.options.username)
   }
 }
 
