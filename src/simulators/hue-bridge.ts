@@ -5,8 +5,8 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https'
 import { Duplex } from 'node:stream'
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net'
-import { decodeMessage, encodeResponse, TYPE } from '../net/dns.js'
 import { bridgeCertificates } from './hue-certificates.js'
+import { searchAnswer } from './hue-bridge-discovery.js'
 import { SimulatedLight, v1Change, v2Change, type LightChange, type Resource } from './hue-bridge-lights.js'
 
 /** How long pairing stays open after the link button is pressed, as on a real bridge. */
@@ -277,45 +277,8 @@ export class HueBridgeSimulator extends EventEmitter<{ event: [HueBridgeEvent] }
 
   /** Answers an SSDP M-SEARCH, or an mDNS query for `_hue._tcp.local`, as a bridge on the LAN does. */
   private answerSearch(message: Buffer, address: string, port: number): void {
-    if (message.subarray(0, 8).toString('latin1') !== 'M-SEARCH') return this.answerMdns(message, address, port)
-    const answer = [
-      'HTTP/1.1 200 OK',
-      'CACHE-CONTROL: max-age=100',
-      'EXT:',
-      `LOCATION: ${this.url}/description.xml`,
-      'SERVER: Linux/3.14.0 UPnP/1.0 IpBridge/1.50.0',
-      `hue-bridgeid: ${this.bridgeId}`,
-      'ST: upnp:rootdevice',
-      `USN: uuid:2f402f80-da50-11e1-9b23-${this.bridgeId.slice(-12).toLowerCase()}::upnp:rootdevice`,
-      '',
-      '',
-    ].join('\r\n')
-    this.ssdp.send(answer, port, address)
-  }
-
-  private answerMdns(message: Buffer, address: string, port: number): void {
-    let query
-    try {
-      query = decodeMessage(message)
-    } catch {
-      return
-    }
-    const service = '_hue._tcp.local'
-    if (query.response || !query.questions.some((q) => q.name === service && q.type === TYPE.PTR)) return
-    const instance = `genlock simulated bridge - ${this.bridgeId.slice(-6)}.${service}`
-    const target = `${this.bridgeId.toLowerCase()}.local`
-    const answer = encodeResponse([
-      { name: service, type: TYPE.PTR, ttl: 120, data: { kind: 'ptr', target: instance } },
-      { name: instance, type: TYPE.SRV, ttl: 120, data: { kind: 'srv', port: this.port, target } },
-      {
-        name: instance,
-        type: TYPE.TXT,
-        ttl: 120,
-        data: { kind: 'txt', entries: [`bridgeid=${this.bridgeId.toLowerCase()}`, 'modelid=BSB002'] },
-      },
-      { name: target, type: TYPE.A, ttl: 120, data: { kind: 'a', address: this.host } },
-    ])
-    this.ssdp.send(answer, port, address)
+    const answer = searchAnswer(message, { url: this.url, host: this.host, port: this.port, bridgeId: this.bridgeId })
+    if (answer) this.ssdp.send(answer, port, address)
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse, secure: boolean): Promise<void> {
