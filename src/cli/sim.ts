@@ -71,6 +71,7 @@ async function simHue(options: SimOptions, count: number): Promise<void> {
   say(`  its CA:      ${caFile}`)
   say(`  pair with:   genlock hue pair ${where} --ca ${caFile}`)
   say(`  link button: press Enter here (or POST ${bridge.url}/sim/linkbutton)`)
+  say('  the Hue app: type "<light> on|off|<percent>", "<light> unplug|plug", or "drop" (ends the event streams)')
   say('\nDevice files, once paired (export HUE_USERNAME=<the key hue pair printed>):\n')
   for (const lamp of bridge.lights) {
     say(
@@ -88,12 +89,26 @@ async function simHue(options: SimOptions, count: number): Promise<void> {
       say(`light ${event.number}: ${event.connected ? 'connected' : 'unreachable'}`)
     else say(`event streams open: ${event.open}`)
   })
-  createInterface({ input: process.stdin }).on('line', () => bridge.pressLinkButton())
+  createInterface({ input: process.stdin }).on('line', (line) => simHueConsole(bridge, line.trim()))
   say('ready; Ctrl-C stops')
   untilSignal(async () => {
     await bridge.stop()
     rmSync(caFile, { force: true })
   })
+}
+
+/** One console line of `genlock sim hue`: Enter presses the link button; the rest act as a person would. */
+function simHueConsole(bridge: HueBridgeSimulator, line: string): void {
+  const [number, what] = line.split(/\s+/)
+  const light = Number(number)
+  const known = Number.isInteger(light) && light >= 1 && light <= bridge.lights.length
+  if (line === '') bridge.pressLinkButton()
+  else if (line === 'drop') bridge.dropEventStreams()
+  else if (known && (what === 'on' || what === 'off')) bridge.changeFromApp(light, { on: what === 'on' })
+  else if (known && (what === 'unplug' || what === 'plug')) bridge.setConnected(light, what === 'plug')
+  else if (known && /^\d+$/.test(what ?? '') && Number(what) <= 100)
+    bridge.changeFromApp(light, { on: true, brightness: Number(what) })
+  else say(`? "${line}": type "<light 1-${bridge.lights.length}> on|off|<percent>|unplug|plug", or "drop"`)
 }
 
 async function simMqtt(options: SimOptions, count: number): Promise<void> {

@@ -106,6 +106,13 @@ describe('genlock sim hue and genlock hue pair', () => {
     const [, state] = await bridge.waitFor(/light 1 \(v2\): (\{.*\})/, lightMark)
     expect(JSON.parse(state!)).toMatchObject({ on: true, brightness: 50 })
     expect(await bulb.getStatus()).toMatchObject({ on: true, brightness: 50 })
+    // A change typed into the simulator's console, as the Hue app would make it, reaches the running adapter.
+    await bridge.waitFor(/event streams open: 1/, mark)
+    const fromApp = new Promise<void>((resolve) =>
+      bulb.subscribe((event) => event.type === 'state' && event.state.brightness === 33 && resolve()),
+    )
+    bridge.type('1 33\n')
+    await fromApp
     await bulb.stop()
 
     // … and the same key works for CLIP v1.
