@@ -32,6 +32,9 @@ describe('isHueEcho: what a bridge makes of our command is still our command', (
     expect(isHueEcho(on({ brightness: 50 }), on({ brightness: 51 }), lamp)).toBe(true)
     expect(isHueEcho(on({ brightness: 50 }), on({ brightness: 53 }), lamp)).toBe(false)
     expect(isHueEcho(on({}), { ...on({}), on: false }, lamp)).toBe(false)
+    // Off is off, whatever look the lamp keeps for when it comes back on.
+    const off = (extra: Partial<BulbState>) => ({ ...on(extra), on: false })
+    expect(isHueEcho(off({ brightness: 10 }), off({ brightness: 80, colorTemp: 2700 }), lamp)).toBe(true)
     expect(isHueEcho(on({ colorTemp: 2700 }), on({ color: { r: 255, g: 180, b: 100 } }), lamp)).toBe(false)
   })
 })
