@@ -23,7 +23,6 @@ export interface HueEventStreamOptions {
   readonly onEvents: (events: readonly HueStreamEvent[]) => void
   /** Connected; `again` after a drop, when events may have been missed and state must be read anew. */
   readonly onConnected: (again: boolean) => void
-  readonly onDisconnected: (error: Error) => void
   readonly backoff?: Backoff
   readonly logger: DeviceLogger
   /** Names the bridge in logs. */
@@ -109,7 +108,6 @@ export class HueEventStream {
 
   private dropped(error: Error): void {
     if (this.stopped) return
-    this.options.onDisconnected(error)
     const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** this.failures++)
     this.options.logger.warn(
       { err: error, retryInMs: delay },

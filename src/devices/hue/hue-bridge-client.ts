@@ -1,3 +1,4 @@
+import type { CommandSignal } from '../command-queue.js'
 import type { DeviceLogger } from '../logger.js'
 import { BridgeHttps, type BridgeConfig, type RequestSignal } from './bridge-https.js'
 import { mergeV2Light, type V2Connectivity, type V2Light, type V2LightBody } from './clip-v2.js'
@@ -29,6 +30,8 @@ export type LightPush =
 export type BridgeApi = { readonly version: 'v2' } | { readonly version: 'v1'; readonly reason: string }
 
 const clients = new Map<string, HueBridgeClient>()
+/** Per bridge (host and port), whatever key or trust its clients use: the limit is the bridge's. */
+const limiters = new Map<string, RollingRateLimiter>()
 
 /**
  * One Hue bridge over HTTPS, shared by every light on it: the verified connection, the choice of API (CLIP v2
@@ -37,7 +40,7 @@ const clients = new Map<string, HueBridgeClient>()
  */
 export class HueBridgeClient {
   readonly https: BridgeHttps
-  readonly limiter = new RollingRateLimiter(10, 1000)
+  readonly limiter: RollingRateLimiter
   private readonly lights = new Map<string, V2Light>()
   /** zigbee_connectivity by the device that owns it (a light's `owner.rid`). */
   private readonly connectivity = new Map<string, V2Connectivity>()
@@ -48,30 +51,32 @@ export class HueBridgeClient {
 
   private constructor(
     readonly address: HueBridgeAddress,
+    private readonly id: string,
     private readonly logger: DeviceLogger,
   ) {
     this.https = new BridgeHttps(address.host, address.port, address.ca ? { ca: address.ca } : {})
+    const bridge = `${address.host}:${address.port}`
+    let limiter = limiters.get(bridge)
+    // ~10 light commands a second is what Hue asks of apps, per bridge.
+    if (!limiter) limiters.set(bridge, (limiter = new RollingRateLimiter(10, 1000)))
+    this.limiter = limiter
   }
 
   /** The shared client for `address`; call {@link release} once done with it. */
   static acquire(address: HueBridgeAddress, logger: DeviceLogger): HueBridgeClient {
     const id = JSON.stringify([address.host, address.port, address.key, address.ca ?? null])
     let client = clients.get(id)
-    if (!client) {
-      client = new HueBridgeClient(address, logger)
-      clients.set(id, client)
-      client.release = () => {
-        if (--client!.users > 0) return
-        clients.delete(id)
-        client!.close()
-      }
-    }
+    if (!client) clients.set(id, (client = new HueBridgeClient(address, id, logger)))
     client.users++
     return client
   }
 
   /** Gives the client back; the last user closes the stream and connections. */
-  release: () => void = () => undefined
+  release(): void {
+    if (--this.users > 0) return
+    clients.delete(this.id)
+    this.close()
+  }
 
   /** `host:port` as logs name it. */
   get where(): string {
@@ -90,7 +95,7 @@ export class HueBridgeClient {
     return connecting
   }
 
-  /** The v2 light a device file names (v2 id, or v1 number through `id_v1`), from the list read at connect. */
+  /** The v2 lights read at connect, kept current by the event stream. */
   knownLights(): readonly V2Light[] {
     return [...this.lights.values()]
   }
@@ -122,7 +127,7 @@ export class HueBridgeClient {
   }
 
   /** Sends one light command, within the bridge's rate limit. Resolves with the HTTP status (207: a warning). */
-  async putLight(id: string, body: V2LightBody, signal: RequestSignal & Parameters<RollingRateLimiter['acquire']>[0]) {
+  async putLight(id: string, body: V2LightBody, signal: CommandSignal): Promise<{ status: number; body: unknown }> {
     await this.limiter.acquire(signal)
     return this.https.json('PUT', `/clip/v2/resource/light/${id}`, { key: this.address.key, body, signal })
   }
@@ -168,7 +173,6 @@ export class HueBridgeClient {
       onConnected: (again) => {
         if (again) this.broadcast({ kind: 'resync' })
       },
-      onDisconnected: () => undefined,
       logger: this.logger,
       description: `hue bridge ${bridgeId} at ${this.where}`,
       ...(this.address.streamBackoff ? { backoff: this.address.streamBackoff } : {}),
