@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http'
+import { PassThrough } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { BulbCommand, BulbState } from '../../src/devices/bulb.js'
 import { HUE_GAMUTS } from '../../src/devices/color.js'
@@ -5,6 +7,7 @@ import { findV2Light, fromV2Light, mergeV2Light, toV2LightBody, type V2Light } f
 import { CommandGate, mergeCommands } from '../../src/devices/hue/command-gate.js'
 import { chooseApi } from '../../src/devices/hue/hue-bridge-client.js'
 import { isHueEcho } from '../../src/devices/hue/hue-echo.js'
+import { HueEventStream } from '../../src/devices/hue/event-stream.js'
 import { RollingRateLimiter } from '../../src/devices/hue/rate-limiter.js'
 import { readDeviceFile } from '../../src/devices/device-files.js'
 import { problemsOf } from '../support/config-problems.js'
@@ -162,5 +165,48 @@ describe('Hue device files', () => {
       'bath.yaml:5:8 light: must be the light number (e.g. 3) or its CLIP v2 id (a uuid)',
       'bath.yaml:6:5 ca: must be an absolute path to a PEM file (genlock sim hue prints one)',
     ])
+  })
+})
+
+describe('the event stream reconnects with backoff', () => {
+  beforeEach(() => vi.useFakeTimers())
+  afterEach(() => vi.useRealTimers())
+
+  it('doubles the wait up to the cap, resets it once connected, and says when a reconnect needs a re-read', async () => {
+    const attempts: number[] = []
+    const streams: PassThrough[] = []
+    let failuresLeft = 4
+    const connected: boolean[] = []
+    const events: unknown[] = []
+    const stream = new HueEventStream({
+      open: async () => {
+        attempts.push(Date.now())
+        if (failuresLeft-- > 0) throw new Error('ECONNREFUSED')
+        const response = new PassThrough()
+        streams.push(response)
+        return response as unknown as IncomingMessage
+      },
+      onEvents: (batch) => events.push(...batch),
+      onConnected: (again) => connected.push(again),
+      backoff: { initialMs: 100, maxMs: 400 },
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      description: 'bridge',
+    })
+    const start = Date.now()
+    stream.start()
+    await vi.advanceTimersByTimeAsync(100 + 200 + 400 + 400)
+    expect(attempts.map((at) => at - start)).toEqual([0, 100, 300, 700, 1100])
+    expect(connected).toEqual([false])
+    // Server-sent events, split across chunks, with a comment line, as a bridge sends them.
+    streams[0]!.write(': hi\n\nid: 1:0\ndata: [{"type":"update","data":[{"id":"a","type":"light"}]}]')
+    streams[0]!.write('\n\n')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(events).toEqual([{ type: 'update', data: [{ id: 'a', type: 'light' }] }])
+    // Dropped after a good connection: the wait starts again from the initial one, and the owner re-reads.
+    streams[0]!.end()
+    await vi.advanceTimersByTimeAsync(100)
+    expect(attempts.at(-1)! - start).toBe(1200)
+    expect(connected).toEqual([false, true])
+    stream.stop()
   })
 })
