@@ -39,10 +39,16 @@ export function hueDeviceYaml(light: {
   port?: number
   light: string
   insecure: boolean
+  /** A CA file to trust instead of the Hue bridge root CA (the simulator's). */
+  ca?: string
   envVar: string
   color: boolean
   gamut?: string
+  /** The lamp's white range in kelvin, when the bridge reported it. */
+  white?: { min: number; max: number }
 }): string {
+  const white = light.white ?? (light.color ? { min: 2000, max: 6500 } : { min: 2200, max: 6500 })
+  const colorTemp = `colorTemp: { min: ${white.min}, max: ${white.max} }`
   return [
     `# devices/${light.id}.yaml`,
     `id: ${light.id}`,
@@ -53,10 +59,9 @@ export function hueDeviceYaml(light: {
     `username: \${${light.envVar}}`,
     `light: ${light.light}`,
     ...(light.insecure ? ['insecure: true'] : []),
+    ...(light.ca ? [`ca: ${JSON.stringify(light.ca)}`] : []),
     ...(light.color && light.gamut ? [`gamut: ${light.gamut}`] : []),
-    light.color
-      ? 'capabilities: { dimmable: true, color: true, colorTemp: { min: 2000, max: 6500 } }'
-      : 'capabilities: { dimmable: true, color: false, colorTemp: { min: 2200, max: 6500 } }',
+    `capabilities: { dimmable: true, color: ${light.color}, ${colorTemp} }`,
   ].join('\n')
 }
 

@@ -1,3 +1,6 @@
+import { rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Argument, type Command } from 'commander'
 import type { HueBridgeSimulator } from '../simulators/hue-bridge.js'
@@ -60,28 +63,52 @@ async function simHue(options: SimOptions, count: number): Promise<void> {
       EXIT.unreachable,
     )
   }
+  // Clients verify the bridge's certificate; the simulator's is signed by its own CA, which they must be given.
+  const caFile = join(tmpdir(), `genlock-sim-hue-${bridge.bridgeId.toLowerCase()}-ca.pem`)
+  writeFileSync(caFile, bridge.ca)
   const where = `${bridge.host}:${bridge.port}`
-  say(`Hue bridge simulator on ${bridge.url} (bridge id ${bridge.bridgeId}) with ${count} lights`)
-  say(`  pair with:   genlock hue pair ${where} --insecure`)
+  say(`Hue bridge simulator on https://${where} (bridge id ${bridge.bridgeId}) with ${count} lights`)
+  say(`  its CA:      ${caFile}`)
+  say(`  pair with:   genlock hue pair ${where} --ca ${caFile}`)
   say(`  link button: press Enter here (or POST ${bridge.url}/sim/linkbutton)`)
-  say('\nDevice files, once paired (export HUE_USERNAME=<the username hue pair printed>):\n')
-  for (const [id, lamp] of Object.entries(bridge.lights)) {
-    const color = lamp.type === 'Extended color light'
+  say('  the Hue app: type "<light> on|off|<percent>", "<light> unplug|plug", or "drop" (ends the event streams)')
+  say('\nDevice files, once paired (export HUE_USERNAME=<the key hue pair printed>):\n')
+  for (const lamp of bridge.lights) {
     say(
-      `${hueDeviceYaml({ id: `hue_light_${id}`, name: String(lamp.name), host: bridge.host, port: bridge.port, light: id, insecure: true, envVar: 'HUE_USERNAME', color, gamut: 'C' })}\n`,
+      `${hueDeviceYaml({ id: `hue_light_${lamp.number}`, name: lamp.name, host: bridge.host, port: bridge.port, light: String(lamp.number), insecure: false, ca: caFile, envVar: 'HUE_USERNAME', color: lamp.color, gamut: 'C' })}\n`,
     )
   }
   bridge.on('event', (event) => {
-    // Usernames are secrets: the console says who paired, never the key itself.
+    // Application keys are secrets: the console says who paired, never the key itself.
     if (event.type === 'linkbutton')
       say(event.open ? 'link button pressed: pairing is open for 30 s' : 'link button window closed')
     else if (event.type === 'paired') say(`paired: ${event.devicetype}`)
     else if (event.type === 'refused') say(`refused ${event.devicetype}: link button not pressed`)
-    else say(`light ${event.id}: ${JSON.stringify(event.state)}`)
+    else if (event.type === 'light') say(`light ${event.number} (${event.by}): ${JSON.stringify(event.state)}`)
+    else if (event.type === 'connectivity')
+      say(`light ${event.number}: ${event.connected ? 'connected' : 'unreachable'}`)
+    else say(`event streams open: ${event.open}`)
   })
-  createInterface({ input: process.stdin }).on('line', () => bridge.pressLinkButton())
+  createInterface({ input: process.stdin }).on('line', (line) => simHueConsole(bridge, line.trim()))
   say('ready; Ctrl-C stops')
-  untilSignal(() => bridge.stop())
+  untilSignal(async () => {
+    await bridge.stop()
+    rmSync(caFile, { force: true })
+  })
+}
+
+/** One console line of `genlock sim hue`: Enter presses the link button; the rest act as a person would. */
+function simHueConsole(bridge: HueBridgeSimulator, line: string): void {
+  const [number, what] = line.split(/\s+/)
+  const light = Number(number)
+  const known = Number.isInteger(light) && light >= 1 && light <= bridge.lights.length
+  if (line === '') bridge.pressLinkButton()
+  else if (line === 'drop') bridge.dropEventStreams()
+  else if (known && (what === 'on' || what === 'off')) bridge.changeFromApp(light, { on: what === 'on' })
+  else if (known && (what === 'unplug' || what === 'plug')) bridge.setConnected(light, what === 'plug')
+  else if (known && /^\d+$/.test(what ?? '') && Number(what) <= 100)
+    bridge.changeFromApp(light, { on: true, brightness: Number(what) })
+  else say(`? "${line}": type "<light 1-${bridge.lights.length}> on|off|<percent>|unplug|plug", or "drop"`)
 }
 
 async function simMqtt(options: SimOptions, count: number): Promise<void> {
@@ -114,7 +141,7 @@ export function addSimCommand(program: Command): void {
     .addArgument(new Argument('<kind>', 'what to simulate').choices(['kasa', 'hue', 'mqtt']))
     .option(
       '-p, --port <port>',
-      'kasa: discovery port, bulbs on the next ones (9999); hue: HTTP port (8080); mqtt: broker port',
+      'kasa: discovery port, bulbs on the next ones (9999); hue: HTTPS and HTTP port (8080); mqtt: broker port',
     )
     .option('-n, --count <count>', 'how many bulbs or lights', '2')
     .option('--host <address>', 'address to listen on (kasa, hue)', '127.0.0.1')

@@ -2,6 +2,7 @@
  * The schema of a device file (`devices/<id>.yaml`): the single source of truth for its fields. Users write these
  * fields, so they are a public contract; see devices/README.md for examples of each adapter.
  */
+import { isAbsolute } from 'node:path'
 import { z } from 'zod'
 
 /** The adapters a device file may name. */
@@ -52,6 +53,8 @@ export const simDeviceSchema = z.strictObject({
   failureRate: z.number().min(0).max(1).default(0),
 })
 
+const HUE_LIGHT = 'must be the light number (e.g. 3) or its CLIP v2 id (a uuid)'
+
 export const hueDeviceSchema = z.strictObject({
   ...common,
   adapter: z.literal('hue'),
@@ -60,12 +63,23 @@ export const hueDeviceSchema = z.strictObject({
   port: port.optional(),
   /** The bridge's application key; a secret, so write `${HUE_USERNAME}`. */
   username: z.string(required).min(1, { message: 'is empty (set it, e.g. username: ${HUE_USERNAME})' }),
-  /** The bridge's light id, e.g. 3. */
-  light: z.union([z.number().int().min(1), z.string().regex(/^\d+$/)], {
-    error: (issue) => (issue.input === undefined ? 'is required' : 'must be the numeric light id, e.g. 3'),
-  }),
-  /** Plain HTTP instead of HTTPS (local test bridges, emulators). */
+  /** The light: its v1 number (e.g. 3) or its CLIP v2 id (a uuid). */
+  light: z.union(
+    [
+      z.number().int().min(1),
+      z.string().regex(/^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i, { message: HUE_LIGHT }),
+    ],
+    { error: (issue) => (issue.input === undefined ? 'is required' : HUE_LIGHT) },
+  ),
+  /** Plain HTTP and CLIP v1 instead of HTTPS (emulators, the round v1 bridge). */
   insecure: z.boolean().default(false),
+  /** A PEM file of CAs to trust instead of the Hue bridge root CA (genlock sim hue writes one). */
+  ca: z
+    .string()
+    .refine((path) => isAbsolute(path), {
+      message: 'must be an absolute path to a PEM file (genlock sim hue prints one)',
+    })
+    .optional(),
   /** The lamp's colour gamut (Hue reports it as `colorgamuttype`). */
   gamut: z.enum(['A', 'B', 'C']).default('C'),
 })

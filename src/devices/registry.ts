@@ -56,6 +56,7 @@ export function createBulb(config: DeviceConfig, deps: AdapterDeps = {}): Bulb {
         light: config.light,
         insecure: config.insecure,
         gamut: config.gamut,
+        ...(config.ca === undefined ? {} : { caFile: config.ca }),
       })
     case 'kasa':
       return new KasaBulb({ ...common, host: config.host, port: config.port, transport: config.transport })

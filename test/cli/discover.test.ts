@@ -22,7 +22,7 @@ describe('genlock sim kasa and genlock discover, on loopback only', () => {
     kasa = GenlockProcess.start('sim', 'kasa', '--port', '0', '--count', '3')
     hue = GenlockProcess.start('sim', 'hue', '--port', '0', '--count', '1')
     ;[, discoveryPort] = (await kasa.waitFor(/discovery on udp 127\.0\.0\.1:(\d+)/)) as unknown as [string, string]
-    ;[, bridgePort] = (await hue.waitFor(/on http:\/\/127\.0\.0\.1:(\d+) /)) as unknown as [string, string]
+    ;[, bridgePort] = (await hue.waitFor(/on https:\/\/127\.0\.0\.1:(\d+) /)) as unknown as [string, string]
     await kasa.waitFor(/ready; Ctrl-C stops/)
     await hue.waitFor(/ready; Ctrl-C stops/)
   })

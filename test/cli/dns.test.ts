@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeMessage, encodeQuery, encodeResponse, TYPE, type DnsRecord } from '../../src/simulators/dns.js'
+import { decodeMessage, encodeQuery, encodeResponse, TYPE, type DnsRecord } from '../../src/net/dns.js'
 import { mdnsAnswerBase, ssdpAnswerBase } from '../../src/cli/discovery/hue.js'
 
 const from = { address: '10.0.0.9', family: 'IPv4' as const, port: 5353, size: 0 }

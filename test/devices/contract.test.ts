@@ -12,7 +12,7 @@ afterAll(async () => {
 })
 
 runBulbContract('sim', simHarness)
-runBulbContract('hue', hueHarness)
+runBulbContract('hue', hueHarness, { reports: true })
 runBulbContract('kasa', kasaHarness)
 runBulbContract(
   'mqtt',

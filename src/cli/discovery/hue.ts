@@ -1,5 +1,5 @@
 import { createSocket, type RemoteInfo } from 'node:dgram'
-import { decodeMessage, encodeQuery, TYPE } from '../../simulators/dns.js'
+import { decodeMessage, encodeQuery, TYPE } from '../../net/dns.js'
 
 /** One Hue bridge that answered a search. */
 export interface FoundHueBridge {

@@ -1,10 +1,19 @@
-import type { BulbCapabilities, BulbState } from '../bulb.js'
+import { readFileSync } from 'node:fs'
+import type { BulbCapabilities, BulbCommand, BulbState, CommandOrigin } from '../bulb.js'
 import type { CommandSignal } from '../command-queue.js'
 import { HUE_GAMUTS, type Gamut } from '../color.js'
-import { DeviceCommandError, DeviceError, DeviceUnreachableError, TransientDeviceError } from '../errors.js'
+import { DeviceCommandError, DeviceError, DeviceUnreachableError } from '../errors.js'
 import { QueuedBulb, type QueuedBulbOptions, type SendContext } from '../queued-bulb.js'
-import { applyCommand, type ResolvedCommand } from '../resolve-command.js'
-import { fromHueLightState, toHueLightState, type HueLightStateBody, type HueLightStateReport } from './hue-state.js'
+import { applyCommand, resolveCommand, type ResolvedCommand } from '../resolve-command.js'
+import { BridgeHttpError } from './bridge-https.js'
+import { openInsecureV1, openVerifiedV1, type V1LightsApi } from './clip-v1.js'
+import { findV2Light, fromV2Light, lampOf, toV2LightBody, type HueLamp, type V2Light } from './clip-v2.js'
+import { CommandGate } from './command-gate.js'
+import type { Backoff } from './event-stream.js'
+import { HueBridgeClient, type LightPush } from './hue-bridge-client.js'
+import { isHueEcho } from './hue-echo.js'
+import { hueDeviceError } from './hue-errors.js'
+import { fromHueLightState, toHueLightState, type HueLightStateReport } from './hue-state.js'
 
 export interface HueBulbOptions extends QueuedBulbOptions {
   readonly id: string
@@ -15,41 +24,52 @@ export interface HueBulbOptions extends QueuedBulbOptions {
   readonly port?: number
   /** The bridge application key (a secret: it never appears in errors or logs). */
   readonly username: string
-  /** The bridge's id for the light. */
+  /** The light: its CLIP v2 id, or its v1 number (mapped through the v2 lights' `id_v1`). */
   readonly light: number | string
-  /** Plain HTTP via node-hue-api's insecure local connection (test bridges, emulators), instead of HTTPS. */
+  /** Plain HTTP and CLIP v1 through node-hue-api (emulators, the round v1 bridge), instead of HTTPS. */
   readonly insecure?: boolean
   /** Used until the bridge reports the lamp's own gamut. Default C. */
   readonly gamut?: 'A' | 'B' | 'C'
+  /**
+   * CAs (PEM) to trust instead of the Hue bridge root CA — a simulator's (`genlock sim hue` writes its CA to a
+   * file) or a test bridge's. The certificate is still verified, chain and bridge-id name; only the root differs.
+   */
+  readonly ca?: string | readonly string[]
+  /** {@link ca} from a PEM file, read when the bulb first connects (device files' `ca:`). */
+  readonly caFile?: string
+  /** Reconnect backoff of the bridge's event stream. Default 1 s doubling to 30 s. */
+  readonly streamBackoff?: Backoff
 }
 
-/** The part of node-hue-api's v3 Api we use, typed here so the adapter does not lean on the library's d.ts. */
-interface HueLightsApi {
-  getLight(
-    id: number,
-  ): Promise<{ state: HueLightStateReport; colorGamut: { red: XyPair; green: XyPair; blue: XyPair } | null }>
-  getLightState(id: number): Promise<HueLightStateReport>
-  setLightState(id: number, state: HueLightStateBody): Promise<boolean>
-}
-interface XyPair {
-  x: number
-  y: number
-}
-interface HueApi {
-  lights: HueLightsApi
+/** How one light is driven: CLIP v2 (with pushed state) or CLIP v1 (node-hue-api). */
+interface LightDriver {
+  send(command: ResolvedCommand, signal: CommandSignal): Promise<void>
+  read(signal: CommandSignal): Promise<BulbState>
 }
 
 /**
- * A Philips Hue light behind a bridge, driven by node-hue-api (loaded on first use). Commands become one
- * `PUT /api/<user>/lights/<id>/state` with `on`, `bri`, `xy` (clipped to the lamp's gamut), `ct` and
- * `transitiontime`. The bridge being down is retried (and then reported unreachable); the bridge saying the
- * lamp is not reachable (error 201) is reported at once.
+ * Our own commands whose echo may still come back on the event stream: a bridge reports each change it carried
+ * out, possibly after the next command was sent, so the last few are kept (8 is more than a bridge's 10-a-second
+ * budget lets pile up within one round trip).
+ */
+const RECENT_COMMANDS = 8
+
+/**
+ * A Philips Hue light behind a bridge. Where the bridge's software has CLIP v2 (since 2021), commands are
+ * `PUT /clip/v2/resource/light/<id>` over HTTPS with the bridge's certificate verified, and the bridge's event
+ * stream keeps the state live: changes made in the Hue app or at a switch, and the lamp's reachability
+ * (`zigbee_connectivity`). Older bridges, and `insecure: true`, use CLIP v1 through node-hue-api; the log says
+ * which. Commands to one bridge stay within ~10 a second; a flood for one light is merged, latest wins.
  */
 export class HueBulb extends QueuedBulb {
-  private readonly options: HueBulbOptions
-  private readonly lightId: number
-  private gamut: Gamut
-  private api: Promise<HueApi> | undefined
+  private readonly options: HueBulbOptions & { readonly port: number }
+  private readonly fallbackGamut: Gamut
+  private client: HueBridgeClient | undefined
+  private gate: CommandGate | undefined
+  private driver: Promise<LightDriver> | undefined
+  private unfollow: (() => void) | undefined
+  private lamp: HueLamp
+  private recent: BulbState[] = []
   private capabilitiesChecked = false
 
   constructor(options: HueBulbOptions) {
@@ -66,8 +86,8 @@ export class HueBulb extends QueuedBulb {
       options,
     )
     this.options = { ...options, port }
-    this.lightId = Number(options.light)
-    this.gamut = HUE_GAMUTS[options.gamut ?? 'C']
+    this.fallbackGamut = HUE_GAMUTS[options.gamut ?? 'C']
+    this.lamp = { gamut: this.fallbackGamut, mirek: { min: 153, max: 500 } }
   }
 
   /** Connects to the bridge and reads the light once; a bridge that is down is logged, not thrown (commands retry). */
@@ -76,100 +96,218 @@ export class HueBulb extends QueuedBulb {
     await this.probe()
   }
 
-  protected async send(command: ResolvedCommand, context: SendContext): Promise<BulbState> {
-    const body = toHueLightState(command, this.gamut)
-    const api = await this.connect(context.signal)
+  override async stop(): Promise<void> {
+    this.gate?.close(new DeviceError(this.description, 'was stopped'))
+    this.gate = undefined
+    await super.stop()
+    this.unfollow?.()
+    this.unfollow = undefined
+    this.driver = undefined
+    this.client?.release()
+    this.client = undefined
+  }
+
+  /** Validates at once, then goes through the bridge's rate limit, where a flood of commands is merged. */
+  override setState(command: BulbCommand, origin?: CommandOrigin): Promise<BulbState> {
     try {
-      await api.lights.setLightState(this.lightId, body)
+      resolveCommand(this.description, this.capabilities, command)
+      this.gate ??= new CommandGate(this.bridge().limiter, (merged, from) => super.setState(merged, from))
     } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.gate.push(command, origin)
+  }
+
+  protected async send(command: ResolvedCommand, context: SendContext): Promise<BulbState> {
+    const driver = await this.connect(context.signal)
+    const expected = applyCommand(this.state, command)
+    this.recent = [...this.recent.slice(1 - RECENT_COMMANDS), expected]
+    try {
+      await driver.send(command, context.signal)
+    } catch (error) {
+      this.recent = this.recent.filter((state) => state !== expected)
       throw this.explain(error)
     }
-    return applyCommand(this.state, command)
+    return expected
   }
 
   protected async fetchState(signal: CommandSignal): Promise<BulbState> {
-    const api = await this.connect(signal)
+    const driver = await this.connect(signal)
     try {
-      const light = await api.lights.getLight(this.lightId)
-      if (light.colorGamut) {
-        const { red, green, blue } = light.colorGamut
-        this.gamut = { red, green, blue }
-      }
-      this.checkCapabilities(light.state)
-      const state = fromHueLightState(light.state)
-      if (!state.reachable)
-        throw new DeviceUnreachableError(this.description, 'the bridge says the light is not reachable')
-      return state
+      return await driver.read(signal)
     } catch (error) {
       throw this.explain(error)
+    }
+  }
+
+  private bridge(): HueBridgeClient {
+    if (this.client) return this.client
+    const { host, port, username, streamBackoff } = this.options
+    const ca = this.options.ca ?? this.readCaFile()
+    this.client = HueBridgeClient.acquire(
+      {
+        host,
+        port,
+        key: username,
+        ...(ca === undefined ? {} : { ca: typeof ca === 'string' ? [ca] : ca }),
+        ...(streamBackoff ? { streamBackoff } : {}),
+      },
+      this.logger,
+    )
+    return this.client
+  }
+
+  private readCaFile(): string | undefined {
+    const file = this.options.caFile
+    if (file === undefined) return undefined
+    try {
+      return readFileSync(file, 'utf8')
+    } catch (error) {
+      throw new DeviceCommandError(this.description, `cannot read its ca file ${file}: ${(error as Error).message}`)
+    }
+  }
+
+  private connect(signal: CommandSignal): Promise<LightDriver> {
+    const driver = (this.driver ??= this.openDriver(signal).catch((error: unknown) => {
+      if (this.driver === driver) this.driver = undefined // the next attempt connects afresh
+      throw this.explain(error)
+    }))
+    return driver
+  }
+
+  private async openDriver(signal: CommandSignal): Promise<LightDriver> {
+    const client = this.bridge()
+    const { host, port, username, insecure, light } = this.options
+    if (insecure) {
+      this.logger.warn({ device: this.id }, `${this.description}: plain HTTP, CLIP v1 (insecure: true)`)
+      return this.v1Driver(await openInsecureV1(host, port, username))
+    }
+    const api = await client.connect(signal)
+    if (api.version === 'v1') {
+      if (!/^\d+$/.test(String(light)))
+        throw new DeviceCommandError(this.description, `the bridge has CLIP v1 only: name the light by its number`)
+      return this.v1Driver(openVerifiedV1(host, port, username, client.https.agent, this.queue.timeoutMs))
+    }
+    const found = findV2Light(client.knownLights(), light)
+    if (!found) {
+      const names = client.knownLights().map((known) => `${known.id_v1?.replace('/lights/', '') ?? '?'} (${known.id})`)
+      throw new DeviceCommandError(
+        this.description,
+        `the bridge has no light ${light}; it has ${names.join(', ') || 'none'}`,
+      )
+    }
+    return this.v2Driver(client, found.id)
+  }
+
+  private v2Driver(client: HueBridgeClient, id: string): LightDriver {
+    this.unfollow?.()
+    this.unfollow = client.follow(id, (push) => this.onPush(client, push))
+    return {
+      send: async (command, signal) => {
+        const { status, body } = await client.putLight(id, toV2LightBody(command, this.lamp), signal)
+        // 207: accepted, but the bridge cannot reach the lamp ("may not have effect").
+        if (status === 207) throw new BridgeHttpError(207, describeErrors(body))
+      },
+      read: async (signal) => {
+        const light = await client.readLight(id, signal)
+        return this.classify(this.stateOf(light, client.connected(light))) ?? this.state
+      },
+    }
+  }
+
+  private v1Driver(api: V1LightsApi): LightDriver {
+    const number = Number(this.options.light)
+    return {
+      send: async (command, signal) => {
+        await this.bridge().limiter.acquire(signal)
+        await api.setLightState(number, toHueLightState(command, this.lamp.gamut))
+      },
+      read: async () => {
+        const light = await api.getLight(number)
+        if (light.colorGamut) this.lamp = { ...this.lamp, gamut: light.colorGamut }
+        this.checkV1Capabilities(light.state)
+        const state = fromHueLightState(light.state)
+        if (!state.reachable)
+          throw new DeviceUnreachableError(this.description, 'the bridge says the light is not reachable')
+        return this.classify(state) ?? this.state
+      },
+    }
+  }
+
+  /** Our state from a v2 light; notes the lamp's gamut and white range; unreachable lamps throw. */
+  private stateOf(light: V2Light, connected: boolean): BulbState {
+    this.lamp = lampOf(light, this.fallbackGamut)
+    this.checkV2Capabilities(light)
+    if (!connected) throw new DeviceUnreachableError(this.description, 'the bridge cannot reach the lamp')
+    return fromV2Light(light, true)
+  }
+
+  private onPush(client: HueBridgeClient, push: LightPush): void {
+    if (push.kind === 'resync') {
+      void this.readStatus({ retries: 0 }).catch((error: unknown) =>
+        this.logger.warn({ device: this.id, err: error }, `${this.description}: cannot read the light again`),
+      )
+    } else if (push.kind === 'connectivity') {
+      if (push.connected) this.report({ ...this.state, reachable: true })
+      else this.markReachable(false, new DeviceUnreachableError(this.description, 'the bridge cannot reach the lamp'))
+    } else {
+      this.lamp = lampOf(push.light, this.fallbackGamut)
+      const state = this.classify(fromV2Light(push.light, client.connected(push.light)))
+      if (state) this.report(state)
     }
   }
 
   /**
-   * Warns once when the device file promises more than the lamp reports (colour on a white lamp): the bridge would
-   * ignore those fields, so the lamp would silently not change colour.
+   * What a state the bridge reported (pushed, or read) means. The echo of one of our recent commands is not news:
+   * its colour came back through the gamut and 8-bit rounding, its kelvin through whole mirek, so the state we
+   * commanded stands (`undefined` for the echo of an older command: nothing new). Anything else is a change made
+   * outside genlock — the Hue app, a switch — and is the state.
+   *
+   * Contract 4 (outside changes) moves this comparison into QueuedBulb; {@link isHueEcho} is the Hue tolerance.
    */
-  private checkCapabilities(report: HueLightStateReport): void {
+  private classify(state: BulbState): BulbState | undefined {
+    const echoed = this.recent.findIndex((commanded) => isHueEcho(commanded, state, this.lamp))
+    if (echoed < 0) {
+      this.recent = []
+      return state
+    }
+    const newest = echoed === this.recent.length - 1
+    // Echoes of older commands cannot follow a newer one's: the bridge reports in order.
+    this.recent = this.recent.slice(echoed)
+    return newest ? this.recent[0]! : undefined
+  }
+
+  /** Warns once when the device file promises more than the lamp has: the bridge would ignore those fields. */
+  private warnMissing(missing: string[]): void {
     if (this.capabilitiesChecked) return
     this.capabilitiesChecked = true
-    const missing = [
+    if (missing.length === 0) return
+    this.logger.warn(
+      { device: this.id, missing },
+      `${this.description}: the bridge reports no ${missing.join(' or ')} for this lamp; fix capabilities in its device file`,
+    )
+  }
+
+  private checkV1Capabilities(report: HueLightStateReport): void {
+    this.warnMissing([
       ...(this.capabilities.color && report.xy === undefined ? ['color'] : []),
       ...(this.capabilities.colorTemp && report.ct === undefined ? ['colorTemp'] : []),
-    ]
-    if (missing.length > 0) {
-      this.logger.warn(
-        { device: this.id, missing },
-        `${this.description}: the bridge reports no ${missing.join(' or ')} for this lamp; fix capabilities in its device file`,
-      )
-    }
+    ])
   }
 
-  private connect(signal: CommandSignal): Promise<HueApi> {
-    const api = (this.api ??= this.openConnection().catch((error: unknown) => {
-      if (this.api === api) this.api = undefined // the next attempt connects afresh
-      throw this.explain(error)
-    }))
-    // node-hue-api sends light states one at a time per connection and has no HTTP timeout on plain HTTP, so a
-    // request the bridge never answers would block every later command. A timed-out attempt therefore retires
-    // its connection; the next attempt opens a fresh one.
-    signal.onAbort(() => {
-      if (this.api === api) this.api = undefined
-    })
-    return api
+  private checkV2Capabilities(light: V2Light): void {
+    this.warnMissing([
+      ...(this.capabilities.color && !light.color ? ['color'] : []),
+      ...(this.capabilities.colorTemp && !light.color_temperature ? ['colorTemp'] : []),
+    ])
   }
 
-  private async openConnection(): Promise<HueApi> {
-    const { host, port, username, insecure } = this.options
-    if (insecure) {
-      // node-hue-api prints its own warning to stdout, past any logger, unless this is set before it loads.
-      process.env.NODE_HUE_API_USE_INSECURE_CONNECTION ??= '1'
-      this.logger.warn({ device: this.id }, `${this.description}: plain HTTP to the bridge (insecure: true)`)
-    }
-    const { v3 } = await import('node-hue-api')
-    const bootstrap = insecure ? v3.api.createInsecureLocal(host, port) : v3.api.createLocal(host, port)
-    const api: unknown = await bootstrap.connect(username, undefined, this.queue.timeoutMs)
-    return api as HueApi
-  }
-
-  /** A library error as one of ours, naming the device, with the username never in the message. */
   private explain(error: unknown): Error {
-    if (error instanceof DeviceError) return error
-    const raw = String((error as { message?: unknown } | null)?.message ?? error)
-    const message = raw.split(this.options.username).join('<username>')
-    const status = (error as { getHueErrorType?: () => number }).getHueErrorType?.() ?? -1
-    if (/ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EAI_AGAIN|socket hang up|timeout/i.test(message)) {
-      return new TransientDeviceError(this.description, `cannot reach the bridge: ${message}`)
-    }
-    if (status >= 500) return new TransientDeviceError(this.description, `the bridge is busy (HTTP ${status})`)
-    if (status === 201 || /not reachable/i.test(message)) {
-      return new DeviceUnreachableError(this.description, 'the bridge says the light is not reachable')
-    }
-    if (status === 1 || /unauthori[sz]ed user/i.test(message)) {
-      return new DeviceCommandError(
-        this.description,
-        'the bridge refused the username (check the username / HUE_USERNAME)',
-      )
-    }
-    return new DeviceCommandError(this.description, `the bridge refused the command: ${message}`)
+    return hueDeviceError(error, this.description, this.options.username)
   }
+}
+
+function describeErrors(body: unknown): string {
+  const errors = (body as { errors?: { description?: unknown }[] } | undefined)?.errors ?? []
+  return errors.map((error) => String(error.description)).join('; ') || 'warning'
 }

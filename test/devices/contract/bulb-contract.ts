@@ -22,11 +22,39 @@ export interface BulbHarness {
   hang(hung: boolean): void
   /** The device goes away (unplugged, offline, unreachable from its bridge). */
   unplug(): Promise<void>
+  /** For adapters that hear the device's own reports (an event stream, state messages, a poll). */
+  readonly reports?: {
+    /** A person turns the bulb on at `brightness` % outside genlock (an app, a switch). */
+    changeOutside(brightness: number): void
+    /** The device's reports stop reaching genlock (`true`: stream dropped and refused), or come back (`false`). */
+    cut(cut: boolean): Promise<void>
+  }
   dispose(): Promise<void>
 }
 
+/** What an adapter's harness offers beyond the common faults. */
+export interface ContractFeatures {
+  /** The adapter hears the device's own reports: run the outside-change tests. */
+  readonly reports?: boolean
+}
+
+/** Resolves with the first state event at `brightness`. */
+function stateAt(bulb: Bulb, brightness: number): Promise<BulbEvent> {
+  return new Promise((resolve) => {
+    const off = bulb.subscribe((event) => {
+      if (event.type !== 'state' || event.state.brightness !== brightness) return
+      off()
+      resolve(event)
+    })
+  })
+}
+
 /** The behaviour every adapter must share, run once per adapter against its real protocol peer. */
-export function runBulbContract(adapter: string, createHarness: () => Promise<BulbHarness>): void {
+export function runBulbContract(
+  adapter: string,
+  createHarness: () => Promise<BulbHarness>,
+  features: ContractFeatures = {},
+): void {
   describe(`Bulb contract: ${adapter}`, () => {
     async function withHarness(run: (harness: BulbHarness) => Promise<void>): Promise<void> {
       const harness = await createHarness()
@@ -94,6 +122,27 @@ export function runBulbContract(adapter: string, createHarness: () => Promise<Bu
         expect((error as DeviceError).device).toMatch(/^bath_bulb \(/)
         expect(bulb.state.reachable).toBe(false)
         expect(events).toContainEqual(expect.objectContaining({ type: 'availability', reachable: false }))
+      }))
+
+    if (!features.reports) return
+
+    it('sees a change made outside genlock: the state follows and a state event says so', () =>
+      withHarness(async ({ bulb, reports }) => {
+        const seen = stateAt(bulb, 37)
+        reports!.changeOutside(37)
+        expect(await seen).toMatchObject({ type: 'state', state: { on: true, brightness: 37 } })
+        expect(bulb.state).toMatchObject({ on: true, brightness: 37, reachable: true })
+      }))
+
+    it('catches up on a change made while its reports were cut off, once they are back', () =>
+      withHarness(async ({ bulb, reports }) => {
+        await reports!.cut(true)
+        reports!.changeOutside(23)
+        expect(bulb.state.brightness).not.toBe(23)
+        const caughtUp = stateAt(bulb, 23)
+        await reports!.cut(false)
+        await caughtUp
+        expect(bulb.state).toMatchObject({ on: true, brightness: 23 })
       }))
   })
 }

@@ -1,13 +1,13 @@
 import { converter } from 'culori'
 import type { Rgb } from '../../../src/devices/bulb.js'
-import { xyToRgb } from '../../../src/devices/color.js'
-import { HueBulb } from '../../../src/devices/hue/hue-bulb.js'
+import { xyToRgb, type Xy } from '../../../src/devices/color.js'
 import { KasaBulb } from '../../../src/devices/kasa/kasa-bulb.js'
 import { MqttBulb } from '../../../src/devices/mqtt/mqtt-bulb.js'
 import { zigbee2mqttProtocol } from '../../../src/devices/mqtt/zigbee2mqtt.js'
 import { SimBulb } from '../../../src/devices/sim/sim-bulb.js'
-import { FakeHueBridge } from '../support/fake-hue-bridge.js'
+import { HueBridgeSimulator } from '../../../src/simulators/hue-bridge.js'
 import { FaultProxy } from '../support/fault-proxy.js'
+import { simulatedHueBulb, streamOpen } from '../support/hue.js'
 import { startKasaDevice } from '../support/kasa-device.js'
 import { MqttTestLink } from '../support/mqtt-test-link.js'
 import { Zigbee2MqttPeer } from '../support/zigbee2mqtt-peer.js'
@@ -39,30 +39,30 @@ export async function simHarness(): Promise<BulbHarness> {
   }
 }
 
+/** A Hue light on the simulated bridge, over CLIP v2 and HTTPS (the simulator's CA trusted through `ca`). */
 export async function hueHarness(): Promise<BulbHarness> {
-  const bridge = new FakeHueBridge('contract-user')
-  await bridge.start()
-  const bulb = new HueBulb({
-    id: 'bath_bulb',
-    capabilities: CAPS,
-    host: '127.0.0.1',
-    port: bridge.port,
-    username: 'contract-user',
-    light: 1,
-    insecure: true,
-    queue: CONTRACT_QUEUE,
-  })
+  const bridge = await HueBridgeSimulator.start({ users: ['contract-user'] })
+  const bulb = simulatedHueBulb(bridge, 'contract-user', { capabilities: CAPS, queue: CONTRACT_QUEUE })
   await bulb.start()
-  const bodies = () => bridge.stateBodies('1') as { bri?: number; xy?: number[] }[]
+  await streamOpen(bridge)
+  const bodies = () =>
+    bridge.lightCommands(1).map(({ body }) => body as { dimming?: { brightness: number }; color?: { xy: Xy } })
   return {
     bulb,
-    receivedBrightness: () =>
-      bodies().flatMap((body) => (body.bri === undefined ? [] : [Math.round((body.bri * 100) / 254)])),
-    lastHue: () => hueOfXy(bodies().at(-1)!.xy!),
+    receivedBrightness: () => bodies().flatMap((body) => (body.dimming ? [body.dimming.brightness] : [])),
+    lastHue: () => {
+      const { xy } = bodies().at(-1)!.color!
+      return hueOfXy([xy.x, xy.y])
+    },
     failNext: () => (bridge.fault = 'busy-once'),
     hang: (hung) => (bridge.fault = hung ? 'hang' : 'none'),
-    unplug: async () => {
-      bridge.fault = 'unreachable'
+    unplug: async () => bridge.setConnected(1, false),
+    reports: {
+      changeOutside: (brightness) => bridge.changeFromApp(1, { on: true, brightness }),
+      cut: async (cut) => {
+        bridge.refuseEventStreams(cut)
+        if (cut) bridge.dropEventStreams()
+      },
     },
     dispose: () => bridge.stop(),
   }

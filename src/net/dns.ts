@@ -1,8 +1,9 @@
 /**
  * Just enough DNS wire format (RFC 1035, with RFC 6762's multicast additions) to ask for `_hue._tcp.local` and
  * read the PTR/SRV/A/TXT records of the answer (genlock discover), and to answer such a query (the simulated Hue
- * bridge). It lives here so the CLI depends on the simulators, never the other way round. Names may be
- * compressed; everything is bounds-checked, since any host on the LAN can send us a packet.
+ * bridge). It lives in src/net, beside nothing else of genlock's, so discovery (src/cli) and the simulators can
+ * both use it without either depending on the other. Names may be compressed; everything is bounds-checked,
+ * since any host on the LAN can send us a packet.
  */
 
 export const TYPE = { A: 1, PTR: 12, TXT: 16, SRV: 33 } as const
