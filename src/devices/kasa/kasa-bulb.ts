@@ -5,6 +5,7 @@ import { hueSaturationToRgb, rgbToHueSaturation } from '../color.js'
 import { DeviceCommandError, DeviceError, TransientDeviceError } from '../errors.js'
 import { QueuedBulb, type QueuedBulbOptions, type SendContext } from '../queued-bulb.js'
 import { applyCommand, type ResolvedCommand } from '../resolve-command.js'
+import { tplinkApi } from './tplink-api.js'
 
 export interface KasaBulbOptions extends QueuedBulbOptions {
   readonly id: string
@@ -113,7 +114,7 @@ export class KasaBulb extends QueuedBulb {
   }
 
   private async openConnection(): Promise<KasaLighting> {
-    const { Client } = await import('tplink-smarthome-api')
+    const { Client } = tplinkApi()
     const client = new Client({ logLevel: 'silent', defaultSendOptions: this.sendOptions() })
     const device = await client.getDevice({ host: this.options.host, port: this.options.port })
     if (!('lighting' in device)) {
