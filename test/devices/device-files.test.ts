@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createBulb, createSimulatedBulb, readDeviceFiles } from '../../src/devices/registry.js'
+import { createBulb, createSimulatedBulb, readDeviceFiles } from '../../src/devices/bulb-factory.js'
 import { problemsOf } from '../support/config-problems.js'
 
 function folder(files: Record<string, string>): string {
