@@ -6,9 +6,8 @@ import { KasaBulb } from '../../../src/devices/kasa/kasa-bulb.js'
 import { MqttBulb } from '../../../src/devices/mqtt/mqtt-bulb.js'
 import { zigbee2mqttProtocol } from '../../../src/devices/mqtt/zigbee2mqtt.js'
 import { SimBulb } from '../../../src/devices/sim/sim-bulb.js'
+import { KasaSimulator } from '../../../src/simulators/kasa.js'
 import { FakeHueBridge } from '../support/fake-hue-bridge.js'
-import { FaultProxy } from '../support/fault-proxy.js'
-import { startKasaDevice } from '../support/kasa-device.js'
 import { MqttTestLink } from '../support/mqtt-test-link.js'
 import { Zigbee2MqttPeer } from '../support/zigbee2mqtt-peer.js'
 import { CONTRACT_QUEUE, type BulbHarness } from './bulb-contract.js'
@@ -69,39 +68,30 @@ export async function hueHarness(): Promise<BulbHarness> {
 }
 
 export async function kasaHarness(): Promise<BulbHarness> {
-  const device = await startKasaDevice({
-    model: 'lb130',
-    address: '127.0.0.1',
-    port: 0,
-    data: { alias: 'Bath', mac: '50:c7:bf:00:00:03' },
-  })
-  const proxy = new FaultProxy('127.0.0.1', device.port)
-  await proxy.start()
-  const states: { brightness?: number; hue?: number }[] = []
-  device.deviceNetworking.on('data', ({ message }: { message: string }) => {
-    const request = JSON.parse(message) as Record<string, Record<string, unknown> | undefined>
-    const state = request['smartlife.iot.smartbulb.lightingservice']?.transition_light_state
-    if (state) states.push(state as { brightness?: number; hue?: number })
-  })
+  const sim = await KasaSimulator.start({ port: 0, models: ['lb130'] })
+  const device = sim.bulbs[0]!
+  const states = () =>
+    device.requests.flatMap(({ request, outcome }) => {
+      const service = request['smartlife.iot.smartbulb.lightingservice'] as Record<string, unknown> | undefined
+      const state = service?.transition_light_state as { brightness?: number; hue?: number } | undefined
+      return outcome === 'answered' && state ? [state] : []
+    })
   const bulb = new KasaBulb({
     id: 'bath_bulb',
     capabilities: CAPS,
     host: '127.0.0.1',
-    port: proxy.port,
+    port: device.port,
     queue: CONTRACT_QUEUE,
   })
   await bulb.start()
   return {
     bulb,
-    receivedBrightness: () => states.flatMap((state) => (state.brightness === undefined ? [] : [state.brightness])),
-    lastHue: () => states.at(-1)!.hue!,
-    failNext: () => (proxy.fault = 'reset-once'),
-    hang: (hung) => (proxy.fault = hung ? 'hang' : 'none'),
-    unplug: () => proxy.stop(),
-    dispose: async () => {
-      await proxy.stop()
-      await device.stop()
-    },
+    receivedBrightness: () => states().flatMap((state) => (state.brightness === undefined ? [] : [state.brightness])),
+    lastHue: () => states().at(-1)!.hue!,
+    failNext: () => device.resetNext(),
+    hang: (hung) => device.hang(hung),
+    unplug: () => device.unplug(),
+    dispose: () => sim.stop(),
   }
 }
 
