@@ -22,11 +22,25 @@ function integer(value: string | undefined, name: string, min: number, max: numb
   return number
 }
 
-/** Runs until SIGINT/SIGTERM, then stops `stop` and exits 0. */
+/** The longest a simulator may take to stop after SIGINT/SIGTERM before it exits anyway. */
+const STOP_DEADLINE_MS = 5000
+
+/**
+ * Runs until SIGINT/SIGTERM, then stops `stop` and exits 0. A stop that hangs (a broker that is down, a peer that
+ * does not answer) never keeps the process alive: it exits after 5 s, or at once on a second signal.
+ */
 function untilSignal(stop: () => Promise<void>): void {
-  const end = () => void stop().finally(() => process.exit(0))
-  process.once('SIGINT', end)
-  process.once('SIGTERM', end)
+  let stopping = false
+  const end = () => {
+    if (stopping) process.exit(0)
+    stopping = true
+    setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref()
+    void stop()
+      .catch(() => undefined)
+      .finally(() => process.exit(0))
+  }
+  process.on('SIGINT', end)
+  process.on('SIGTERM', end)
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`)
@@ -102,6 +116,7 @@ async function simMqtt(options: SimOptions, count: number): Promise<void> {
   say('\nDevice files:\n')
   for (const topic of lights.topics) say(`${mqttDeviceYaml({ id: topic.split('/').at(-1)!, topic })}\n`)
   lights.onCommand((name, command) => say(`${name}: ${JSON.stringify(command)}`))
+  lights.onReconnect(() => say(`reconnected to ${url}: lights announced again`))
   say('ready; Ctrl-C stops')
   untilSignal(() => lights.stop())
 }

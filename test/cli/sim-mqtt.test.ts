@@ -68,3 +68,71 @@ describe('genlock sim mqtt: Zigbee2MQTT-style lights on a real mosquitto', () =>
     )
   })
 })
+
+describe('genlock sim mqtt across broker restarts', () => {
+  let mosquitto: Awaited<ReturnType<typeof startMosquitto>>
+
+  beforeAll(async () => {
+    mosquitto = await startMosquitto()
+  })
+
+  afterAll(async () => {
+    await mosquitto?.dispose()
+  })
+
+  /** The next message on `topic` (retained ones included) from a fresh client. */
+  async function nextMessage(topic: string, publish?: { topic: string; payload: string }): Promise<string> {
+    const client = await MqttToolClient.connect({ url: mosquitto.url })
+    try {
+      const message = new Promise<string>((resolve) =>
+        client.subscribe(topic, (received) => resolve(received.payload.toString())),
+      )
+      await client.flush()
+      if (publish) await client.publish(publish.topic, publish.payload, { qos: 1 })
+      return await message
+    } finally {
+      await client.close()
+    }
+  }
+
+  it('comes back after the broker restarts: lights announced again (retained) and answering commands', async () => {
+    const lights = GenlockProcess.start('sim', 'mqtt', '--broker', mosquitto.url, '--count', '1')
+    try {
+      await lights.waitFor(/ready; Ctrl-C stops/)
+      // A broker without persistence forgets every retained message and subscription.
+      await mosquitto.restart()
+      const reconnected = lights.stdout.length
+      await lights.waitFor(/reconnected to /, reconnected)
+      expect(JSON.parse(await nextMessage('zigbee2mqtt/light_1/availability'))).toEqual({ state: 'online' })
+      expect(JSON.parse(await nextMessage('zigbee2mqtt/bridge/state'))).toEqual({ state: 'online' })
+      // Subscribed again: a command is applied and its new state published.
+      const client = await MqttToolClient.connect({ url: mosquitto.url })
+      try {
+        const on = new Promise<Record<string, unknown>>((resolve) =>
+          client.subscribe('zigbee2mqtt/light_1', (message) => {
+            const state = JSON.parse(message.payload.toString()) as Record<string, unknown>
+            if (state.state === 'ON') resolve(state)
+          }),
+        )
+        await client.flush()
+        await client.publish('zigbee2mqtt/light_1/set', JSON.stringify({ state: 'ON', brightness: 100 }), { qos: 1 })
+        expect(await on).toMatchObject({ state: 'ON', brightness: 100 })
+      } finally {
+        await client.close()
+      }
+    } finally {
+      await lights.stop()
+    }
+  })
+
+  it('stops on SIGTERM even while the broker is down', async () => {
+    const lights = GenlockProcess.start('sim', 'mqtt', '--broker', mosquitto.url, '--count', '1')
+    await lights.waitFor(/ready; Ctrl-C stops/)
+    await mosquitto.stop()
+    try {
+      expect(await lights.stop('SIGTERM')).toEqual({ code: 0, signal: null })
+    } finally {
+      await mosquitto.start()
+    }
+  })
+})
