@@ -7,9 +7,9 @@ import { MqttBulb } from '../../../src/devices/mqtt/mqtt-bulb.js'
 import { zigbee2mqttProtocol } from '../../../src/devices/mqtt/zigbee2mqtt.js'
 import { SimBulb } from '../../../src/devices/sim/sim-bulb.js'
 import { KasaSimulator } from '../../../src/simulators/kasa.js'
+import { Zigbee2MqttLights } from '../../../src/simulators/zigbee2mqtt-lights.js'
 import { FakeHueBridge } from '../support/fake-hue-bridge.js'
 import { MqttTestLink } from '../support/mqtt-test-link.js'
-import { Zigbee2MqttPeer } from '../support/zigbee2mqtt-peer.js'
 import { CONTRACT_QUEUE, type BulbHarness } from './bulb-contract.js'
 
 const toHsv = converter('hsv')
@@ -100,16 +100,17 @@ export function mqttHarness(brokerUrl: () => string): () => Promise<BulbHarness>
   let count = 0
   return async () => {
     const daemonLink = await MqttTestLink.connect(brokerUrl())
-    const peerLink = await MqttTestLink.connect(brokerUrl())
-    const topic = `zigbee2mqtt/contract_${process.pid}_${++count}`
-    const peer = new Zigbee2MqttPeer(peerLink, topic)
-    await peer.start()
+    const lights = await Zigbee2MqttLights.start({
+      url: brokerUrl(),
+      names: [`contract_${process.pid}_${++count}`],
+    })
+    const light = lights.lights[0]!
     const bulb = new MqttBulb({
       id: 'bath_bulb',
       capabilities: CAPS,
       link: daemonLink,
-      topic,
-      protocol: zigbee2mqttProtocol(topic),
+      topic: light.topic,
+      protocol: zigbee2mqttProtocol(light.topic),
       queue: CONTRACT_QUEUE,
     })
     const followed = new Promise<void>((resolve) =>
@@ -117,12 +118,10 @@ export function mqttHarness(brokerUrl: () => string): () => Promise<BulbHarness>
     )
     await bulb.start()
     await followed
-    const sets = () => peer.received as { brightness?: number; color?: { x: number; y: number } }[]
-    const answered = () => {
-      // What the light acted on: a skipped (lost) /set is retried, so drop duplicates of the same body in a row.
-      const bodies = sets()
-      return bodies.filter((body, i) => i === 0 || JSON.stringify(body) !== JSON.stringify(bodies[i - 1]))
-    }
+    const answered = () =>
+      light.requests.flatMap(({ command, outcome }) =>
+        outcome === 'answered' ? [command as { brightness?: number; color?: { x: number; y: number } }] : [],
+      )
     return {
       bulb,
       receivedBrightness: () =>
@@ -130,22 +129,21 @@ export function mqttHarness(brokerUrl: () => string): () => Promise<BulbHarness>
           body.brightness === undefined ? [] : [Math.round((body.brightness * 100) / 254)],
         ),
       lastHue: () => {
-        const color = sets().at(-1)!.color!
+        const color = answered().at(-1)!.color!
         return hueOfXy([color.x, color.y])
       },
-      failNext: () => (peer.skipNext = 1),
-      hang: (hung) => (peer.silent = hung),
+      failNext: () => light.dropNext(),
+      hang: (hung) => light.hang(hung),
       unplug: async () => {
         const offline = new Promise<void>((resolve) =>
           bulb.subscribe((event) => event.type === 'availability' && !event.reachable && resolve()),
         )
-        await peer.setAvailability('offline')
+        await light.setAvailability(false)
         await offline
       },
       dispose: async () => {
-        peer.close()
+        await lights.stop()
         await daemonLink.end()
-        await peerLink.end()
       },
     }
   }
