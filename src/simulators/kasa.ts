@@ -78,7 +78,9 @@ export class SimulatedKasaBulb {
     readonly protocol: KasaProtocolName,
     private readonly device: SimulatorDevice,
     private endpoint: LegacyEndpoint | KlapEndpoint | undefined = undefined,
-  ) {}
+  ) {
+    this.behaveLikeARealBulb()
+  }
 
   get host(): string {
     return this.endpoint!.host
@@ -167,12 +169,46 @@ export class SimulatedKasaBulb {
     await this.endpoint?.close()
   }
 
+  /**
+   * Real bulbs keep their look (`mode`, `hue`, `saturation`, `color_temp`, `brightness`) in `light_state` while on and
+   * move it to `light_state.dft_on_state` while off. tplink-smarthome-simulator only sets the fields it was given, so a
+   * bulb switched on kept its look in a stale `dft_on_state` and reported none: its state would look changed from
+   * outside after every "on". Its transition_light_state is wrapped to unfold and fold the look as bulbs do.
+   */
+  private behaveLikeARealBulb(): void {
+    const sysinfo = this.device.data.system.sysinfo as unknown as { light_state: Record<string, unknown> }
+    const api = this.device.api as unknown as Record<string, Record<string, (args: unknown) => unknown>>
+    const service = api['smartlife.iot.smartbulb.lightingservice']!
+    const transition = service.transition_light_state!
+    service.transition_light_state = (args) => {
+      const state = sysinfo.light_state
+      const folded = state.dft_on_state as Record<string, unknown> | undefined
+      if (folded) {
+        delete state.dft_on_state
+        Object.assign(state, folded)
+      }
+      const result = transition(args)
+      if (state.on_off === 0) {
+        const look: Record<string, unknown> = {}
+        for (const key of LOOK_FIELDS) {
+          if (key in state) look[key] = state[key]
+          delete state[key]
+        }
+        state.dft_on_state = look
+      }
+      return result
+    }
+  }
+
   private record(entry: KasaRequest): void {
     this.requests.push(entry)
     if (this.requests.length > REQUEST_LOG_LIMIT) this.requests.splice(0, this.requests.length - REQUEST_LOG_LIMIT)
     for (const listener of [...this.listeners]) listener(entry)
   }
 }
+
+/** The fields of a Kasa bulb's look. */
+const LOOK_FIELDS = ['mode', 'hue', 'saturation', 'color_temp', 'brightness'] as const
 
 /** The device model's "encryption" step, left to our transports. */
 const plain = (text: string) => Buffer.from(text, 'utf8')

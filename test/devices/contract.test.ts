@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from 'vitest'
 import { startMosquitto } from '../support/services.js'
 import { runBulbContract } from './contract/bulb-contract.js'
 import { hueHarness, kasaHarness, mqttHarness, simHarness } from './contract/harnesses.js'
+import { runOutsideChangeContract } from './contract/outside-change-contract.js'
 
 let broker: Awaited<ReturnType<typeof startMosquitto>> | undefined
 beforeAll(async () => {
@@ -15,6 +16,13 @@ runBulbContract('sim', simHarness)
 runBulbContract('hue', hueHarness)
 runBulbContract('kasa', kasaHarness)
 runBulbContract(
+  'mqtt',
+  mqttHarness(() => broker!.url),
+)
+
+runOutsideChangeContract('sim', simHarness)
+runOutsideChangeContract('kasa', kasaHarness)
+runOutsideChangeContract(
   'mqtt',
   mqttHarness(() => broker!.url),
 )

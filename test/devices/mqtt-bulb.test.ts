@@ -162,6 +162,56 @@ describe('MqttBulb against a real mosquitto', () => {
     expect(await command).toEqual({ state: 'ON', brightness: 51 })
   })
 
+  it('drops an out-of-range reported colour temperature with a warning, keeping the last good one', async () => {
+    const bulb = await startedBulb()
+    const changed = new Promise<void>((resolve) =>
+      bulb.subscribe((event) => event.type === 'state' && event.state.on && resolve()),
+    )
+    await light.changeFromApp({ state: 'ON', color_mode: 'color_temp', color_temp: -100 })
+    await changed
+    expect(bulb.state).toEqual({ on: true, brightness: 100, colorTemp: 2703, reachable: true })
+    expect(warnings.map((warning) => warning.message)).toContain(
+      `bath_bulb (mqtt ${topic}): reported colorTemp -10000 is out of range (1000–40000 K); kept the previous value`,
+    )
+  })
+
+  it('a change from a remote is an outside change; the echo of a command, also without confirm, is not', async () => {
+    const bulb = new MqttBulb({
+      id: 'bath_bulb',
+      capabilities: colorCaps,
+      link: daemonLink,
+      topic,
+      protocol: zigbee2mqttProtocol(topic),
+      confirm: false,
+    })
+    const events: BulbEvent[] = []
+    bulb.subscribe((event) => events.push(event))
+    const followed = new Promise<void>((resolve) =>
+      bulb.subscribe((event) => event.type === 'state' && event.state.reachable && resolve()),
+    )
+    await bulb.start()
+    await followed
+    // Without confirm, three commands go out at once and their echoes come back later.
+    const echoed = new Promise<void>((resolve) => light.onCommand(() => light.requests.length === 3 && resolve()))
+    await Promise.all([
+      bulb.setState({ on: true, brightness: 20, color: 'blue' }),
+      bulb.setState({ brightness: 40 }),
+      bulb.setState({ colorTemp: 2700 }),
+    ])
+    await echoed
+    await bulb.getStatus()
+    expect(events.filter((event) => event.type === 'state' && event.outside)).toEqual([])
+    const outside = new Promise<BulbEvent>((resolve) =>
+      bulb.subscribe((event) => event.type === 'state' && event.outside && resolve(event)),
+    )
+    await light.changeFromApp({ brightness: 254 })
+    expect(await outside).toEqual({
+      type: 'state',
+      state: { on: true, brightness: 100, colorTemp: 2703, reachable: true },
+      outside: true,
+    })
+  })
+
   it('speaks Tasmota with the tasmota preset', async () => {
     const name = `tasmota_${count}`
     const bulb = new MqttBulb({
@@ -181,5 +231,52 @@ describe('MqttBulb against a real mosquitto', () => {
       qos: 1,
     })
     expect(await done).toEqual({ on: true, brightness: 40, color: { r: 0, g: 0, b: 255 }, reachable: true })
+  })
+})
+
+describe('Tasmota lights: outside changes against a real mosquitto', () => {
+  let broker: Awaited<ReturnType<typeof startMosquitto>>
+  let daemonLink: MqttTestLink
+  let deviceLink: MqttTestLink
+
+  beforeAll(async () => {
+    broker = await startMosquitto()
+    daemonLink = await MqttTestLink.connect(broker.url)
+    deviceLink = await MqttTestLink.connect(broker.url)
+  })
+  afterAll(async () => {
+    await daemonLink.end()
+    await deviceLink.end()
+    await broker.dispose()
+  })
+
+  it("a command's echo (and Tasmota's periodic STATE repeating it) is not an outside change; the web console's is", async () => {
+    const name = 'tasmota_outside'
+    const bulb = new MqttBulb({
+      id: 'desk',
+      capabilities: colorCaps,
+      link: daemonLink,
+      topic: name,
+      protocol: tasmotaProtocol(name),
+      queue: { backoffMs: 0 },
+    })
+    const events: BulbEvent[] = []
+    bulb.subscribe((event) => events.push(event))
+    await bulb.start()
+    await daemonLink.ready()
+    // The device plays Tasmota: it applies each Backlog and answers with stat/<name>/RESULT.
+    deviceLink.subscribe(`cmnd/${name}/Backlog`, () => {
+      void deviceLink.publish(`stat/${name}/RESULT`, JSON.stringify({ POWER: 'ON', Dimmer: 40, CT: 370 }), { qos: 1 })
+    })
+    await deviceLink.ready()
+    await bulb.setState({ on: true, brightness: 40, colorTemp: 2700 })
+    const periodic = new Promise<void>((resolve) => bulb.subscribe(() => resolve()))
+    await deviceLink.publish(`tele/${name}/STATE`, JSON.stringify({ POWER: 'ON', Dimmer: 40, CT: 371 }), { qos: 1 })
+    await deviceLink.publish(`stat/${name}/RESULT`, JSON.stringify({ POWER: 'OFF', Dimmer: 40, CT: 371 }), { qos: 1 })
+    await periodic
+    expect(events.filter((event) => event.type === 'state' && event.outside)).toEqual([
+      { type: 'state', state: { on: false, brightness: 40, colorTemp: 2695, reachable: true }, outside: true },
+    ])
+    await bulb.stop()
   })
 })

@@ -4,7 +4,8 @@ import type { CommandSignal } from '../command-queue.js'
 import { hueSaturationToRgb, rgbToHueSaturation } from '../color.js'
 import { DeviceCommandError, DeviceError, TransientDeviceError } from '../errors.js'
 import { QueuedBulb, type QueuedBulbOptions, type SendContext } from '../queued-bulb.js'
-import { applyCommand, type ResolvedCommand } from '../resolve-command.js'
+import { echoWithin } from '../reported-state.js'
+import type { ResolvedCommand } from '../resolve-command.js'
 import { tplinkApi } from './tplink-api.js'
 
 export interface KasaBulbOptions extends QueuedBulbOptions {
@@ -17,6 +18,12 @@ export interface KasaBulbOptions extends QueuedBulbOptions {
   /** Default tcp. */
   readonly transport?: 'tcp' | 'udp'
 }
+
+/**
+ * Kasa bulbs take and report whole-number brightness and kelvin, and colour as whole degrees of hue and whole percent
+ * of saturation: at most 0.009 apart on the hue/saturation disc from the RGB genlock asked for.
+ */
+const KASA_ECHO = echoWithin({ brightness: 0, mireds: 1, color: 0.02 })
 
 /** The part of tplink-smarthome-api's Bulb we use. */
 interface KasaLighting {
@@ -70,7 +77,7 @@ export class KasaBulb extends QueuedBulb {
         capabilities: options.capabilities,
         description: `${options.id} (kasa ${options.host}${port === 9999 ? '' : `:${port}`})`,
       },
-      options,
+      { ...options, echo: options.echo ?? KASA_ECHO },
     )
     this.options = { ...options, port }
   }
@@ -81,14 +88,14 @@ export class KasaBulb extends QueuedBulb {
     await this.probe()
   }
 
-  protected async send(command: ResolvedCommand, _context: SendContext): Promise<BulbState> {
+  protected async send(command: ResolvedCommand, context: SendContext): Promise<BulbState> {
     const lighting = await this.connect()
     try {
       await lighting.setLightState(toKasaLightState(command), this.sendOptions())
     } catch (error) {
       throw this.explain(error)
     }
-    return applyCommand(this.state, command)
+    return context.expected
   }
 
   protected async fetchState(_signal: CommandSignal): Promise<BulbState> {

@@ -11,6 +11,7 @@ import { Zigbee2MqttLights } from '../../../src/simulators/zigbee2mqtt-lights.js
 import { FakeHueBridge } from '../support/fake-hue-bridge.js'
 import { MqttTestLink } from '../support/mqtt-test-link.js'
 import { CONTRACT_QUEUE, type BulbHarness } from './bulb-contract.js'
+import type { OutsideChangeHarness } from './outside-change-contract.js'
 
 const toHsv = converter('hsv')
 const CAPS = { dimmable: true, color: true, colorTemp: { min: 2000, max: 6500 } }
@@ -23,7 +24,7 @@ function hueOfXy(xy: readonly number[]): number {
   return hueOfRgb(xyToRgb({ x: xy[0]!, y: xy[1]! }))
 }
 
-export async function simHarness(): Promise<BulbHarness> {
+export async function simHarness(): Promise<OutsideChangeHarness> {
   const bulb = new SimBulb({ id: 'bath_bulb', capabilities: CAPS, queue: CONTRACT_QUEUE })
   await bulb.start()
   return {
@@ -34,6 +35,8 @@ export async function simHarness(): Promise<BulbHarness> {
     failNext: () => bulb.failNext(),
     hang: (hung) => bulb.setHung(hung),
     unplug: async () => bulb.setReachable(false),
+    changeFromApp: async (change) => void bulb.changeFromApp(change),
+    observe: async () => void (await bulb.getStatus()),
     dispose: async () => {},
   }
 }
@@ -67,7 +70,7 @@ export async function hueHarness(): Promise<BulbHarness> {
   }
 }
 
-export async function kasaHarness(): Promise<BulbHarness> {
+export async function kasaHarness(): Promise<OutsideChangeHarness> {
   const sim = await KasaSimulator.start({ port: 0, models: ['lb130'] })
   const device = sim.bulbs[0]!
   const states = () =>
@@ -91,12 +94,14 @@ export async function kasaHarness(): Promise<BulbHarness> {
     failNext: () => device.resetNext(),
     hang: (hung) => device.hang(hung),
     unplug: () => device.unplug(),
+    changeFromApp: async (change) => device.changeFromApp({ on_off: change.on ? 1 : 0, brightness: change.brightness }),
+    observe: async () => void (await bulb.getStatus()),
     dispose: () => sim.stop(),
   }
 }
 
 /** The MQTT harness needs a broker; `brokerUrl` is a real mosquitto started by the suite. */
-export function mqttHarness(brokerUrl: () => string): () => Promise<BulbHarness> {
+export function mqttHarness(brokerUrl: () => string): () => Promise<OutsideChangeHarness> {
   let count = 0
   return async () => {
     const daemonLink = await MqttTestLink.connect(brokerUrl())
@@ -141,6 +146,9 @@ export function mqttHarness(brokerUrl: () => string): () => Promise<BulbHarness>
         await light.setAvailability(false)
         await offline
       },
+      changeFromApp: (change) =>
+        light.changeFromApp({ state: change.on ? 'ON' : 'OFF', brightness: Math.round(change.brightness * 2.54) }),
+      observe: async () => void (await bulb.getStatus()),
       dispose: async () => {
         await lights.stop()
         await daemonLink.end()
