@@ -58,7 +58,13 @@ export function createBulb(config: DeviceConfig, deps: AdapterDeps = {}): Bulb {
         gamut: config.gamut,
       })
     case 'kasa':
-      return new KasaBulb({ ...common, host: config.host, port: config.port, transport: config.transport })
+      return new KasaBulb({
+        ...common,
+        host: config.host,
+        port: config.port,
+        transport: config.transport,
+        pollMs: config.poll,
+      })
     case 'mqtt': {
       if (!deps.mqtt) {
         throw new Error(`${config.id}: adapter 'mqtt' needs an MQTT connection (set mqtt.url in config.yaml)`)

@@ -2,6 +2,7 @@ import type { Bulb, BulbCapabilities, BulbCommand, BulbEvent, BulbState, ColorIn
 import { CommandQueue, type CommandQueueOptions, type CommandSignal } from './command-queue.js'
 import { isUnreachableError } from './errors.js'
 import { silentLogger, type DeviceLogger } from './logger.js'
+import { Poller } from './poller.js'
 import { checkReportedState, echoWithin, EXACT_ECHO, isReportInRange, type EchoMatcher } from './reported-state.js'
 import { applyCommand, resolveCommand, sameState, type ResolvedCommand } from './resolve-command.js'
 
@@ -29,6 +30,11 @@ export interface QueuedBulbOptions {
    * units ({@link echoWithin}). Default: exact.
    */
   readonly echo?: EchoMatcher
+  /**
+   * Read the bulb's state every this many ms (for bulbs that do not push it), backing off while it does not answer
+   * and never while a command is in flight; a change found this way is an outside change. Default 0: no polling.
+   */
+  readonly pollMs?: number
 }
 
 /** A look genlock commanded whose echo may still come. */
@@ -77,6 +83,7 @@ export abstract class QueuedBulb implements Bulb {
   private readonly listeners = new Set<(event: BulbEvent) => void>()
   private readonly echo: EchoMatcher
   private expectations: Expectation[] = []
+  private readonly poller: Poller | undefined
   /** Whether `current` came from the bulb (or the caller) rather than the placeholder before the first report. */
   private known: boolean
 
@@ -91,6 +98,10 @@ export abstract class QueuedBulb implements Bulb {
     this.current = options.initialState ?? { on: false, brightness: 100, reachable: false }
     this.known = options.initialState !== undefined
     this.echo = options.echo ?? echoWithin(EXACT_ECHO)
+    this.poller =
+      options.pollMs && options.pollMs > 0
+        ? new Poller({ intervalMs: options.pollMs, poll: () => this.poll(), busy: () => this.queue.size > 0 })
+        : undefined
   }
 
   /** Sends one resolved command; resolves with the bulb's state afterwards. */
@@ -161,9 +172,13 @@ export abstract class QueuedBulb implements Bulb {
     return () => this.listeners.delete(listener)
   }
 
-  /** Accepts commands (again, after stop). Adapters that talk to a device also read its state once here. */
+  /**
+   * Accepts commands (again, after stop) and starts polling, if asked for. Adapters that talk to a device also read its
+   * state once here.
+   */
   async start(): Promise<void> {
     this.queue.reopen()
+    this.poller?.start()
   }
 
   /**
@@ -179,7 +194,20 @@ export abstract class QueuedBulb implements Bulb {
   }
 
   async stop(): Promise<void> {
+    this.poller?.stop()
     this.queue.close()
+  }
+
+  /** One poll: a read without retries. A failure marks the bulb unreachable, logged at debug only (polls repeat). */
+  private async poll(): Promise<boolean> {
+    try {
+      this.reportObserved(await this.queue.run((signal) => this.fetchState(signal), { retries: 0 }))
+      return true
+    } catch (error) {
+      if (isUnreachableError(error)) this.markReachable(false, error as Error)
+      this.logger.debug({ device: this.id, err: error }, `${this.description}: poll failed`)
+      return false
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { BulbEvent } from '../../src/devices/bulb.js'
 import { DeviceTimeoutError } from '../../src/devices/errors.js'
 import { KasaBulb } from '../../src/devices/kasa/kasa-bulb.js'
 import { KasaSimulator, type SimulatedKasaBulb } from '../../src/simulators/kasa.js'
@@ -9,6 +10,12 @@ function lightStateBodies(bulb: SimulatedKasaBulb): unknown[] {
     const service = request['smartlife.iot.smartbulb.lightingservice'] as Record<string, unknown> | undefined
     return outcome === 'answered' && service?.transition_light_state ? [service.transition_light_state] : []
   })
+}
+
+/** Whether a logged request read the light state (what a poll sends). */
+function isLightStateRead({ request }: { request: Record<string, unknown> }): boolean {
+  const service = request['smartlife.iot.smartbulb.lightingservice'] as Record<string, unknown> | undefined
+  return service?.get_light_state !== undefined
 }
 
 describe('KasaBulb against the Kasa simulator (legacy protocol)', () => {
@@ -103,6 +110,64 @@ describe('KasaBulb against the Kasa simulator (legacy protocol)', () => {
     await expect(bulb.setPower(true)).resolves.toMatchObject({ on: true })
     expect(lb130.requests.map((entry) => entry.outcome).slice(-2)).toEqual(['reset', 'answered'])
     expect(lightStateBodies(lb130)).toEqual([{ on_off: 1, ignore_default: 1 }])
+    await bulb.stop()
+  })
+
+  it('polls: a change made in the Kasa app is seen as an outside change, the echo of its own command never', async () => {
+    const bulb = new KasaBulb({
+      id: 'bath_bulb',
+      capabilities: { dimmable: true, color: true, colorTemp: { min: 2500, max: 9000 } },
+      host: '127.0.0.1',
+      port: lb130.port,
+      pollMs: 100,
+    })
+    const events: BulbEvent[] = []
+    bulb.subscribe((event) => events.push(event))
+    await bulb.start()
+    await bulb.setState({ on: true, color: '#ff8800', brightness: 60 })
+    const polled = (count: number) =>
+      new Promise<void>((resolve) =>
+        lb130.onRequest(() => lb130.requests.filter(isLightStateRead).length >= count && resolve()),
+      )
+    await polled(lb130.requests.filter(isLightStateRead).length + 2)
+    expect(events.filter((event) => event.type === 'state' && event.outside)).toEqual([])
+    const seen = new Promise<BulbEvent>((resolve) =>
+      bulb.subscribe((event) => event.type === 'state' && event.outside && resolve(event)),
+    )
+    lb130.changeFromApp({ hue: 240, saturation: 100, brightness: 25 })
+    expect(await seen).toEqual({
+      type: 'state',
+      state: { on: true, brightness: 25, color: { r: 0, g: 0, b: 255 }, reachable: true },
+      outside: true,
+    })
+    await bulb.stop()
+  })
+
+  it('polling backs off while the bulb is unplugged and sees it again, unreachable in between', async () => {
+    const bulb = new KasaBulb({
+      id: 'bath_bulb',
+      capabilities: { dimmable: true, color: true },
+      host: '127.0.0.1',
+      port: lb130.port,
+      pollMs: 100,
+    })
+    await bulb.start()
+    const availability: boolean[] = []
+    const back = new Promise<void>((resolve) =>
+      bulb.subscribe((event) => {
+        if (event.type !== 'availability') return
+        availability.push(event.reachable)
+        if (event.reachable) resolve()
+      }),
+    )
+    const gone = new Promise<void>((resolve) =>
+      bulb.subscribe((event) => event.type === 'availability' && !event.reachable && resolve()),
+    )
+    await lb130.unplug()
+    await gone
+    await lb130.plugIn()
+    await back
+    expect(availability).toEqual([false, true])
     await bulb.stop()
   })
 
