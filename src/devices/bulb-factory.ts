@@ -63,6 +63,10 @@ export function createBulb(config: DeviceConfig, deps: AdapterDeps = {}): Bulb {
         host: config.host,
         port: config.port,
         transport: config.transport,
+        protocol: config.protocol,
+        httpPort: config.httpPort,
+        username: config.username,
+        password: config.password,
         pollMs: config.poll,
       })
     case 'mqtt': {

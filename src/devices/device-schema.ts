@@ -91,8 +91,20 @@ export const kasaDeviceSchema = z.strictObject({
   ...common,
   adapter: z.literal('kasa'),
   host,
+  /** The legacy protocol's port (TCP, or UDP with `transport: udp`). */
   port: port.default(9999),
   transport: z.enum(['tcp', 'udp']).default('tcp'),
+  /**
+   * `legacy` (port 9999), `klap` (HTTP, the local protocol of newer firmware), or `auto`: legacy, and KLAP when the
+   * legacy port is closed.
+   */
+  protocol: z.enum(['auto', 'legacy', 'klap']).default('auto'),
+  /** KLAP's HTTP port. */
+  httpPort: port.default(80),
+  /** The TP-Link account a KLAP bulb is bound to (the Kasa app's e-mail); a secret, so write `${KASA_USERNAME}`. */
+  username: z.string().default(''),
+  /** Its password; write `${KASA_PASSWORD}`. */
+  password: z.string().default(''),
   /**
    * Kasa bulbs never push their state: reading it every 5 s (as Home Assistant's TP-Link integration does) sees a
    * change made in the Kasa app within seconds for one small request per bulb.

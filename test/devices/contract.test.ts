@@ -14,14 +14,16 @@ afterAll(async () => {
 
 runBulbContract('sim', simHarness)
 runBulbContract('hue', hueHarness)
-runBulbContract('kasa', kasaHarness)
+runBulbContract('kasa (legacy)', kasaHarness('legacy'))
+runBulbContract('kasa (KLAP)', kasaHarness('klap'))
 runBulbContract(
   'mqtt',
   mqttHarness(() => broker!.url),
 )
 
 runOutsideChangeContract('sim', simHarness)
-runOutsideChangeContract('kasa', kasaHarness)
+runOutsideChangeContract('kasa (legacy)', kasaHarness('legacy'))
+runOutsideChangeContract('kasa (KLAP)', kasaHarness('klap'))
 runOutsideChangeContract(
   'mqtt',
   mqttHarness(() => broker!.url),

@@ -42,6 +42,41 @@ describe('Kasa in the compiled build, under plain node', () => {
     expect(read).toMatchObject({ on: true, brightness: 30, color: { r: 0, g: 0, b: 255 }, reachable: true })
   })
 
+  it('a KLAP bulb is found behind a closed legacy port and driven, from the printed device file', async () => {
+    const sim = new GenlockProcess(build.spawnCli('sim', 'kasa', '--port', '0', '--count', '1', '--protocol', 'klap'), [
+      'sim',
+      'kasa',
+      '--protocol',
+      'klap',
+    ])
+    try {
+      const [, httpPort] = await sim.waitFor(/Kasa bulb 1 \(LB130\) on http 127\.0\.0\.1:(\d+)/)
+      await sim.waitFor(/ready; Ctrl-C stops/)
+      expect(sim.stdout).toContain(
+        `protocol: klap\nhttpPort: ${httpPort}\nusername: \${KASA_USERNAME}\npassword: \${KASA_PASSWORD}\n`,
+      )
+      const { stdout } = await build.run(
+        'kasa-klap',
+        `
+        import { createBulb } from './devices/index.js'
+        const bulb = createBulb({
+          id: 'hall', adapter: 'kasa', host: '127.0.0.1', port: 9, transport: 'tcp', protocol: 'auto',
+          httpPort: ${httpPort}, username: process.env.KASA_USERNAME, password: process.env.KASA_PASSWORD, poll: 0,
+          capabilities: { dimmable: true, color: true }, timeoutMs: 2000, retries: 0, backoffMs: 0,
+        })
+        await bulb.start()
+        const set = await bulb.setState({ on: true, brightness: 45, color: 'red' })
+        await bulb.stop()
+        console.log(JSON.stringify(set))
+        `,
+        { KASA_USERNAME: '', KASA_PASSWORD: '' },
+      )
+      expect(JSON.parse(stdout)).toMatchObject({ on: true, brightness: 45, reachable: true })
+    } finally {
+      await sim.stop()
+    }
+  })
+
   it('genlock sim kasa serves bulbs that genlock discover finds', async () => {
     const sim = new GenlockProcess(build.spawnCli('sim', 'kasa', '--port', '0', '--count', '2'), ['sim', 'kasa'])
     try {

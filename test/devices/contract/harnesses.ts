@@ -70,8 +70,16 @@ export async function hueHarness(): Promise<BulbHarness> {
   }
 }
 
-export async function kasaHarness(): Promise<OutsideChangeHarness> {
-  const sim = await KasaSimulator.start({ port: 0, models: ['lb130'] })
+/** The TP-Link account the KLAP harness's bulb is bound to. */
+const KASA_ACCOUNT = { username: 'contract@example.com', password: 'contract-secret' }
+
+/** A Kasa harness speaking `protocol` to the Kasa simulator. */
+export function kasaHarness(protocol: 'legacy' | 'klap'): () => Promise<OutsideChangeHarness> {
+  return () => startKasaHarness(protocol)
+}
+
+async function startKasaHarness(protocol: 'legacy' | 'klap'): Promise<OutsideChangeHarness> {
+  const sim = await KasaSimulator.start({ port: 0, models: ['lb130'], protocol, credentials: KASA_ACCOUNT })
   const device = sim.bulbs[0]!
   const states = () =>
     device.requests.flatMap(({ request, outcome }) => {
@@ -83,7 +91,7 @@ export async function kasaHarness(): Promise<OutsideChangeHarness> {
     id: 'bath_bulb',
     capabilities: CAPS,
     host: '127.0.0.1',
-    port: device.port,
+    ...(protocol === 'klap' ? { protocol, httpPort: device.port, ...KASA_ACCOUNT } : { protocol, port: device.port }),
     queue: CONTRACT_QUEUE,
   })
   await bulb.start()
