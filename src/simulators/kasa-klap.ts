@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { listen } from './listen.js'
 import { handshake1Proof, handshake2Proof, KlapSession, sameProof } from '../devices/kasa/klap-session.js'
 
 /** What the KLAP endpoint does with one decrypted request: answer it, or a fault. A hung bulb answers no handshake either. */
@@ -64,15 +65,8 @@ export class KlapEndpoint {
       this.sockets.add(socket)
       socket.on('close', () => this.sockets.delete(socket))
     })
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.port, this.host, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
+    this.port = await listen(server, this.port, this.host)
     this.server = server
-    this.port = (server.address() as { port: number }).port
   }
 
   async close(): Promise<void> {

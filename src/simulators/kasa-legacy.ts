@@ -1,5 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram'
 import { createServer, type Server, type Socket } from 'node:net'
+import { listen } from './listen.js'
 
 /**
  * The Kasa legacy protocol's cipher, as the bulbs speak it on port 9999: each byte XORed with the previous
@@ -71,15 +72,8 @@ export class LegacyEndpoint {
   async open(): Promise<void> {
     if (this.server) return
     const server = createServer((socket) => this.accept(socket))
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.port, this.host, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
+    this.port = await listen(server, this.port, this.host)
     this.server = server
-    this.port = (server.address() as { port: number }).port
     const udp = createSocket({ type: 'udp4' })
     this.udp = udp
     await new Promise<void>((resolve, reject) => {

@@ -16,15 +16,10 @@ runBulbContract('sim', simHarness)
 runBulbContract('hue', hueHarness)
 runBulbContract('kasa (legacy)', kasaHarness('legacy'))
 runBulbContract('kasa (KLAP)', kasaHarness('klap'))
-runBulbContract(
-  'mqtt',
-  mqttHarness(() => broker!.url),
-)
+const zigbee2mqttHarness = mqttHarness(() => broker!.url)
+runBulbContract('mqtt', zigbee2mqttHarness)
 
 runOutsideChangeContract('sim', simHarness)
 runOutsideChangeContract('kasa (legacy)', kasaHarness('legacy'))
 runOutsideChangeContract('kasa (KLAP)', kasaHarness('klap'))
-runOutsideChangeContract(
-  'mqtt',
-  mqttHarness(() => broker!.url),
-)
+runOutsideChangeContract('mqtt', zigbee2mqttHarness)

@@ -49,8 +49,11 @@ describe('MqttBulb against a real mosquitto', () => {
     warn: (object: object, message?: string) => warnings.push({ object, message }),
   }
 
-  async function startedBulb(options: { timeoutMs?: number; retries?: number; colorFormat?: 'xy' | 'rgb' } = {}) {
+  async function startedBulb(
+    options: { timeoutMs?: number; retries?: number; colorFormat?: 'xy' | 'rgb'; confirm?: boolean } = {},
+  ) {
     const bulb = new MqttBulb({
+      confirm: options.confirm ?? true,
       logger,
       id: 'bath_bulb',
       capabilities: colorCaps,
@@ -145,15 +148,7 @@ describe('MqttBulb against a real mosquitto', () => {
   })
 
   it('without confirm, a command is done once published and the state is what was asked', async () => {
-    const bulb = new MqttBulb({
-      id: 'bath_bulb',
-      capabilities: colorCaps,
-      link: daemonLink,
-      topic,
-      protocol: zigbee2mqttProtocol(topic),
-      confirm: false,
-    })
-    await bulb.start()
+    const bulb = await startedBulb({ confirm: false })
     light.hang(true)
     const command = new Promise<Record<string, unknown>>((resolve) =>
       light.onCommand(({ command }) => resolve(command)),
@@ -176,21 +171,9 @@ describe('MqttBulb against a real mosquitto', () => {
   })
 
   it('a change from a remote is an outside change; the echo of a command, also without confirm, is not', async () => {
-    const bulb = new MqttBulb({
-      id: 'bath_bulb',
-      capabilities: colorCaps,
-      link: daemonLink,
-      topic,
-      protocol: zigbee2mqttProtocol(topic),
-      confirm: false,
-    })
+    const bulb = await startedBulb({ confirm: false })
     const events: BulbEvent[] = []
     bulb.subscribe((event) => events.push(event))
-    const followed = new Promise<void>((resolve) =>
-      bulb.subscribe((event) => event.type === 'state' && event.state.reachable && resolve()),
-    )
-    await bulb.start()
-    await followed
     // Without confirm, three commands go out at once and their echoes come back later.
     const echoed = new Promise<void>((resolve) => light.onCommand(() => light.requests.length === 3 && resolve()))
     await Promise.all([
@@ -212,9 +195,9 @@ describe('MqttBulb against a real mosquitto', () => {
     })
   })
 
-  it('speaks Tasmota with the tasmota preset', async () => {
-    const name = `tasmota_${count}`
-    const bulb = new MqttBulb({
+  /** A Tasmota light's bulb; the test plays the device on `peerLink`. */
+  function tasmotaBulb(name: string): MqttBulb {
+    return new MqttBulb({
       id: 'desk',
       capabilities: colorCaps,
       link: daemonLink,
@@ -222,6 +205,11 @@ describe('MqttBulb against a real mosquitto', () => {
       protocol: tasmotaProtocol(name),
       queue: { backoffMs: 0 },
     })
+  }
+
+  it('speaks Tasmota with the tasmota preset', async () => {
+    const name = `tasmota_${count}`
+    const bulb = tasmotaBulb(name)
     await bulb.start()
     await daemonLink.ready()
     const command = peerLink.next(`cmnd/${name}/Backlog`)
@@ -232,47 +220,23 @@ describe('MqttBulb against a real mosquitto', () => {
     })
     expect(await done).toEqual({ on: true, brightness: 40, color: { r: 0, g: 0, b: 255 }, reachable: true })
   })
-})
-
-describe('Tasmota lights: outside changes against a real mosquitto', () => {
-  let broker: Awaited<ReturnType<typeof startMosquitto>>
-  let daemonLink: MqttTestLink
-  let deviceLink: MqttTestLink
-
-  beforeAll(async () => {
-    broker = await startMosquitto()
-    daemonLink = await MqttTestLink.connect(broker.url)
-    deviceLink = await MqttTestLink.connect(broker.url)
-  })
-  afterAll(async () => {
-    await daemonLink.end()
-    await deviceLink.end()
-    await broker.dispose()
-  })
 
   it("a command's echo (and Tasmota's periodic STATE repeating it) is not an outside change; the web console's is", async () => {
-    const name = 'tasmota_outside'
-    const bulb = new MqttBulb({
-      id: 'desk',
-      capabilities: colorCaps,
-      link: daemonLink,
-      topic: name,
-      protocol: tasmotaProtocol(name),
-      queue: { backoffMs: 0 },
-    })
+    const name = `tasmota_outside_${count}`
+    const bulb = tasmotaBulb(name)
     const events: BulbEvent[] = []
     bulb.subscribe((event) => events.push(event))
     await bulb.start()
     await daemonLink.ready()
     // The device plays Tasmota: it applies each Backlog and answers with stat/<name>/RESULT.
-    deviceLink.subscribe(`cmnd/${name}/Backlog`, () => {
-      void deviceLink.publish(`stat/${name}/RESULT`, JSON.stringify({ POWER: 'ON', Dimmer: 40, CT: 370 }), { qos: 1 })
+    peerLink.subscribe(`cmnd/${name}/Backlog`, () => {
+      void peerLink.publish(`stat/${name}/RESULT`, JSON.stringify({ POWER: 'ON', Dimmer: 40, CT: 370 }), { qos: 1 })
     })
-    await deviceLink.ready()
+    await peerLink.ready()
     await bulb.setState({ on: true, brightness: 40, colorTemp: 2700 })
     const periodic = new Promise<void>((resolve) => bulb.subscribe(() => resolve()))
-    await deviceLink.publish(`tele/${name}/STATE`, JSON.stringify({ POWER: 'ON', Dimmer: 40, CT: 371 }), { qos: 1 })
-    await deviceLink.publish(`stat/${name}/RESULT`, JSON.stringify({ POWER: 'OFF', Dimmer: 40, CT: 371 }), { qos: 1 })
+    await peerLink.publish(`tele/${name}/STATE`, JSON.stringify({ POWER: 'ON', Dimmer: 40, CT: 371 }), { qos: 1 })
+    await peerLink.publish(`stat/${name}/RESULT`, JSON.stringify({ POWER: 'OFF', Dimmer: 40, CT: 371 }), { qos: 1 })
     await periodic
     expect(events.filter((event) => event.type === 'state' && event.outside)).toEqual([
       { type: 'state', state: { on: false, brightness: 40, colorTemp: 2695, reachable: true }, outside: true },
