@@ -35,7 +35,10 @@ function untilSignal(stop: () => Promise<void>): void {
   const end = () => {
     if (stopping) process.exit(0)
     stopping = true
-    setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref()
+    setTimeout(() => {
+      process.stderr.write(`genlock sim: stopping took over ${STOP_DEADLINE_MS} ms; exiting anyway\n`)
+      process.exit(0)
+    }, STOP_DEADLINE_MS).unref()
     void stop()
       .catch(() => undefined)
       .finally(() => process.exit(0))
