@@ -19,14 +19,31 @@ function kasaCapabilities(model: string): string {
   return 'capabilities: { dimmable: true, color: false }'
 }
 
-export function kasaDeviceYaml(bulb: { alias: string; model: string; host: string; port: number }): string {
+/** A Kasa bulb file; a KLAP bulb's account is read from `${KASA_USERNAME}`/`${KASA_PASSWORD}`, never written. */
+export function kasaDeviceYaml(bulb: {
+  alias: string
+  model: string
+  host: string
+  port: number
+  protocol?: 'legacy' | 'klap'
+}): string {
+  const klap = bulb.protocol === 'klap'
   return [
     `# devices/${deviceId(bulb.alias)}.yaml — ${bulb.model}`,
     `id: ${deviceId(bulb.alias)}`,
     `name: ${JSON.stringify(bulb.alias)}`,
     'adapter: kasa',
     `host: ${bulb.host}`,
-    ...(bulb.port === 9999 ? [] : [`port: ${bulb.port}`]),
+    ...(klap
+      ? [
+          'protocol: klap',
+          ...(bulb.port === 80 ? [] : [`httpPort: ${bulb.port}`]),
+          'username: ${KASA_USERNAME}',
+          'password: ${KASA_PASSWORD}',
+        ]
+      : bulb.port === 9999
+        ? []
+        : [`port: ${bulb.port}`]),
     kasaCapabilities(bulb.model),
   ].join('\n')
 }

@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { Argument, type Command } from 'commander'
+import { Argument, Option, type Command } from 'commander'
 import type { HueBridgeSimulator } from '../simulators/hue-bridge.js'
 import type { KasaSimulator } from '../simulators/kasa.js'
 import type { Zigbee2MqttLights } from '../simulators/zigbee2mqtt-lights.js'
@@ -11,6 +11,7 @@ import { action, CliError, EXIT } from './errors.js'
 
 interface SimOptions {
   readonly port?: string
+  readonly protocol: 'legacy' | 'klap'
   readonly count: string
   readonly host: string
   readonly broker: string
@@ -25,11 +26,28 @@ function integer(value: string | undefined, name: string, min: number, max: numb
   return number
 }
 
-/** Runs until SIGINT/SIGTERM, then stops `stop` and exits 0. */
+/** The longest a simulator may take to stop after SIGINT/SIGTERM before it exits anyway. */
+const STOP_DEADLINE_MS = 5000
+
+/**
+ * Runs until SIGINT/SIGTERM, then stops `stop` and exits 0. A stop that hangs (a broker that is down, a peer that
+ * does not answer) never keeps the process alive: it exits after 5 s, or at once on a second signal.
+ */
 function untilSignal(stop: () => Promise<void>): void {
-  const end = () => void stop().finally(() => process.exit(0))
-  process.once('SIGINT', end)
-  process.once('SIGTERM', end)
+  let stopping = false
+  const end = () => {
+    if (stopping) process.exit(0)
+    stopping = true
+    setTimeout(() => {
+      process.stderr.write(`genlock sim: stopping took over ${STOP_DEADLINE_MS} ms; exiting anyway\n`)
+      process.exit(0)
+    }, STOP_DEADLINE_MS).unref()
+    void stop()
+      .catch(() => undefined)
+      .finally(() => process.exit(0))
+  }
+  process.on('SIGINT', end)
+  process.on('SIGTERM', end)
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`)
@@ -37,14 +55,30 @@ const say = (line: string) => process.stdout.write(`${line}\n`)
 async function simKasa(options: SimOptions, count: number): Promise<void> {
   const port = integer(options.port, '--port', 0, 65_535) ?? 9999
   const { KasaSimulator } = await import('../simulators/kasa.js')
+  const klap = options.protocol === 'klap'
+  // KLAP bulbs are bound to a TP-Link account; the simulated ones take it from the same variables the files name.
+  const credentials = { username: process.env.KASA_USERNAME ?? '', password: process.env.KASA_PASSWORD ?? '' }
   let sim: KasaSimulator
   try {
-    sim = await KasaSimulator.start({ host: options.host, port, count })
+    sim = await KasaSimulator.start({ host: options.host, port, count, protocol: options.protocol, credentials })
   } catch (error) {
     throw new CliError((error as Error).message, EXIT.unreachable)
   }
-  say(`Kasa simulator: ${count} bulbs; discovery on udp ${options.host}:${sim.discoveryPort}`)
-  for (const bulb of sim.bulbs) say(`  ${bulb.alias} (${bulb.model}) on ${bulb.host}:${bulb.port}`)
+  say(
+    `Kasa simulator: ${count} ${klap ? 'KLAP ' : ''}bulbs; ` +
+      (klap
+        ? 'no legacy discovery (KLAP bulbs do not answer it)'
+        : `discovery on udp ${options.host}:${sim.discoveryPort}`),
+  )
+  for (const bulb of sim.bulbs)
+    say(`  ${bulb.alias} (${bulb.model}) on ${klap ? 'http ' : ''}${bulb.host}:${bulb.port}`)
+  if (klap) {
+    say(
+      credentials.username === ''
+        ? '  account: none (a bulb never bound to the cloud); any KASA_USERNAME/KASA_PASSWORD works'
+        : '  account: the KASA_USERNAME/KASA_PASSWORD this simulator was started with',
+    )
+  }
   say('\nDevice files:\n')
   for (const bulb of sim.bulbs) say(`${kasaDeviceYaml(bulb)}\n`)
   say('ready; Ctrl-C stops')
@@ -129,6 +163,7 @@ async function simMqtt(options: SimOptions, count: number): Promise<void> {
   say('\nDevice files:\n')
   for (const topic of lights.topics) say(`${mqttDeviceYaml({ id: topic.split('/').at(-1)!, topic })}\n`)
   lights.onCommand((name, command) => say(`${name}: ${JSON.stringify(command)}`))
+  lights.onReconnect(() => say(`reconnected to ${url}: lights announced again`))
   say('ready; Ctrl-C stops')
   untilSignal(() => lights.stop())
 }
@@ -144,12 +179,18 @@ export function addSimCommand(program: Command): void {
       'kasa: discovery port, bulbs on the next ones (9999); hue: HTTPS and HTTP port (8080); mqtt: broker port',
     )
     .option('-n, --count <count>', 'how many bulbs or lights', '2')
+    .addOption(
+      new Option('--protocol <protocol>', 'kasa: legacy (port 9999) or klap (HTTP, newer firmware)')
+        .choices(['legacy', 'klap'])
+        .default('legacy'),
+    )
     .option('--host <address>', 'address to listen on (kasa, hue)', '127.0.0.1')
     .option('-b, --broker <url>', 'mqtt: the broker the lights connect to', 'mqtt://127.0.0.1:1883')
     .option('--base-topic <topic>', "mqtt: Zigbee2MQTT's base topic", 'zigbee2mqtt')
     .addHelpText(
       'after',
       '\nExamples:\n  $ genlock sim kasa --count 3              # then: genlock discover --broadcast 127.0.0.1\n' +
+        '  $ KASA_USERNAME=me@example.com KASA_PASSWORD=secret genlock sim kasa --protocol klap\n' +
         '  $ genlock sim hue --port 8080             # press Enter to press the link button\n' +
         '  $ genlock sim mqtt --broker mqtt://127.0.0.1:1884 --count 2',
     )

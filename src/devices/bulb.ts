@@ -49,8 +49,13 @@ export interface CommandOrigin {
   readonly token?: number
 }
 
+/**
+ * What a bulb tells its subscribers. A `state` event with `outside: true` is a change genlock did not command (the
+ * app, a wall switch, a remote), seen in a poll, an event stream or an MQTT state message; without it, the state
+ * changed through genlock's own command (or the bulb's first report).
+ */
 export type BulbEvent =
-  | { readonly type: 'state'; readonly state: BulbState }
+  | { readonly type: 'state'; readonly state: BulbState; readonly outside?: true }
   | { readonly type: 'availability'; readonly reachable: boolean; readonly error?: Error }
 
 export interface Bulb {

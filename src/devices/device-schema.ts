@@ -4,6 +4,7 @@
  */
 import { isAbsolute } from 'node:path'
 import { z } from 'zod'
+import { parseDuration } from '../config/duration.js'
 
 /** The adapters a device file may name. */
 export const ADAPTERS = ['sim', 'hue', 'kasa', 'mqtt'] as const
@@ -84,12 +85,45 @@ export const hueDeviceSchema = z.strictObject({
   gamut: z.enum(['A', 'B', 'C']).default('C'),
 })
 
+/**
+ * How often a bulb that does not push its state is read: a duration (`5s`, `500ms`, `1m`), or `0`/`off` for never.
+ * Becomes milliseconds.
+ */
+const pollInterval = z
+  .union([z.literal('off'), z.literal(false), z.string(), z.number()])
+  .transform((value, context) => {
+    if (value === 'off' || value === false) return 0
+    const ms = parseDuration(value)
+    if (ms === undefined || (ms > 0 && ms < 100)) {
+      context.addIssue({ code: 'custom', message: "must be a duration of at least 100ms, like '5s', or 'off'" })
+      return z.NEVER
+    }
+    return ms
+  })
+
 export const kasaDeviceSchema = z.strictObject({
   ...common,
   adapter: z.literal('kasa'),
   host,
+  /** The legacy protocol's port (TCP, or UDP with `transport: udp`). */
   port: port.default(9999),
   transport: z.enum(['tcp', 'udp']).default('tcp'),
+  /**
+   * `legacy` (port 9999), `klap` (HTTP, the local protocol of newer firmware), or `auto`: legacy, and KLAP when the
+   * legacy port is closed.
+   */
+  protocol: z.enum(['auto', 'legacy', 'klap']).default('auto'),
+  /** KLAP's HTTP port. */
+  httpPort: port.default(80),
+  /** The TP-Link account a KLAP bulb is bound to (the Kasa app's e-mail); a secret, so write `${KASA_USERNAME}`. */
+  username: z.string().default(''),
+  /** Its password; write `${KASA_PASSWORD}`. */
+  password: z.string().default(''),
+  /**
+   * Kasa bulbs never push their state: reading it every 5 s (as Home Assistant's TP-Link integration does) sees a
+   * change made in the Kasa app within seconds for one small request per bulb.
+   */
+  poll: pollInterval.default(5000),
 })
 
 export const mqttDeviceSchema = z.strictObject({

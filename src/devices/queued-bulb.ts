@@ -2,7 +2,9 @@ import type { Bulb, BulbCapabilities, BulbCommand, BulbEvent, BulbState, ColorIn
 import { CommandQueue, type CommandQueueOptions, type CommandSignal } from './command-queue.js'
 import { isUnreachableError } from './errors.js'
 import { silentLogger, type DeviceLogger } from './logger.js'
-import { resolveCommand, sameState, type ResolvedCommand } from './resolve-command.js'
+import { Poller } from './poller.js'
+import { checkReportedState, echoWithin, EXACT_ECHO, isReportInRange, type EchoMatcher } from './reported-state.js'
+import { applyCommand, resolveCommand, sameState, type ResolvedCommand } from './resolve-command.js'
 
 /** Who a bulb is; `description` names it in errors and logs, e.g. `bath_bulb (kasa 192.168.1.40)`. */
 export interface BulbIdentity {
@@ -18,9 +20,35 @@ export interface BulbIdentity {
 export interface QueuedBulbOptions {
   readonly queue?: Omit<CommandQueueOptions, 'device'>
   readonly logger?: DeviceLogger
-  /** State before the first report. Default: off, 100 %, unreachable until the bulb answers. */
+  /**
+   * State before the first report. Default: off, 100 %, unreachable until the bulb answers, and the first state it
+   * reports is taken as it is (not as an outside change). Given, it counts as known.
+   */
   readonly initialState?: BulbState
+  /**
+   * Whether a state the bulb reported is the echo of a look genlock commanded, given the rounding of the bulb's own
+   * units ({@link echoWithin}). Default: exact.
+   */
+  readonly echo?: EchoMatcher
+  /**
+   * Read the bulb's state every this many ms (for bulbs that do not push it), backing off while it does not answer
+   * and never while a command is in flight; a change found this way is an outside change. Default 0: no polling.
+   */
+  readonly pollMs?: number
 }
+
+/** A look genlock commanded whose echo may still come. */
+interface Expectation {
+  readonly state: BulbState
+  /** The command is still queued or being sent (its echo is surely still to come). */
+  inFlight: boolean
+}
+
+/**
+ * Commanded looks remembered for echoes that come late (a Zigbee2MQTT light without confirm, a timed-out command
+ * the bulb applies after all). Eight covers a burst of commands; older looks are forgotten.
+ */
+const EXPECTATIONS_KEPT = 8
 
 /** What an adapter gets with each command attempt. */
 export interface SendContext {
@@ -30,6 +58,12 @@ export interface SendContext {
   readonly origin?: CommandOrigin
   /** The command as the caller wrote it (before capability fallbacks), for logs. */
   readonly original: BulbCommand
+  /**
+   * The state this command leaves the bulb in: the command applied over every command queued before it (not over
+   * {@link QueuedBulb.state}, which lags one command behind while the queue moves on). What an adapter resolves with
+   * when the bulb does not report its state back.
+   */
+  readonly expected: BulbState
 }
 
 /**
@@ -47,6 +81,11 @@ export abstract class QueuedBulb implements Bulb {
   protected readonly logger: DeviceLogger
   private current: BulbState
   private readonly listeners = new Set<(event: BulbEvent) => void>()
+  private readonly echo: EchoMatcher
+  private expectations: Expectation[] = []
+  private readonly poller: Poller | undefined
+  /** Whether `current` came from the bulb (or the caller) rather than the placeholder before the first report. */
+  private known: boolean
 
   constructor(identity: BulbIdentity, options: QueuedBulbOptions = {}) {
     this.id = identity.id
@@ -57,6 +96,12 @@ export abstract class QueuedBulb implements Bulb {
     this.queue = new CommandQueue({ ...options.queue, device: identity.description })
     this.logger = options.logger ?? silentLogger
     this.current = options.initialState ?? { on: false, brightness: 100, reachable: false }
+    this.known = options.initialState !== undefined
+    this.echo = options.echo ?? echoWithin(EXACT_ECHO)
+    this.poller =
+      options.pollMs && options.pollMs > 0
+        ? new Poller({ intervalMs: options.pollMs, poll: () => this.poll(), busy: () => this.queue.size > 0 })
+        : undefined
   }
 
   /** Sends one resolved command; resolves with the bulb's state afterwards. */
@@ -76,11 +121,21 @@ export abstract class QueuedBulb implements Bulb {
     } catch (error) {
       return Promise.reject(error)
     }
+    let expectation: Expectation | undefined
     return this.queue
-      .run((signal, attempt) => this.send(resolved, { signal, attempt, origin, original: command }))
+      .run((signal, attempt) => {
+        expectation ??= this.expect(resolved)
+        return this.send(resolved, { signal, attempt, origin, original: command, expected: expectation.state })
+      })
       .then(
-        (state) => this.report(state),
-        (error: unknown) => this.fail(error, command),
+        (state) => {
+          if (expectation) expectation.inFlight = false
+          return this.report(state)
+        },
+        (error: unknown) => {
+          if (expectation) expectation.inFlight = false
+          return this.fail(error, command)
+        },
       )
   }
 
@@ -102,12 +157,12 @@ export abstract class QueuedBulb implements Bulb {
     return this.readStatus()
   }
 
-  /** Reads the bulb's state through the queue; `retries: 0` makes it a single quick probe. */
+  /** Reads the bulb's state through the queue (and tells an outside change); `retries: 0` makes it a single quick probe. */
   protected readStatus(options?: { retries?: number }): Promise<BulbState> {
     return this.queue
       .run((signal) => this.fetchState(signal), options)
       .then(
-        (state) => this.report(state),
+        (state) => this.reportObserved(state),
         (error: unknown) => this.fail(error, undefined),
       )
   }
@@ -117,9 +172,13 @@ export abstract class QueuedBulb implements Bulb {
     return () => this.listeners.delete(listener)
   }
 
-  /** Accepts commands (again, after stop). Adapters that talk to a device also read its state once here. */
+  /**
+   * Accepts commands (again, after stop) and starts polling, if asked for. Adapters that talk to a device also read its
+   * state once here.
+   */
   async start(): Promise<void> {
     this.queue.reopen()
+    this.poller?.start()
   }
 
   /**
@@ -135,16 +194,87 @@ export abstract class QueuedBulb implements Bulb {
   }
 
   async stop(): Promise<void> {
+    this.poller?.stop()
     this.queue.close()
   }
 
-  /** Records a state the bulb reported (a command answer, a poll, a pushed message) and emits what changed. */
-  protected report(state: BulbState): BulbState {
+  /** One poll: a read without retries. A failure marks the bulb unreachable, logged at debug only (polls repeat). */
+  private async poll(): Promise<boolean> {
+    try {
+      this.reportObserved(await this.queue.run((signal) => this.fetchState(signal), { retries: 0 }))
+      return true
+    } catch (error) {
+      if (isUnreachableError(error)) this.markReachable(false, error as Error)
+      this.logger.debug({ device: this.id, err: error }, `${this.description}: poll failed`)
+      return false
+    }
+  }
+
+  /**
+   * The one way adapters report a state the bulb reported on its own: a poll, an event stream, an MQTT state message.
+   * The report is checked like a command (out-of-range fields are dropped with a warning and keep their previous
+   * value), then compared with what genlock commanded:
+   *
+   * - the bulb's first report (unless an initial state was given) is taken as it is;
+   * - a report that matches the current look, or a look genlock commanded recently (within the adapter's
+   *   {@link EchoMatcher} tolerance), is genlock's own echo: the commanded look is kept (no rounding noise);
+   * - anything else is an **outside change** (the app, a wall switch, a remote): it becomes the state and is emitted
+   *   as `{ type: 'state', state, outside: true }`.
+   *
+   * An answer to genlock's own command (what `send` resolves with) is never an outside change and does not come here.
+   * Returns the state the bulb is now believed to be in.
+   */
+  protected reportObserved(reported: BulbState): BulbState {
+    const state = this.checked(reported)
+    if (!this.known) return this.report(state)
+    if (this.echo(this.current, state)) return this.report({ ...this.current, reachable: state.reachable })
+    const index = this.expectations.findIndex((expectation) => this.echo(expectation.state, state))
+    if (index >= 0) {
+      const newest = index === this.expectations.length - 1
+      const look = this.expectations[index]!.state
+      this.expectations.splice(0, index + 1)
+      // An echo of an older command while newer ones are on their way: the bulb will move on, keep believing the newest.
+      return this.report(
+        newest ? { ...look, reachable: state.reachable } : { ...this.current, reachable: state.reachable },
+      )
+    }
+    // Commands still on their way will be echoed after this change; finished ones never will be.
+    this.expectations = this.expectations.filter((expectation) => expectation.inFlight)
+    this.logger.debug({ device: this.id, state }, `${this.description}: changed outside genlock`)
+    return this.report(state, true)
+  }
+
+  /** Records a state (a command's answer, a reachability change) and emits what changed. */
+  protected report(reported: BulbState, outside = false): BulbState {
+    const state = this.checked(reported)
+    this.known = true
     const previous = this.current
     if (sameState(previous, state)) return previous
     this.current = state
     if (previous.reachable !== state.reachable) this.emit({ type: 'availability', reachable: state.reachable })
-    this.emit({ type: 'state', state })
+    this.emit(outside ? { type: 'state', state, outside: true } : { type: 'state', state })
+    return state
+  }
+
+  /** Remembers the look `command` will leave the bulb in, so its echo is known when it comes. */
+  private expect(command: ResolvedCommand): Expectation {
+    const base = this.expectations.at(-1)?.state ?? this.current
+    const expectation: Expectation = { state: applyCommand(base, command), inFlight: true }
+    if (this.expectations.push(expectation) > EXPECTATIONS_KEPT) this.expectations.shift()
+    return expectation
+  }
+
+  /** `reported` with out-of-range fields dropped, each logged once per report. */
+  private checked(reported: BulbState): BulbState {
+    if (isReportInRange(reported)) return reported
+    const { state, problems } = checkReportedState(reported, this.current)
+    for (const problem of problems) {
+      this.logger.warn(
+        { device: this.id, field: problem.field, value: problem.value },
+        `${this.description}: reported ${problem.field} ${JSON.stringify(problem.value)} is out of range ` +
+          `(${problem.expected}); kept the previous value`,
+      )
+    }
     return state
   }
 

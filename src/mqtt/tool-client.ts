@@ -41,8 +41,13 @@ type Handler = (message: BusMessage) => void
  */
 export class MqttToolClient implements MessageBus {
   private readonly handlers = new Map<string, Set<Handler>>()
+  private readonly reconnectListeners = new Set<() => void>()
 
   private constructor(private readonly client: MqttClient) {
+    // Registered after the first connect, so every 'connect' from here on is a reconnect.
+    client.on('connect', () => {
+      for (const listener of [...this.reconnectListeners]) listener()
+    })
     client.on('message', (topic, payload, packet) => {
       for (const [pattern, handlers] of this.handlers) {
         if (!topicMatches(pattern, topic)) continue
@@ -69,25 +74,44 @@ export class MqttToolClient implements MessageBus {
     }
     const client = connect(options.url, clientOptions)
     return new Promise((resolve, reject) => {
-      const fail = (why: string) => {
+      // Only our own listeners are removed again: MQTT.js listens for 'close' itself to schedule its reconnects, and
+      // removing every 'close' listener (as this did) left a simulator dead after the first broker restart.
+      const onError = (error: Error) => fail(error.message || String((error as { code?: unknown }).code))
+      const onClose = () => fail('connection closed')
+      const onConnect = () => {
         clearTimeout(timer)
-        client.removeAllListeners('connect')
-        void client.endAsync(true)
-        reject(new Error(`cannot reach the MQTT broker ${redactUrl(options.url)}: ${why}`))
-      }
-      const timer = setTimeout(() => fail(`no answer within ${timeout} ms`), timeout)
-      client.once('error', (error) => fail(error.message || String((error as { code?: unknown }).code)))
-      client.once('close', () => fail('connection closed'))
-      client.once('connect', () => {
-        clearTimeout(timer)
-        client.removeAllListeners('error')
-        client.removeAllListeners('close')
+        client.off('error', onError)
+        client.off('close', onClose)
         // Keep going after a blip once we were in: a long-running simulator should survive a broker restart.
         client.options.reconnectPeriod = 1000
         client.on('error', () => undefined)
         resolve(new MqttToolClient(client))
-      })
+      }
+      const fail = (why: string) => {
+        clearTimeout(timer)
+        client.off('connect', onConnect)
+        void client.endAsync(true)
+        reject(new Error(`cannot reach the MQTT broker ${redactUrl(options.url)}: ${why}`))
+      }
+      const timer = setTimeout(() => fail(`no answer within ${timeout} ms`), timeout)
+      client.once('error', onError)
+      client.once('close', onClose)
+      client.once('connect', onConnect)
     })
+  }
+
+  /** Whether the connection is up now. */
+  get connected(): boolean {
+    return this.client.connected
+  }
+
+  /**
+   * Calls `listener` after every reconnect (after MQTT.js has sent the renewed subscriptions), so a simulator can
+   * publish again what a restarted broker forgot: its retained states and availability.
+   */
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener)
+    return () => this.reconnectListeners.delete(listener)
   }
 
   subscribe(pattern: string, handler: Handler): () => void {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { MqttToolClient } from '../../src/mqtt/tool-client.js'
 import { DaemonProcess } from '../daemon/daemon-process.js'
 import { freePort, startMosquitto } from '../support/services.js'
@@ -66,5 +66,89 @@ describe('genlock sim mqtt: Zigbee2MQTT-style lights on a real mosquitto', () =>
     expect(result.stderr).toMatch(
       new RegExp(`^genlock sim: cannot reach the MQTT broker mqtt://127\\.0\\.0\\.1:${port}: .+\\n$`),
     )
+  })
+})
+
+describe('genlock sim mqtt across broker restarts', () => {
+  let mosquitto: Awaited<ReturnType<typeof startMosquitto>>
+  const started: GenlockProcess[] = []
+
+  /** `genlock sim mqtt` with one light on the suite's broker. */
+  function simMqtt(): GenlockProcess {
+    const lights = GenlockProcess.start('sim', 'mqtt', '--broker', mosquitto.url, '--count', '1')
+    started.push(lights)
+    return lights
+  }
+
+  beforeAll(async () => {
+    mosquitto = await startMosquitto()
+  })
+
+  // A test that failed while a simulator ignored SIGTERM must not leave it running.
+  afterEach(async () => {
+    for (const lights of started.splice(0)) if (lights.running) await lights.stop('SIGKILL')
+  })
+
+  afterAll(async () => {
+    await mosquitto?.dispose()
+  })
+
+  /** The next message on `topic` (retained ones included) from a fresh client. */
+  async function nextMessage(topic: string, publish?: { topic: string; payload: string }): Promise<string> {
+    const client = await MqttToolClient.connect({ url: mosquitto.url })
+    try {
+      const message = new Promise<string>((resolve) =>
+        client.subscribe(topic, (received) => resolve(received.payload.toString())),
+      )
+      await client.flush()
+      if (publish) await client.publish(publish.topic, publish.payload, { qos: 1 })
+      return await message
+    } finally {
+      await client.close()
+    }
+  }
+
+  it('comes back after the broker restarts: lights announced again (retained) and answering commands', async () => {
+    const lights = simMqtt()
+    try {
+      await lights.waitFor(/ready; Ctrl-C stops/)
+      // A broker without persistence forgets every retained message and subscription.
+      await mosquitto.restart()
+      const reconnected = lights.stdout.length
+      await lights.waitFor(/reconnected to /, reconnected)
+      expect(JSON.parse(await nextMessage('zigbee2mqtt/light_1/availability'))).toEqual({ state: 'online' })
+      expect(JSON.parse(await nextMessage('zigbee2mqtt/bridge/state'))).toEqual({ state: 'online' })
+      // Subscribed again: a command is applied and its new state published.
+      const client = await MqttToolClient.connect({ url: mosquitto.url })
+      try {
+        const on = new Promise<Record<string, unknown>>((resolve) =>
+          client.subscribe('zigbee2mqtt/light_1', (message) => {
+            const state = JSON.parse(message.payload.toString()) as Record<string, unknown>
+            if (state.state === 'ON') resolve(state)
+          }),
+        )
+        await client.flush()
+        await client.publish('zigbee2mqtt/light_1/set', JSON.stringify({ state: 'ON', brightness: 100 }), { qos: 1 })
+        expect(await on).toMatchObject({ state: 'ON', brightness: 100 })
+      } finally {
+        await client.close()
+      }
+    } finally {
+      await lights.stop()
+    }
+  })
+
+  it('stops on SIGTERM even while the broker is down', async () => {
+    const lights = simMqtt()
+    await lights.waitFor(/ready; Ctrl-C stops/)
+    await mosquitto.stop()
+    try {
+      lights.child.kill('SIGTERM')
+      expect(await lights.exited).toEqual({ code: 0, signal: null })
+      // It stopped by itself, without waiting for the broker, rather than by its 5 s deadline.
+      expect(lights.stderr).not.toContain('exiting anyway')
+    } finally {
+      await mosquitto.start()
+    }
   })
 })

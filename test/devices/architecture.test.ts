@@ -29,6 +29,6 @@ describe('src/devices dependencies', () => {
       }),
     )
     expect(offenders).toEqual([])
-    expect(files).toContain('src/devices/registry.ts')
+    expect(files).toContain('src/devices/bulb-factory.ts')
   })
 })

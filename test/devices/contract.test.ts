@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from 'vitest'
 import { startMosquitto } from '../support/services.js'
 import { runBulbContract } from './contract/bulb-contract.js'
 import { hueHarness, kasaHarness, mqttHarness, simHarness } from './contract/harnesses.js'
+import { runOutsideChangeContract } from './contract/outside-change-contract.js'
 
 let broker: Awaited<ReturnType<typeof startMosquitto>> | undefined
 beforeAll(async () => {
@@ -13,8 +14,12 @@ afterAll(async () => {
 
 runBulbContract('sim', simHarness)
 runBulbContract('hue', hueHarness, { reports: true })
-runBulbContract('kasa', kasaHarness)
-runBulbContract(
-  'mqtt',
-  mqttHarness(() => broker!.url),
-)
+runBulbContract('kasa (legacy)', kasaHarness('legacy'))
+runBulbContract('kasa (KLAP)', kasaHarness('klap'))
+const zigbee2mqttHarness = mqttHarness(() => broker!.url)
+runBulbContract('mqtt', zigbee2mqttHarness)
+
+runOutsideChangeContract('sim', simHarness)
+runOutsideChangeContract('kasa (legacy)', kasaHarness('legacy'))
+runOutsideChangeContract('kasa (KLAP)', kasaHarness('klap'))
+runOutsideChangeContract('mqtt', zigbee2mqttHarness)

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createBulb, createSimulatedBulb, readDeviceFiles } from '../../src/devices/registry.js'
+import { createBulb, createSimulatedBulb, readDeviceFiles } from '../../src/devices/bulb-factory.js'
 import { problemsOf } from '../support/config-problems.js'
 
 function folder(files: Record<string, string>): string {
@@ -38,6 +38,19 @@ describe('device files', () => {
       timeoutMs: 2000,
     })
     expect(config?.capabilities).toEqual({ dimmable: true, color: true, colorTemp: { min: 2000, max: 6500 } })
+  })
+
+  it("reads a Kasa bulb's poll interval as a duration, 5 s unless told, 'off' for never", () => {
+    const dir = folder({
+      'a.yaml': 'id: a\nadapter: kasa\nhost: 10.0.0.3\n',
+      'b.yaml': 'id: b\nadapter: kasa\nhost: 10.0.0.4\npoll: 2s\n',
+      'c.yaml': 'id: c\nadapter: kasa\nhost: 10.0.0.5\npoll: off\n',
+    })
+    expect(readDeviceFiles(dir, {}).map((config) => config.adapter === 'kasa' && config.poll)).toEqual([5000, 2000, 0])
+    const bad = folder({ 'd.yaml': 'id: d\nadapter: kasa\nhost: 10.0.0.6\npoll: often\n' })
+    expect(problemsOf(() => readDeviceFiles(bad, {}))).toEqual([
+      `${join(bad, 'd.yaml')}:4:7 poll: must be a duration of at least 100ms, like '5s', or 'off'`,
+    ])
   })
 
   it('lists every problem across all files with file:line:col and field', () => {

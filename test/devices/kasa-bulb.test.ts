@@ -1,51 +1,36 @@
-import { Device } from 'tplink-smarthome-simulator'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { BulbEvent } from '../../src/devices/bulb.js'
 import { DeviceTimeoutError } from '../../src/devices/errors.js'
 import { KasaBulb } from '../../src/devices/kasa/kasa-bulb.js'
-import { freePort } from '../support/services.js'
-import { FaultProxy } from './support/fault-proxy.js'
-import { startKasaDevice } from './support/kasa-device.js'
+import { KasaSimulator, type SimulatedKasaBulb } from '../../src/simulators/kasa.js'
 
-/** Collects what the simulated bulb was sent, as decrypted JSON. */
-function recordRequests(device: Device): Record<string, unknown>[] {
-  const seen: Record<string, unknown>[] = []
-  device.deviceNetworking.on('data', ({ message }: { message: string }) =>
-    seen.push(JSON.parse(message) as Record<string, unknown>),
-  )
-  return seen
-}
-
-function lightStateBodies(seen: Record<string, unknown>[]): unknown[] {
-  return seen.flatMap((request) => {
+/** The `transition_light_state` bodies a simulated bulb answered, in order. */
+function lightStateBodies(bulb: SimulatedKasaBulb): unknown[] {
+  return bulb.requests.flatMap(({ request, outcome }) => {
     const service = request['smartlife.iot.smartbulb.lightingservice'] as Record<string, unknown> | undefined
-    return service?.transition_light_state ? [service.transition_light_state] : []
+    return outcome === 'answered' && service?.transition_light_state ? [service.transition_light_state] : []
   })
 }
 
-describe('KasaBulb against tplink-smarthome-simulator', () => {
-  let lb130: Device
-  let lb100: Device
+/** Whether a logged request read the light state (what a poll sends). */
+function isLightStateRead({ request }: { request: Record<string, unknown> }): boolean {
+  const service = request['smartlife.iot.smartbulb.lightingservice'] as Record<string, unknown> | undefined
+  return service?.get_light_state !== undefined
+}
+
+describe('KasaBulb against the Kasa simulator (legacy protocol)', () => {
+  let sim: KasaSimulator
+  let lb130: SimulatedKasaBulb
+  let lb100: SimulatedKasaBulb
   beforeEach(async () => {
-    lb130 = await startKasaDevice({
-      model: 'lb130',
-      address: '127.0.0.1',
-      port: 0,
-      data: { alias: 'Bath', mac: '50:c7:bf:00:00:01' },
-    })
-    lb100 = await startKasaDevice({
-      model: 'lb100',
-      address: '127.0.0.1',
-      port: 0,
-      data: { alias: 'Hall', mac: '50:c7:bf:00:00:02' },
-    })
+    sim = await KasaSimulator.start({ port: 0, models: ['lb130', 'lb100'] })
+    ;[lb130, lb100] = sim.bulbs as [SimulatedKasaBulb, SimulatedKasaBulb]
   })
   afterEach(async () => {
-    await lb130.stop()
-    await lb100.stop()
+    await sim.stop()
   })
 
   it('sets colour, white and brightness on an LB130 with transition_period', async () => {
-    const seen = recordRequests(lb130)
     const bulb = new KasaBulb({
       id: 'bath_bulb',
       capabilities: { dimmable: true, color: true, colorTemp: { min: 2500, max: 9000 } },
@@ -56,7 +41,7 @@ describe('KasaBulb against tplink-smarthome-simulator', () => {
     expect(bulb.state.reachable).toBe(true)
     await bulb.setState({ on: true, color: '#ff8800', brightness: 60, transition: 1500 })
     await bulb.setState({ colorTemp: 3000 })
-    expect(lightStateBodies(seen)).toEqual([
+    expect(lightStateBodies(lb130)).toEqual([
       {
         on_off: 1,
         brightness: 60,
@@ -69,10 +54,10 @@ describe('KasaBulb against tplink-smarthome-simulator', () => {
       { on_off: 1, color_temp: 3000, ignore_default: 1 },
     ])
     expect(await bulb.getStatus()).toEqual({ on: true, brightness: 60, colorTemp: 3000, reachable: true })
+    await bulb.stop()
   })
 
   it('gives an LB100 (white, fixed temperature) brightness and power only', async () => {
-    const seen = recordRequests(lb100)
     const bulb = new KasaBulb({
       id: 'hall_bulb',
       capabilities: { dimmable: true, color: false },
@@ -82,12 +67,13 @@ describe('KasaBulb against tplink-smarthome-simulator', () => {
     await bulb.start()
     await bulb.setBrightness(30)
     await expect(bulb.setColor('red')).rejects.toThrow('hall_bulb (kasa 127.0.0.1:')
-    expect(lightStateBodies(seen)).toEqual([{ on_off: 1, brightness: 30, ignore_default: 1 }])
+    expect(lightStateBodies(lb100)).toEqual([{ on_off: 1, brightness: 30, ignore_default: 1 }])
     expect(await bulb.getStatus()).toEqual({ on: true, brightness: 30, reachable: true })
+    await bulb.stop()
   })
 
   it('starts without the bulb after one quick probe, and reaches it once it is plugged in', async () => {
-    const port = await freePort()
+    await lb130.unplug()
     const warnings: string[] = []
     const logger = {
       debug() {},
@@ -99,66 +85,107 @@ describe('KasaBulb against tplink-smarthome-simulator', () => {
       id: 'late_bulb',
       capabilities: { dimmable: true, color: true },
       host: '127.0.0.1',
-      port,
+      port: lb130.port,
       logger,
       queue: { backoffMs: 0 },
     })
     await bulb.start()
     expect(bulb.state.reachable).toBe(false)
-    expect(warnings).toContain(`late_bulb (kasa 127.0.0.1:${port}): not reachable at start`)
-    const late = new Device({
-      model: 'lb130',
-      address: '127.0.0.1',
-      port,
-      data: { alias: 'Late', mac: '50:c7:bf:00:00:09' },
-    })
-    await late.start()
-    try {
-      await expect(bulb.setPower(true)).resolves.toMatchObject({ on: true, reachable: true })
-    } finally {
-      await late.stop()
-    }
+    expect(warnings).toContain(`late_bulb (kasa 127.0.0.1:${lb130.port}): not reachable at start`)
+    await lb130.plugIn()
+    await expect(bulb.setPower(true)).resolves.toMatchObject({ on: true, reachable: true })
+    await bulb.stop()
   })
 
-  describe('through a fault proxy', () => {
-    let proxy: FaultProxy
-    beforeEach(async () => {
-      proxy = new FaultProxy('127.0.0.1', lb130.port)
-      await proxy.start()
+  it('retries a dropped connection', async () => {
+    const bulb = new KasaBulb({
+      id: 'bath_bulb',
+      capabilities: { dimmable: true, color: true },
+      host: '127.0.0.1',
+      port: lb130.port,
+      queue: { backoffMs: 0 },
     })
-    afterEach(async () => {
-      await proxy.stop()
-    })
+    await bulb.start()
+    lb130.resetNext()
+    await expect(bulb.setPower(true)).resolves.toMatchObject({ on: true })
+    expect(lb130.requests.map((entry) => entry.outcome).slice(-2)).toEqual(['reset', 'answered'])
+    expect(lightStateBodies(lb130)).toEqual([{ on_off: 1, ignore_default: 1 }])
+    await bulb.stop()
+  })
 
-    it('retries a dropped connection', async () => {
-      const seen = recordRequests(lb130)
-      const bulb = new KasaBulb({
-        id: 'bath_bulb',
-        capabilities: { dimmable: true, color: true },
-        host: '127.0.0.1',
-        port: proxy.port,
-        queue: { backoffMs: 0 },
-      })
-      await bulb.start()
-      proxy.fault = 'reset-once'
-      await expect(bulb.setPower(true)).resolves.toMatchObject({ on: true })
-      expect(lightStateBodies(seen)).toEqual([{ on_off: 1, ignore_default: 1 }])
+  it('polls: a change made in the Kasa app is seen as an outside change, the echo of its own command never', async () => {
+    const bulb = new KasaBulb({
+      id: 'bath_bulb',
+      capabilities: { dimmable: true, color: true, colorTemp: { min: 2500, max: 9000 } },
+      host: '127.0.0.1',
+      port: lb130.port,
+      pollMs: 100,
     })
-
-    it('times out a bulb that does not answer, naming it', async () => {
-      const bulb = new KasaBulb({
-        id: 'bath_bulb',
-        capabilities: { dimmable: true, color: true },
-        host: '127.0.0.1',
-        port: proxy.port,
-        queue: { timeoutMs: 100, retries: 0 },
-      })
-      await bulb.start()
-      proxy.fault = 'hang'
-      await expect(bulb.setPower(true)).rejects.toThrow(
-        new DeviceTimeoutError(`bath_bulb (kasa 127.0.0.1:${proxy.port})`, 100),
+    const events: BulbEvent[] = []
+    bulb.subscribe((event) => events.push(event))
+    await bulb.start()
+    await bulb.setState({ on: true, color: '#ff8800', brightness: 60 })
+    const polled = (count: number) =>
+      new Promise<void>((resolve) =>
+        lb130.onRequest(() => lb130.requests.filter(isLightStateRead).length >= count && resolve()),
       )
-      expect(bulb.state.reachable).toBe(false)
+    await polled(lb130.requests.filter(isLightStateRead).length + 2)
+    expect(events.filter((event) => event.type === 'state' && event.outside)).toEqual([])
+    const seen = new Promise<BulbEvent>((resolve) =>
+      bulb.subscribe((event) => event.type === 'state' && event.outside && resolve(event)),
+    )
+    lb130.changeFromApp({ hue: 240, saturation: 100, brightness: 25 })
+    expect(await seen).toEqual({
+      type: 'state',
+      state: { on: true, brightness: 25, color: { r: 0, g: 0, b: 255 }, reachable: true },
+      outside: true,
     })
+    await bulb.stop()
+  })
+
+  it('polling backs off while the bulb is unplugged and sees it again, unreachable in between', async () => {
+    const bulb = new KasaBulb({
+      id: 'bath_bulb',
+      capabilities: { dimmable: true, color: true },
+      host: '127.0.0.1',
+      port: lb130.port,
+      pollMs: 100,
+    })
+    await bulb.start()
+    const availability: boolean[] = []
+    const back = new Promise<void>((resolve) =>
+      bulb.subscribe((event) => {
+        if (event.type !== 'availability') return
+        availability.push(event.reachable)
+        if (event.reachable) resolve()
+      }),
+    )
+    const gone = new Promise<void>((resolve) =>
+      bulb.subscribe((event) => event.type === 'availability' && !event.reachable && resolve()),
+    )
+    await lb130.unplug()
+    await gone
+    await lb130.plugIn()
+    await back
+    expect(availability).toEqual([false, true])
+    await bulb.stop()
+  })
+
+  it('times out a bulb that does not answer, naming it', async () => {
+    const bulb = new KasaBulb({
+      id: 'bath_bulb',
+      capabilities: { dimmable: true, color: true },
+      host: '127.0.0.1',
+      port: lb130.port,
+      queue: { timeoutMs: 100, retries: 0 },
+    })
+    await bulb.start()
+    lb130.hang(true)
+    await expect(bulb.setPower(true)).rejects.toThrow(
+      new DeviceTimeoutError(`bath_bulb (kasa 127.0.0.1:${lb130.port})`, 100),
+    )
+    expect(bulb.state.reachable).toBe(false)
+    expect(lb130.requests.at(-1)?.outcome).toBe('hung')
+    await bulb.stop()
   })
 })

@@ -1,3 +1,5 @@
+import { tplinkApi } from '../../devices/kasa/tplink-api.js'
+
 /** One Kasa device that answered discovery. */
 export interface FoundKasaDevice {
   readonly kind: 'bulb' | 'plug'
@@ -27,7 +29,7 @@ export async function discoverKasa(options: {
   timeoutMs: number
   found?: (device: FoundKasaDevice) => void
 }): Promise<FoundKasaDevice[]> {
-  const { Client } = await import('tplink-smarthome-api')
+  const { Client } = tplinkApi()
   const client = new Client({ logLevel: 'silent' })
   const devices = new Map<string, FoundKasaDevice>()
   const add = (kind: 'bulb' | 'plug') => (device: DiscoveredDevice) => {

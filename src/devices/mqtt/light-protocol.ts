@@ -1,4 +1,5 @@
 import type { BulbState } from '../bulb.js'
+import type { EchoTolerance } from '../reported-state.js'
 import type { ResolvedCommand } from '../resolve-command.js'
 
 /** One MQTT message to publish. */
@@ -15,6 +16,8 @@ export interface OutgoingMessage {
 export interface MqttLightProtocol {
   /** Topics carrying the light's state. */
   readonly stateTopics: readonly string[]
+  /** How far a reported state may be from a commanded one and still be its echo (the light family's rounding). */
+  readonly echo: EchoTolerance
   /** The topic carrying online/offline, when the protocol has one. */
   readonly availabilityTopic?: string
   /** Messages that make the light apply `command`. */

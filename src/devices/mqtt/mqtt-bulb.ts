@@ -2,7 +2,8 @@ import type { BulbCapabilities, BulbState } from '../bulb.js'
 import type { CommandSignal } from '../command-queue.js'
 import { DeviceUnreachableError, TransientDeviceError } from '../errors.js'
 import { QueuedBulb, type QueuedBulbOptions, type SendContext } from '../queued-bulb.js'
-import { applyCommand, type ResolvedCommand } from '../resolve-command.js'
+import { echoWithin } from '../reported-state.js'
+import type { ResolvedCommand } from '../resolve-command.js'
 import type { MqttLightProtocol, OutgoingMessage } from './light-protocol.js'
 import type { MqttLink } from './mqtt-link.js'
 
@@ -45,7 +46,7 @@ export class MqttBulb extends QueuedBulb {
         capabilities: options.capabilities,
         description: `${options.id} (mqtt ${options.topic})`,
       },
-      options,
+      { ...options, echo: options.echo ?? echoWithin(options.protocol.echo) },
     )
     this.link = options.link
     this.protocol = options.protocol
@@ -72,15 +73,20 @@ export class MqttBulb extends QueuedBulb {
   }
 
   protected async send(command: ResolvedCommand, context: SendContext): Promise<BulbState> {
-    return this.exchange(this.protocol.encode(command), context.signal, applyCommand(this.state, command))
+    return this.exchange(this.protocol.encode(command), context.signal, () => context.expected)
   }
 
   protected async fetchState(signal: CommandSignal): Promise<BulbState> {
-    return this.exchange(this.protocol.statusRequest(), signal, this.state)
+    // Without confirm the light's answer comes in later as a pushed state; until then the best answer is what is known.
+    return this.exchange(this.protocol.statusRequest(), signal, () => this.state)
   }
 
-  /** Publishes `messages`; with `confirm`, resolves with the next state the light reports, else with `expected`. */
-  private async exchange(messages: OutgoingMessage[], signal: CommandSignal, expected: BulbState): Promise<BulbState> {
+  /** Publishes `messages`; with `confirm`, resolves with the next state the light reports, else with `expected()`. */
+  private async exchange(
+    messages: OutgoingMessage[],
+    signal: CommandSignal,
+    expected: () => BulbState,
+  ): Promise<BulbState> {
     if (this.online === false) throw new DeviceUnreachableError(this.description, 'its availability topic says offline')
     const answer = this.confirm ? this.nextState(signal) : undefined
     try {
@@ -89,7 +95,7 @@ export class MqttBulb extends QueuedBulb {
       answer?.cancel()
       throw new TransientDeviceError(this.description, `cannot publish: ${(error as Error).message}`, { cause: error })
     }
-    return answer ? answer.promise : expected
+    return answer ? answer.promise : expected()
   }
 
   private nextState(signal: CommandSignal): { promise: Promise<BulbState>; cancel: () => void } {
@@ -110,16 +116,22 @@ export class MqttBulb extends QueuedBulb {
   }
 
   private onState(topic: string, payload: Buffer): void {
-    const state = this.protocol.decodeState(topic, payload, this.state)
-    if (!state) {
+    const decoded = this.protocol.decodeState(topic, payload, this.state)
+    if (!decoded) {
       this.logger.warn(
         { device: this.id, topic, payload: payload.toString('utf8').slice(0, 200) },
         'unreadable light state ignored',
       )
       return
     }
-    this.report(this.online === false ? { ...state, reachable: false } : state)
-    for (const waiter of [...this.stateWaiters]) waiter(state)
+    const state = this.online === false ? { ...decoded, reachable: false } : decoded
+    if (this.stateWaiters.size > 0) {
+      // The answer to the command (or status request) in flight: the queue reports it as that command's result, so
+      // a light that applies a command its own way (clamping a colour temperature) is never an outside change.
+      for (const waiter of [...this.stateWaiters]) waiter(state)
+      return
+    }
+    this.reportObserved(state)
   }
 
   private onAvailability(topic: string, payload: Buffer): void {

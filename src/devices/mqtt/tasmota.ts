@@ -16,6 +16,9 @@ function fadeSpeed(ms: number): number {
 export function tasmotaProtocol(name: string): MqttLightProtocol {
   return {
     stateTopics: [`stat/${name}/RESULT`, `tele/${name}/STATE`],
+    // Tasmota reports Color scaled by Dimmer: at 10 % a channel has about 25 steps, so hue/saturation wobble by ~0.04.
+    // CT is whole mireds (153–500); Dimmer whole percent.
+    echo: { brightness: 1, mireds: 2, color: 0.05 },
     availabilityTopic: `tele/${name}/LWT`,
     encode(command: ResolvedCommand): OutgoingMessage[] {
       const steps: string[] = []

@@ -17,8 +17,12 @@ export function percentToZigbee(percent: number): number {
   return Math.min(254, Math.max(1, Math.round((percent * 254) / 100)))
 }
 
+/**
+ * Not clamped: a level outside 0–254 becomes a percentage outside 0–100, which the bulb layer drops with a warning
+ * instead of silently believing 100 %.
+ */
 export function zigbeeToPercent(level: number): number {
-  return Math.min(100, Math.max(0, Math.round((level * 100) / 254)))
+  return Math.round((level * 100) / 254)
 }
 
 /**
@@ -29,6 +33,9 @@ export function zigbeeToPercent(level: number): number {
 export function zigbee2mqttProtocol(topic: string, colorFormat: 'xy' | 'rgb' = 'xy'): MqttLightProtocol {
   return {
     stateTopics: [topic],
+    // Lights re-round brightness to their 254 levels (±1 %) and colour temperature to whole mireds; a light with a
+    // narrower gamut than C moves a deep blue by up to 0.035 in xy, while red to orange is 0.18.
+    echo: { brightness: 1, mireds: 2, color: 0.04, colorSpace: 'xy' },
     availabilityTopic: `${topic}/availability`,
     encode(command: ResolvedCommand): OutgoingMessage[] {
       const body: Record<string, unknown> = {}
@@ -50,9 +57,11 @@ export function zigbee2mqttProtocol(topic: string, colorFormat: 'xy' | 'rgb' = '
       const report = parseJsonObject(payload)
       if (!report || (report.state !== 'ON' && report.state !== 'OFF')) return undefined
       const level = finiteNumber(report.brightness)
+      // Levels 0–1 round to 0 %, which is "off" in genlock's terms; the light says ON, so it is the dimmest on.
+      const percent = level === undefined ? previous.brightness : zigbeeToPercent(level) || 1
       const next = {
         on: report.state === 'ON',
-        brightness: level === undefined ? previous.brightness : Math.max(1, zigbeeToPercent(level)),
+        brightness: percent,
         reachable: true,
       }
       const mireds = finiteNumber(report.color_temp)

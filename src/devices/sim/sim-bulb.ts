@@ -2,7 +2,7 @@ import type { BulbCapabilities, BulbCommand, BulbState, CommandOrigin } from '..
 import type { CommandSignal } from '../command-queue.js'
 import { DeviceUnreachableError, TransientDeviceError } from '../errors.js'
 import { QueuedBulb, type QueuedBulbOptions, type SendContext } from '../queued-bulb.js'
-import { applyCommand, type ResolvedCommand } from '../resolve-command.js'
+import { applyCommand, resolveCommand, type ResolvedCommand } from '../resolve-command.js'
 
 /** One command a {@link SimBulb} applied: when, what was asked, by whom, and the state it left the bulb in. */
 export interface SimCommandLogEntry {
@@ -140,6 +140,17 @@ export class SimBulb extends QueuedBulb {
   /** Makes the next `count` attempts fail with a transient error (which the queue retries), like a lost radio frame. */
   failNext(count = 1): void {
     this.failuresAhead += count
+  }
+
+  /**
+   * Changes the bulb as a person would with its app or wall switch: genlock did not command it, so subscribers see
+   * `{ type: 'state', state, outside: true }`. `change` is checked and resolved like a command.
+   */
+  changeFromApp(change: BulbCommand): BulbState {
+    const state = applyCommand(this.applied, resolveCommand(this.description, this.capabilities, change))
+    this.applied = state
+    this.fade = undefined
+    return this.reportObserved(state)
   }
 
   /** Brightness the lamp shows at `time` (ms, default now), following any fade in progress. */

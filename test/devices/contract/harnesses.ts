@@ -6,12 +6,12 @@ import { MqttBulb } from '../../../src/devices/mqtt/mqtt-bulb.js'
 import { zigbee2mqttProtocol } from '../../../src/devices/mqtt/zigbee2mqtt.js'
 import { SimBulb } from '../../../src/devices/sim/sim-bulb.js'
 import { HueBridgeSimulator } from '../../../src/simulators/hue-bridge.js'
-import { FaultProxy } from '../support/fault-proxy.js'
+import { KasaSimulator } from '../../../src/simulators/kasa.js'
+import { Zigbee2MqttLights } from '../../../src/simulators/zigbee2mqtt-lights.js'
 import { simulatedHueBulb, streamOpen } from '../support/hue.js'
-import { startKasaDevice } from '../support/kasa-device.js'
 import { MqttTestLink } from '../support/mqtt-test-link.js'
-import { Zigbee2MqttPeer } from '../support/zigbee2mqtt-peer.js'
 import { CONTRACT_QUEUE, type BulbHarness } from './bulb-contract.js'
+import type { OutsideChangeHarness } from './outside-change-contract.js'
 
 const toHsv = converter('hsv')
 const CAPS = { dimmable: true, color: true, colorTemp: { min: 2000, max: 6500 } }
@@ -24,7 +24,7 @@ function hueOfXy(xy: readonly number[]): number {
   return hueOfRgb(xyToRgb({ x: xy[0]!, y: xy[1]! }))
 }
 
-export async function simHarness(): Promise<BulbHarness> {
+export async function simHarness(): Promise<OutsideChangeHarness> {
   const bulb = new SimBulb({ id: 'bath_bulb', capabilities: CAPS, queue: CONTRACT_QUEUE })
   await bulb.start()
   return {
@@ -35,6 +35,8 @@ export async function simHarness(): Promise<BulbHarness> {
     failNext: () => bulb.failNext(),
     hang: (hung) => bulb.setHung(hung),
     unplug: async () => bulb.setReachable(false),
+    changeFromApp: async (change) => void bulb.changeFromApp(change),
+    observe: async () => void (await bulb.getStatus()),
     dispose: async () => {},
   }
 }
@@ -68,58 +70,60 @@ export async function hueHarness(): Promise<BulbHarness> {
   }
 }
 
-export async function kasaHarness(): Promise<BulbHarness> {
-  const device = await startKasaDevice({
-    model: 'lb130',
-    address: '127.0.0.1',
-    port: 0,
-    data: { alias: 'Bath', mac: '50:c7:bf:00:00:03' },
-  })
-  const proxy = new FaultProxy('127.0.0.1', device.port)
-  await proxy.start()
-  const states: { brightness?: number; hue?: number }[] = []
-  device.deviceNetworking.on('data', ({ message }: { message: string }) => {
-    const request = JSON.parse(message) as Record<string, Record<string, unknown> | undefined>
-    const state = request['smartlife.iot.smartbulb.lightingservice']?.transition_light_state
-    if (state) states.push(state as { brightness?: number; hue?: number })
-  })
+/** The TP-Link account the KLAP harness's bulb is bound to. */
+const KASA_ACCOUNT = { username: 'contract@example.com', password: 'contract-secret' }
+
+/** A Kasa harness speaking `protocol` to the Kasa simulator. */
+export function kasaHarness(protocol: 'legacy' | 'klap'): () => Promise<OutsideChangeHarness> {
+  return () => startKasaHarness(protocol)
+}
+
+async function startKasaHarness(protocol: 'legacy' | 'klap'): Promise<OutsideChangeHarness> {
+  const sim = await KasaSimulator.start({ port: 0, models: ['lb130'], protocol, credentials: KASA_ACCOUNT })
+  const device = sim.bulbs[0]!
+  const states = () =>
+    device.requests.flatMap(({ request, outcome }) => {
+      const service = request['smartlife.iot.smartbulb.lightingservice'] as Record<string, unknown> | undefined
+      const state = service?.transition_light_state as { brightness?: number; hue?: number } | undefined
+      return outcome === 'answered' && state ? [state] : []
+    })
   const bulb = new KasaBulb({
     id: 'bath_bulb',
     capabilities: CAPS,
     host: '127.0.0.1',
-    port: proxy.port,
+    ...(protocol === 'klap' ? { protocol, httpPort: device.port, ...KASA_ACCOUNT } : { protocol, port: device.port }),
     queue: CONTRACT_QUEUE,
   })
   await bulb.start()
   return {
     bulb,
-    receivedBrightness: () => states.flatMap((state) => (state.brightness === undefined ? [] : [state.brightness])),
-    lastHue: () => states.at(-1)!.hue!,
-    failNext: () => (proxy.fault = 'reset-once'),
-    hang: (hung) => (proxy.fault = hung ? 'hang' : 'none'),
-    unplug: () => proxy.stop(),
-    dispose: async () => {
-      await proxy.stop()
-      await device.stop()
-    },
+    receivedBrightness: () => states().flatMap((state) => (state.brightness === undefined ? [] : [state.brightness])),
+    lastHue: () => states().at(-1)!.hue!,
+    failNext: () => device.resetNext(),
+    hang: (hung) => device.hang(hung),
+    unplug: () => device.unplug(),
+    changeFromApp: async (change) => device.changeFromApp({ on_off: change.on ? 1 : 0, brightness: change.brightness }),
+    observe: async () => void (await bulb.getStatus()),
+    dispose: () => sim.stop(),
   }
 }
 
 /** The MQTT harness needs a broker; `brokerUrl` is a real mosquitto started by the suite. */
-export function mqttHarness(brokerUrl: () => string): () => Promise<BulbHarness> {
+export function mqttHarness(brokerUrl: () => string): () => Promise<OutsideChangeHarness> {
   let count = 0
   return async () => {
     const daemonLink = await MqttTestLink.connect(brokerUrl())
-    const peerLink = await MqttTestLink.connect(brokerUrl())
-    const topic = `zigbee2mqtt/contract_${process.pid}_${++count}`
-    const peer = new Zigbee2MqttPeer(peerLink, topic)
-    await peer.start()
+    const lights = await Zigbee2MqttLights.start({
+      url: brokerUrl(),
+      names: [`contract_${process.pid}_${++count}`],
+    })
+    const light = lights.lights[0]!
     const bulb = new MqttBulb({
       id: 'bath_bulb',
       capabilities: CAPS,
       link: daemonLink,
-      topic,
-      protocol: zigbee2mqttProtocol(topic),
+      topic: light.topic,
+      protocol: zigbee2mqttProtocol(light.topic),
       queue: CONTRACT_QUEUE,
     })
     const followed = new Promise<void>((resolve) =>
@@ -127,12 +131,10 @@ export function mqttHarness(brokerUrl: () => string): () => Promise<BulbHarness>
     )
     await bulb.start()
     await followed
-    const sets = () => peer.received as { brightness?: number; color?: { x: number; y: number } }[]
-    const answered = () => {
-      // What the light acted on: a skipped (lost) /set is retried, so drop duplicates of the same body in a row.
-      const bodies = sets()
-      return bodies.filter((body, i) => i === 0 || JSON.stringify(body) !== JSON.stringify(bodies[i - 1]))
-    }
+    const answered = () =>
+      light.requests.flatMap(({ command, outcome }) =>
+        outcome === 'answered' ? [command as { brightness?: number; color?: { x: number; y: number } }] : [],
+      )
     return {
       bulb,
       receivedBrightness: () =>
@@ -140,22 +142,24 @@ export function mqttHarness(brokerUrl: () => string): () => Promise<BulbHarness>
           body.brightness === undefined ? [] : [Math.round((body.brightness * 100) / 254)],
         ),
       lastHue: () => {
-        const color = sets().at(-1)!.color!
+        const color = answered().at(-1)!.color!
         return hueOfXy([color.x, color.y])
       },
-      failNext: () => (peer.skipNext = 1),
-      hang: (hung) => (peer.silent = hung),
+      failNext: () => light.dropNext(),
+      hang: (hung) => light.hang(hung),
       unplug: async () => {
         const offline = new Promise<void>((resolve) =>
           bulb.subscribe((event) => event.type === 'availability' && !event.reachable && resolve()),
         )
-        await peer.setAvailability('offline')
+        await light.setAvailability(false)
         await offline
       },
+      changeFromApp: (change) =>
+        light.changeFromApp({ state: change.on ? 'ON' : 'OFF', brightness: Math.round(change.brightness * 2.54) }),
+      observe: async () => void (await bulb.getStatus()),
       dispose: async () => {
-        peer.close()
+        await lights.stop()
         await daemonLink.end()
-        await peerLink.end()
       },
     }
   }

@@ -59,7 +59,17 @@ export function createBulb(config: DeviceConfig, deps: AdapterDeps = {}): Bulb {
         ...(config.ca === undefined ? {} : { caFile: config.ca }),
       })
     case 'kasa':
-      return new KasaBulb({ ...common, host: config.host, port: config.port, transport: config.transport })
+      return new KasaBulb({
+        ...common,
+        host: config.host,
+        port: config.port,
+        transport: config.transport,
+        protocol: config.protocol,
+        httpPort: config.httpPort,
+        username: config.username,
+        password: config.password,
+        pollMs: config.poll,
+      })
     case 'mqtt': {
       if (!deps.mqtt) {
         throw new Error(`${config.id}: adapter 'mqtt' needs an MQTT connection (set mqtt.url in config.yaml)`)
