@@ -138,12 +138,17 @@ export class BuiltDaemon {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
   }
 
-  /** Starts `node dist/cli/index.js run --config <configFile>` (with `log.pretty` off: JSON lines). */
-  static async start(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<BuiltDaemon> {
+  /** Starts `node dist/cli/index.js run --config <configFile>` (stdout is no terminal, so it logs JSON lines). */
+  static start(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<BuiltDaemon> {
+    return BuiltDaemon.spawn(['run', '--config', configFile], env)
+  }
+
+  /** Starts any long-running built `genlock <args>`; lines that are not JSON are kept as `{ msg: line }`. */
+  static async spawn(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<BuiltDaemon> {
     const cli = await builtCli()
-    const child = spawn(process.execPath, [cli, 'run', '--config', configFile], {
+    const child = spawn(process.execPath, [cli, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
+      env: { ...process.env, NO_COLOR: '1', ...env },
     })
     return new BuiltDaemon(child)
   }
