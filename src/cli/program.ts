@@ -9,6 +9,7 @@ import { addSimulateCommand } from './simulate.js'
 import { addSimCommand } from './sim.js'
 import { addHuePairCommand } from './hue-pair.js'
 import { addDiscoverCommand } from './discover.js'
+import { addHashPasswordCommand } from './hash-password.js'
 
 /** The package version, read from package.json (two folders up from both src/cli and dist/cli). */
 function version(): string {
@@ -41,5 +42,6 @@ export function createProgram(): Command {
   addSimCommand(program)
   addHuePairCommand(program)
   addDiscoverCommand(program)
+  addHashPasswordCommand(program)
   return program
 }
