@@ -4,9 +4,8 @@
  *
  *   $scrypt$ln=<log2 N>,r=<block size>,p=<parallelism>$<salt, base64 without padding>$<hash, base64 without padding>
  *
- * `genlock hash-password` prints one. A one-liner gives the same (ln=14, r=8, p=1, 16-byte salt, 32-byte hash):
- *
- *   node -e "const c=require('crypto'),s=c.randomBytes(16),b=x=>x.toString('base64').replace(/=+$/,'');process.stdout.write('\$scrypt\$ln=14,r=8,p=1\$'+b(s)+'\$'+b(c.scryptSync(process.argv[1],s,32,{N:16384,r:8,p:1}))+'\n')" 'the password'
+ * `genlock hash-password` prints one; the README's Security section has a node one-liner that does the same
+ * (ln=14, r=8, p=1, a 16-byte salt and a 32-byte hash).
  */
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
 
@@ -37,7 +36,7 @@ const FORMAT = /^\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0
  * What is wrong with `text` as a password hash, or undefined when it is one genlock can check.
  *
  * @example
- * passwordHashProblem('hunter2') // 'must be a $scrypt$ln=...,r=...,p=...$salt$hash string from `genlock hash-password`'
+ * passwordHashProblem('hunter2') // 'must be a $scrypt$ln=…,r=…,p=…$salt$hash string from `genlock hash-password`, …'
  */
 export function passwordHashProblem(text: string): string | undefined {
   const match = FORMAT.exec(text)
@@ -100,7 +99,10 @@ export type BrokerLogin =
  * work as a known one, so timing does not tell which usernames exist.
  *
  * @example
- * const check = loginChecker([{ username: 'genlock', password: env.GENLOCK_MQTT_PASSWORD }, { username: 'ha', passwordHash }])
+ * const check = loginChecker([
+ *   { username: 'genlock', password: env.GENLOCK_MQTT_PASSWORD },
+ *   { username: 'ha', passwordHash },
+ * ])
  * await check('ha', Buffer.from('secret')) // true or false
  */
 export function loginChecker(logins: readonly BrokerLogin[]): (username: string, password: Buffer) => Promise<boolean> {

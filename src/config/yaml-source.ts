@@ -61,7 +61,8 @@ export class YamlSource {
     } catch (error) {
       const at = this.lines.linePos(firstAliasOffset(this.document))
       const message = /alias/i.test((error as Error).message)
-        ? `too many alias expansions (*name) for one file (the limit is ${MAX_ALIAS_COUNT}): a "billion laughs" file? Write the repeated parts out`
+        ? `too many alias expansions (*name) for one file (the limit is ${MAX_ALIAS_COUNT}): ` +
+          'a "billion laughs" file? Write the repeated parts out'
         : `cannot be read as plain data: ${(error as Error).message}`
       throw new ConfigError([{ file: this.file, line: at.line, column: at.col, field: '', message }])
     }
@@ -181,7 +182,9 @@ function tooBig(file: string, size: number): ConfigProblem {
     line: 0,
     column: 0,
     field: '',
-    message: `is ${size} bytes; the limit is ${MAX_YAML_FILE_BYTES} bytes (genlock's YAML files are small: split it up, or move data out of it)`,
+    message:
+      `is ${size} bytes; the limit is ${MAX_YAML_FILE_BYTES} bytes ` +
+      "(genlock's YAML files are small: split it up, or move data out of it)",
   }
 }
 

@@ -7,7 +7,10 @@ import type { MqttLogger } from './logger.js'
  */
 const memoryPersistence = aedesPersistence as unknown as () => object
 
-/** Mosquitto's limits, for the embedded broker (config: mqtt.max_packet_bytes, max_queued_messages, max_retained_bytes). */
+/**
+ * Mosquitto's limits, for the embedded broker (config: mqtt.max_packet_bytes, max_queued_messages,
+ * max_retained_bytes).
+ */
 export interface BrokerLimits {
   /** Largest packet a client may send, header included; a bigger one ends its connection when its header arrives. */
   readonly maxPacketBytes: number
