@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import {
   hashPassword,
@@ -40,5 +44,17 @@ describe('password hashes for the embedded broker', () => {
     expect(await check('ha', Buffer.from('ha-secret'))).toBe(true)
     expect(await check('ha', Buffer.from('own-secret'))).toBe(false)
     expect(await check('mallory', Buffer.from('ha-secret'))).toBe(false)
+  })
+
+  it('the README’s one-liner (without genlock at hand) makes a hash genlock accepts', async () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8')
+    const oneLiner = /^printf '%s' "\$PASSWORD" \| node -e .*$/m.exec(readme)?.[0]
+    expect(oneLiner).toBeDefined()
+    const { stdout } = await promisify(execFile)('sh', ['-c', oneLiner!], {
+      env: { ...process.env, PASSWORD: 'from the readme' },
+    })
+    const hash = stdout.trim()
+    expect(passwordHashProblem(hash)).toBeUndefined()
+    expect(await verifyPassword('from the readme', parsePasswordHash(hash))).toBe(true)
   })
 })
