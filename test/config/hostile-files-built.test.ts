@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_YAML_FILE_BYTES } from '../../src/config/yaml-source.js'
 import { PARTY, simBulb, writeSetup } from '../cli/setup-files.js'
 import { Observer } from '../mqtt/observer.js'
-import { BuiltDaemon, builtCli, runBuilt, type LogEntry } from '../support/built-genlock.js'
+import type { LogEntry } from '../daemon/daemon-process.js'
+import { builtCli, runBuilt, startBuiltDaemon } from '../support/built-genlock.js'
 import { freePort } from '../support/services.js'
 import { aliasBomb, invalidUtf8Device, oversizedAutomation } from './hostile-yaml.js'
 
@@ -65,7 +66,7 @@ describe('hostile YAML files, through the built genlock', () => {
   it('run starts with the good files, logging each hostile one as a config problem', async () => {
     const port = await freePort()
     const { dir, configFile } = hostileSetup(port)
-    const daemon = await BuiltDaemon.start(configFile)
+    const daemon = await startBuiltDaemon(configFile)
     let observer: Observer | undefined
     try {
       const ready = await daemon.ready()
@@ -93,7 +94,7 @@ describe('hostile YAML files, through the built genlock', () => {
       automations: { 'party.yaml': PARTY },
     })
     dirs.push(dir)
-    const daemon = await BuiltDaemon.start(configFile)
+    const daemon = await startBuiltDaemon(configFile)
     let observer: Observer | undefined
     try {
       await daemon.ready()

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeSetup } from '../cli/setup-files.js'
-import { BuiltDaemon, builtCli, runBuilt } from '../support/built-genlock.js'
+import { builtCli, runBuilt, spawnBuilt, startBuiltDaemon } from '../support/built-genlock.js'
 import { freePort, ServiceProcess, startMosquitto } from '../support/services.js'
 
 const MQTT_SECRET = 'MqttUrlS3cret'
@@ -75,7 +75,7 @@ function setup(baseTopic: string) {
 describe('secrets never reach the output of the built genlock', () => {
   it('daemon log: a failed Redis AUTH names the command but not its arguments; URLs are redacted', async () => {
     const { configFile } = setup('redact_daemon')
-    const daemon = await BuiltDaemon.start(configFile)
+    const daemon = await startBuiltDaemon(configFile)
     try {
       await daemon.ready()
       const from = daemon.mark
@@ -90,7 +90,7 @@ describe('secrets never reach the output of the built genlock', () => {
     } finally {
       await daemon.stop()
     }
-    expectNoSecret(daemon.lines.join('\n') + daemon.stderr)
+    expectNoSecret(JSON.stringify(daemon.logs) + daemon.stderr)
   }, 60_000)
 
   it('validate: neither the summary nor a problem repeats a secret', async () => {
@@ -146,7 +146,7 @@ describe('secrets never reach the output of the built genlock', () => {
   it('simulate: the start line and the recorded timeline redact the broker password', async () => {
     const { dir, configFile } = setup('redact_simulate')
     const record = join(dir, 'timeline.jsonl')
-    const simulate = await BuiltDaemon.spawn(['simulate', '--config', configFile, '--headless', '--record', record])
+    const simulate = await spawnBuilt(['simulate', '--config', configFile, '--headless', '--record', record])
     try {
       const started = await simulate.waitForLog((entry) => /started: /.test(entry.msg))
       expect(started.msg).toContain('broker mqtt://genlock:***@')
@@ -154,6 +154,6 @@ describe('secrets never reach the output of the built genlock', () => {
       await simulate.stop()
     }
     const { readFileSync } = await import('node:fs')
-    expectNoSecret(simulate.lines.join('\n') + simulate.stderr + readFileSync(record, 'utf8'))
+    expectNoSecret(JSON.stringify(simulate.logs) + simulate.stderr + readFileSync(record, 'utf8'))
   }, 60_000)
 })

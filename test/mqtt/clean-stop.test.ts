@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MqttConnection } from '../../src/mqtt/index.js'
 import { PARTY, simBulb, writeSetup } from '../cli/setup-files.js'
-import { BuiltDaemon, builtCli } from '../support/built-genlock.js'
+import { builtCli, startBuiltDaemon } from '../support/built-genlock.js'
 import { LatePublishBroker } from './late-publish-broker.js'
 
 let broker: LatePublishBroker
@@ -47,7 +47,7 @@ describe('a clean stop while a QoS 1 message is still on its way', () => {
     })
     dirs.push(dir)
     const before = broker.latePublishes
-    const daemon = await BuiltDaemon.start(configFile)
+    const daemon = await startBuiltDaemon(configFile)
     await daemon.ready()
     expect((await daemon.stop()).code).toBe(0)
     expect(broker.latePublishes).toBe(before + 1)

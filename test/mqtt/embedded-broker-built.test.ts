@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PARTY, simBulb, writeSetup } from '../cli/setup-files.js'
-import { BuiltDaemon, builtCli, residentBytes, runBuilt } from '../support/built-genlock.js'
+import { builtCli, residentBytes, runBuilt, startBuiltDaemon } from '../support/built-genlock.js'
 import { freePort } from '../support/services.js'
 import { Observer } from './observer.js'
 import { floodPublish, RawMqtt } from './raw-mqtt.js'
@@ -39,7 +39,7 @@ describe('the embedded broker of the built genlock', () => {
       ),
     )
     expect(validate.code).toBe(1)
-    const run = await BuiltDaemon.start(configFile)
+    const run = await startBuiltDaemon(configFile)
     const exit = await run.exited
     expect(run.stderr).toMatch(/mqtt\.host: 0\.0\.0\.0 lets other machines reach the embedded broker/)
     expect(exit.code).toBe(1)
@@ -64,7 +64,7 @@ describe('the embedded broker of the built genlock', () => {
       ].join('\n'),
     )
     const env = { GENLOCK_MQTT_PASSWORD: 'genlock-secret' }
-    const daemon = await BuiltDaemon.start(configFile, env)
+    const daemon = await startBuiltDaemon(configFile, env)
     let ha: Observer | undefined
     try {
       await daemon.ready()
@@ -95,10 +95,10 @@ describe('the embedded broker of the built genlock', () => {
   it('refuses four 100 MB publishes as soon as their headers arrive, and its memory does not grow', async () => {
     const port = await freePort()
     const { configFile } = setup(`  embedded: true\n  port: ${port}\n`)
-    const daemon = await BuiltDaemon.start(configFile)
+    const daemon = await startBuiltDaemon(configFile)
     try {
       await daemon.ready()
-      const before = residentBytes(daemon.pid)
+      const before = residentBytes(daemon.child.pid!)
       for (let i = 0; i < 4; i++) {
         const { complete } = await floodPublish(port, 100 * 1024 * 1024, `flood${i}`)
         expect(complete).toBe(false)
@@ -106,7 +106,7 @@ describe('the embedded broker of the built genlock', () => {
       await daemon.waitForLog(
         (entry) => entry.msg === 'mqtt client sent a packet over mqtt.max_packet_bytes; disconnected',
       )
-      const after = residentBytes(daemon.pid)
+      const after = residentBytes(daemon.child.pid!)
       // Before the limit, each of these publishes was buffered whole: +387 MB for four. A few MB of socket
       // buffers and JIT output may come and go; 40 MB is far from both.
       expect(after - before).toBeLessThan(40 * 1024 * 1024)

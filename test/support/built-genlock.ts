@@ -1,8 +1,9 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { DaemonProcess } from '../daemon/daemon-process.js'
 
 const repo = join(import.meta.dirname, '../..')
 /** Inside the repo's node_modules, so the build resolves the repo's production dependencies as an install would. */
@@ -112,91 +113,14 @@ export async function runBuilt(
   })
 }
 
-export interface LogEntry {
-  readonly level: number
-  readonly msg: string
-  readonly [field: string]: unknown
+/** The built `genlock run --config <configFile>` as a process (stdout is no terminal: it logs JSON lines). */
+export async function startBuiltDaemon(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
+  return DaemonProcess.spawn(process.execPath, [await builtCli(), 'run', '--config', configFile], env)
 }
 
-/** The built `genlock run` as a process, with its JSON log lines collected for tests to wait on. */
-export class BuiltDaemon {
-  readonly logs: LogEntry[] = []
-  readonly lines: string[] = []
-  stderr = ''
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  private waiters: { match: (entry: LogEntry) => boolean; resolve: (entry: LogEntry) => void }[] = []
-
-  private constructor(readonly child: ChildProcess) {
-    let buffered = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString()
-      const lines = buffered.split('\n')
-      buffered = lines.pop() ?? ''
-      for (const line of lines) if (line.trim()) this.receive(line)
-    })
-    child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()))
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
-  }
-
-  /** Starts `node dist/cli/index.js run --config <configFile>` (stdout is no terminal, so it logs JSON lines). */
-  static start(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<BuiltDaemon> {
-    return BuiltDaemon.spawn(['run', '--config', configFile], env)
-  }
-
-  /** Starts any long-running built `genlock <args>`; lines that are not JSON are kept as `{ msg: line }`. */
-  static async spawn(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<BuiltDaemon> {
-    const cli = await builtCli()
-    const child = spawn(process.execPath, [cli, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1', ...env },
-    })
-    return new BuiltDaemon(child)
-  }
-
-  get pid(): number {
-    return this.child.pid!
-  }
-
-  /** The first log line (already written or still to come) that `match` accepts; rejects if the daemon exits first. */
-  waitForLog(match: (entry: LogEntry) => boolean, from = 0): Promise<LogEntry> {
-    const earlier = this.logs.slice(from).find(match)
-    if (earlier) return Promise.resolve(earlier)
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ match, resolve })
-      void this.exited.then(({ code }) =>
-        reject(new Error(`daemon exited (${code}) before the expected log line:\n${this.stderr}`)),
-      )
-    })
-  }
-
-  ready(): Promise<LogEntry> {
-    return this.waitForLog((entry) => entry.msg === 'genlock ready')
-  }
-
-  get mark(): number {
-    return this.logs.length
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal)
-    return this.exited
-  }
-
-  private receive(line: string): void {
-    this.lines.push(line)
-    let entry: LogEntry
-    try {
-      entry = JSON.parse(line) as LogEntry
-    } catch {
-      entry = { level: 30, msg: line }
-    }
-    this.logs.push(entry)
-    this.waiters = this.waiters.filter((waiter) => {
-      if (!waiter.match(entry)) return true
-      waiter.resolve(entry)
-      return false
-    })
-  }
+/** Any long-running built `genlock <args>` (simulate, sim) as a process whose output lines a test waits for. */
+export async function spawnBuilt(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
+  return DaemonProcess.spawn(process.execPath, [await builtCli(), ...args], { NO_COLOR: '1', ...env })
 }
 
 /** Resident memory of process `pid` in bytes, from /proc (Linux). */
