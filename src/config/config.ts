@@ -95,7 +95,8 @@ const mqttSchema = z
       if (names.indexOf(name) !== i)
         context.addIssue({ code: 'custom', path: ['users', i, 'username'], message: `'${name}' is listed twice` })
     })
-    const ownLogin = mqtt.username !== undefined && mqtt.password !== undefined
+    // An empty password (a variable set to '') is no login.
+    const ownLogin = Boolean(mqtt.username) && Boolean(mqtt.password)
     if (!isLoopbackHost(mqtt.host) && !ownLogin) {
       problem(
         'host',
@@ -218,12 +219,9 @@ export interface GenlockConfig {
 
 function embeddedBroker(mqtt: RawConfig['mqtt']): EmbeddedBrokerSettings {
   const users = (mqtt.users ?? []).map((user) => ({ username: user.username, passwordHash: user.password_hash }))
-  const own = mqtt.username !== undefined && mqtt.password !== undefined
+  const own = mqtt.username && mqtt.password ? [{ username: mqtt.username, password: mqtt.password }] : []
   return {
-    logins:
-      own || users.length > 0
-        ? [...(own ? [{ username: mqtt.username!, password: mqtt.password! }] : []), ...users]
-        : [],
+    logins: [...own, ...users],
     maxPacketBytes: mqtt.max_packet_bytes,
     maxQueuedMessages: mqtt.max_queued_messages,
     maxRetainedBytes: mqtt.max_retained_bytes,

@@ -30,6 +30,11 @@ describe('mqtt: the embedded broker stays on this machine unless it has logins',
     ])
   })
 
+  it('takes an empty password for no login', () => {
+    const { load: run } = load('mqtt:\n  embedded: true\n  host: 0.0.0.0\n  username: genlock\n  password: ""\n')
+    expect(problemsOf(run)).toEqual([expect.stringMatching(/mqtt\.host: 0\.0\.0\.0 lets other machines reach/)])
+  })
+
   it('accepts a host beyond loopback with genlock’s own login and hashed users; genlock’s login comes first', () => {
     const config = load(
       `mqtt:\n  embedded: true\n  host: 0.0.0.0\n  username: genlock\n  password: \${PW}\n  users:\n    - { username: homeassistant, password_hash: "${HASH}" }\n`,
