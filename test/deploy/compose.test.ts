@@ -94,7 +94,7 @@ describe('compose.example.yaml', () => {
     }
     const health = compose.services.mosquitto?.healthcheck?.test.join(' ')
     const anonymousPort = all.find((l) => l.settings.get('allow_anonymous') === 'true')?.port
-    expect(health).toContain(`-p ${anonymousPort}`)
+    expect(health).toContain(`-h 127.0.0.1 -p ${anonymousPort}`)
   })
 
   it('gives mosquitto a config that a real mosquitto runs: logins on the published listener, none on loopback', async () => {
@@ -131,6 +131,11 @@ describe('compose.example.yaml', () => {
       expect(await login(published, { username: 'genlock', password: 'wrong' })).toBe(5)
       expect(await login(published, { username: 'genlock', password: 'compose-secret' })).toBe(0)
       expect(await login(local)).toBe(0)
+      // The health check, as compose runs it (CMD form; `$$` is compose's escape for `$`), on the local listener.
+      const [, command, ...args] = compose.services.mosquitto!.healthcheck!.test.map((word) =>
+        word.replace(/\$\$/g, '$').replace(/^1884$/, String(local)),
+      )
+      expect(() => execFileSync(command!, args, { stdio: 'pipe' })).not.toThrow()
     } finally {
       await mosquitto.dispose()
     }
