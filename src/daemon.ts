@@ -11,6 +11,7 @@ import { readAutomationFiles } from './automation/load.js'
 import type { AutomationStatus } from './automation/status.js'
 import { loadConfig, type GenlockConfig } from './config/config.js'
 import { createLogger, type Logger } from './config/logger.js'
+import { loginChecker } from './config/password-hash.js'
 import { ConfigError, formatProblem, type ConfigProblem } from './config/problems.js'
 import { createBulb, readDeviceFile, type Bulb, type DeviceConfig } from './devices/index.js'
 import { HomeAssistant } from './homeassistant/index.js'
@@ -151,7 +152,13 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
       options.logger ?? createLogger({ level: options.logLevel ?? config.log.level, pretty: config.log.pretty })
     const mqttLogger = logger.child({ component: 'mqtt' })
     const broker = config.mqtt.embedded
-      ? await startEmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port, logger: mqttLogger })
+      ? await startEmbeddedBroker({
+          host: config.mqtt.host,
+          port: config.mqtt.port,
+          logger: mqttLogger,
+          authenticate: config.mqtt.broker.logins.length > 0 ? loginChecker(config.mqtt.broker.logins) : undefined,
+          limits: config.mqtt.broker,
+        })
       : undefined
     const url = broker?.url ?? (config.mqtt.embedded ? '' : config.mqtt.url)
     mqttLogger.info({ url: redactUrl(url), clientId: config.mqtt.clientId }, 'mqtt connecting')

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
+import { redactUrl } from '../mqtt/logger.js'
 import type { MqttToolClient } from '../mqtt/tool-client.js'
 import { CliError, EXIT, loadConfigOrFail } from './errors.js'
 
@@ -22,7 +23,8 @@ export function brokerOptions(command: Command): Command {
 
 /**
  * Connects to the broker `--broker` names, or the one the config file names (its embedded broker's address, or
- * `mqtt.url` with its credentials). Unreachable → a CliError with exit code 2.
+ * `mqtt.url` with its credentials). Unreachable → a CliError with exit code 2. The `url` it returns is for
+ * printing: its password, if any, is redacted.
  */
 export async function connectToBroker(
   options: BrokerOptions,
@@ -53,7 +55,7 @@ export async function connectToBroker(
   const { MqttToolClient } = await import('../mqtt/tool-client.js')
   try {
     const client = await MqttToolClient.connect({ url, connectTimeoutMs: timeoutMs, ...credentials })
-    return { client, url, baseTopic }
+    return { client, url: redactUrl(url), baseTopic }
   } catch (error) {
     throw new CliError((error as Error).message, EXIT.unreachable)
   }

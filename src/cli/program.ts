@@ -9,6 +9,7 @@ import { addSimulateCommand } from './simulate.js'
 import { addSimCommand } from './sim.js'
 import { addHuePairCommand } from './hue-pair.js'
 import { addDiscoverCommand } from './discover.js'
+import { addHashPasswordCommand } from './hash-password.js'
 import { addAddonStartCommand } from './addon-start.js'
 
 /** The package version, read from package.json (two folders up from both src/cli and dist/cli). */
@@ -42,6 +43,7 @@ export function createProgram(): Command {
   addSimCommand(program)
   addHuePairCommand(program)
   addDiscoverCommand(program)
+  addHashPasswordCommand(program)
   addAddonStartCommand(program)
   return program
 }

@@ -6,6 +6,7 @@ import { Argument, Option, type Command } from 'commander'
 import type { HueBridgeSimulator } from '../simulators/hue-bridge.js'
 import type { KasaSimulator } from '../simulators/kasa.js'
 import type { Zigbee2MqttLights } from '../simulators/zigbee2mqtt-lights.js'
+import { redactUrl } from '../mqtt/logger.js'
 import { hueDeviceYaml, kasaDeviceYaml, mqttDeviceYaml } from './device-yaml.js'
 import { action, CliError, EXIT } from './errors.js'
 
@@ -159,7 +160,7 @@ async function simMqtt(options: SimOptions, count: number): Promise<void> {
   } catch (error) {
     throw new CliError((error as Error).message, EXIT.unreachable)
   }
-  say(`Zigbee2MQTT-style lights on ${url}: ${lights.topics.join(', ')}`)
+  say(`Zigbee2MQTT-style lights on ${redactUrl(url)}: ${lights.topics.join(', ')}`)
   say('\nDevice files:\n')
   for (const topic of lights.topics) say(`${mqttDeviceYaml({ id: topic.split('/').at(-1)!, topic })}\n`)
   lights.onCommand((name, command) => say(`${name}: ${JSON.stringify(command)}`))

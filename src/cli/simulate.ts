@@ -1,7 +1,7 @@
 import { createWriteStream, openSync, type WriteStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
-import { pino, type Logger } from 'pino'
+import { createLogger, type Logger } from '../config/logger.js'
 import { action, CliError } from './errors.js'
 import { colorSupport, type ColorMode } from './render/colors.js'
 import { renderScreen } from './render/screen.js'
@@ -66,7 +66,11 @@ export function addSimulateCommand(program: Command): void {
         const { formatEvent, Simulation } = await import('./simulation.js')
         const headless = options.headless === true || !process.stdout.isTTY || !process.stdin.isTTY
         // Logs would scribble over the drawing: they go to stderr, and only when asked for (or headless warnings).
-        const logger: Logger = pino({ level: logLevel ?? (headless ? 'warn' : 'silent') }, pino.destination(2))
+        const logger: Logger = createLogger({
+          level: logLevel ?? (headless ? 'warn' : 'silent'),
+          pretty: false,
+          destination: process.stderr,
+        })
         let record: WriteStream | undefined
         if (options.record) {
           // Opened here, synchronously, so a bad path is one clear line now rather than a stream error later.

@@ -7,7 +7,7 @@ import { formatProblem } from '../config/problems.js'
 import { checkSetup } from '../daemon.js'
 import { createSimulatedBulb, toHex, type Bulb, type SimBulb } from '../devices/index.js'
 import genLock from '../lock/index.js'
-import { startEmbeddedBroker, type EmbeddedBroker } from '../mqtt/index.js'
+import { redactUrl, startEmbeddedBroker, type EmbeddedBroker } from '../mqtt/index.js'
 import { MqttToolClient } from '../mqtt/tool-client.js'
 import { CliError, EXIT, requireConfigFile } from './errors.js'
 import type { AutomationView, BulbView } from './render/screen.js'
@@ -148,7 +148,15 @@ export class Simulation {
       await broker?.close()
       throw new CliError((error as Error).message, EXIT.unreachable)
     }
-    const simulation = new Simulation(setup.automations, url, mqtt.baseTopic, bus, broker, mqtt.maxPayloadBytes)
+    // brokerUrl is shown on screen and recorded in the timeline: never with its password.
+    const simulation = new Simulation(
+      setup.automations,
+      redactUrl(url),
+      mqtt.baseTopic,
+      bus,
+      broker,
+      mqtt.maxPayloadBytes,
+    )
     if (options.onEvent) simulation.onEvent(options.onEvent)
     await simulation.run(setup.devices, options.logger)
     return simulation

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
+import { passwordHashProblem, type BrokerLogin } from './password-hash.js'
 import { ConfigError, type ConfigProblem } from './problems.js'
 import { YamlSource } from './yaml-source.js'
 
@@ -40,10 +41,82 @@ const mqttSchema = z
       .positive()
       .max(256 * 1024 * 1024)
       .default(64 * 1024),
+    /** Embedded broker: who may connect besides genlock itself (mqtt.username/password). */
+    users: z
+      .array(
+        z.strictObject({
+          username: z.string().min(1).max(128),
+          password_hash: z.string().superRefine((hash, context) => {
+            const problem = passwordHashProblem(hash)
+            if (problem) context.addIssue({ code: 'custom', message: problem })
+          }),
+        }),
+      )
+      .optional(),
+    /** Embedded broker limits; defaults in src/mqtt/broker-limits.ts (DEFAULT_BROKER_LIMITS). */
+    max_packet_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * 1024 * 1024)
+      .optional(),
+    max_queued_messages: z.number().int().min(1).max(1_000_000).optional(),
+    max_retained_bytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(1024 * 1024 * 1024)
+      .optional(),
   })
   .refine((mqtt) => (mqtt.url === undefined) !== (mqtt.embedded !== true), {
     message: 'set either url (an existing broker) or embedded: true (a broker inside genlock), not both or neither',
   })
+  .superRefine((mqtt, context) => {
+    const problem = (field: string, message: string) => context.addIssue({ code: 'custom', path: [field], message })
+    if (mqtt.url !== undefined) {
+      for (const field of ['users', 'max_packet_bytes', 'max_queued_messages', 'max_retained_bytes'] as const) {
+        if (mqtt[field] !== undefined)
+          problem(field, 'is for the embedded broker (embedded: true); with url, set it on that broker')
+      }
+      if (mqtt.url.startsWith('mqtt://')) {
+        for (const field of ['ca', 'cert', 'key'] as const) {
+          if (mqtt[field] !== undefined)
+            problem(field, 'is for TLS, but url is mqtt:// (no TLS): use an mqtts:// url, or remove it')
+        }
+      }
+      return
+    }
+    for (const field of ['ca', 'cert', 'key'] as const) {
+      if (mqtt[field] !== undefined)
+        problem(field, 'is for connecting to an mqtts:// broker; the embedded broker does not speak TLS')
+    }
+    const names = (mqtt.users ?? []).map((user) => user.username)
+    names.forEach((name, i) => {
+      if (names.indexOf(name) !== i)
+        context.addIssue({ code: 'custom', path: ['users', i, 'username'], message: `'${name}' is listed twice` })
+    })
+    // An empty password (a variable set to '') is no login.
+    const ownLogin = Boolean(mqtt.username) && Boolean(mqtt.password)
+    if (!isLoopbackHost(mqtt.host) && !ownLogin) {
+      problem(
+        'host',
+        `${mqtt.host} lets other machines reach the embedded broker, so it needs logins: set mqtt.username and ` +
+          "mqtt.password (genlock's own, e.g. password: ${GENLOCK_MQTT_PASSWORD}) and list other clients under " +
+          'mqtt.users with a password_hash from `genlock hash-password`; or keep host: 127.0.0.1',
+      )
+    } else if (names.length > 0 && !ownLogin) {
+      problem('users', 'needs mqtt.username and mqtt.password too: genlock itself logs in to its broker')
+    }
+  })
+
+/**
+ * Whether `host` is this machine only (127.0.0.0/8, ::1, localhost): then the embedded broker may run without
+ * logins, as Mosquitto 2 does by default. Anything else (0.0.0.0, ::, a LAN address or name) reaches further.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase()
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare)
+}
 
 const locksSchema = z.discriminatedUnion('backend', [
   z.strictObject({ backend: z.literal('memory') }),
@@ -110,8 +183,17 @@ export type MqttSettings = {
   readonly key?: string | undefined
 } & (
   | { readonly embedded: false; readonly url: string }
-  | { readonly embedded: true; readonly host: string; readonly port: number }
+  | { readonly embedded: true; readonly host: string; readonly port: number; readonly broker: EmbeddedBrokerSettings }
 )
+
+/** The embedded broker's logins and limits (limits left undefined take the broker's defaults). */
+export interface EmbeddedBrokerSettings {
+  /** Empty: anyone on `host` may connect (only allowed on loopback). Else only these logins, genlock's own first. */
+  readonly logins: readonly BrokerLogin[]
+  readonly maxPacketBytes?: number | undefined
+  readonly maxQueuedMessages?: number | undefined
+  readonly maxRetainedBytes?: number | undefined
+}
 
 export type LockSettings =
   { readonly backend: 'memory' } | { readonly backend: 'redis'; readonly url: string; readonly keyPrefix: string }
@@ -133,6 +215,17 @@ export interface GenlockConfig {
   readonly locks: LockSettings
   readonly homeassistant: HomeAssistantSettings
   readonly log: { readonly level: (typeof logLevels)[number]; readonly pretty: boolean | 'auto' }
+}
+
+function embeddedBroker(mqtt: RawConfig['mqtt']): EmbeddedBrokerSettings {
+  const users = (mqtt.users ?? []).map((user) => ({ username: user.username, passwordHash: user.password_hash }))
+  const own = mqtt.username && mqtt.password ? [{ username: mqtt.username, password: mqtt.password }] : []
+  return {
+    logins: [...own, ...users],
+    maxPacketBytes: mqtt.max_packet_bytes,
+    maxQueuedMessages: mqtt.max_queued_messages,
+    maxRetainedBytes: mqtt.max_retained_bytes,
+  }
 }
 
 /**
@@ -187,7 +280,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const mqtt: MqttSettings =
     raw.mqtt.url !== undefined
       ? { ...common, embedded: false, url: raw.mqtt.url }
-      : { ...common, embedded: true, host: raw.mqtt.host, port: raw.mqtt.port }
+      : { ...common, embedded: true, host: raw.mqtt.host, port: raw.mqtt.port, broker: embeddedBroker(raw.mqtt) }
   const locks: LockSettings =
     raw.locks.backend === 'redis'
       ? { backend: 'redis', url: raw.locks.url, keyPrefix: raw.locks.key_prefix }

@@ -32,9 +32,74 @@ export function prettyLine(line: string): string {
   return `${time} ${level} ${String(entry.msg ?? '')}${fields}\n`
 }
 
+/** Field names whose values are never logged, at any depth: `password`, `mqtt.token`, `client_secret`, ... */
+const SECRET_FIELD =
+  /^(password|passwd|passphrase|username|token|secret|authorization|api_?key|[a-z_]*(_secret|_token|_password))$/i
+
+/** `scheme://user:password@` in any text: the password part. */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*):[^\s@/]*@/gi
+
+/** How deep redaction looks into logged objects; deeper parts are replaced, not logged unchecked. */
+const MAX_DEPTH = 8
+
+/**
+ * `text` with the password of every URL in it replaced by `***`.
+ *
+ * @example
+ * redactSecretsIn('cannot reach redis://default:hunter2@pi:6379') // 'cannot reach redis://default:***@pi:6379'
+ */
+export function redactSecretsIn(text: string): string {
+  return text.includes('://') ? text.replace(URL_PASSWORD, '$1:***@') : text
+}
+
+/**
+ * A copy of `value` that is safe to log: secret fields and URL passwords replaced, errors turned into plain
+ * `{ type, message, stack, ... }` objects, and the arguments of an error's attached command (ioredis puts
+ * `{ name: 'hello', args: ['3', 'AUTH', 'default', <password>] }` on a failed AUTH) replaced by their count.
+ * The value itself is left as it was.
+ */
+export function redactForLog(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (typeof value === 'string') return redactSecretsIn(value)
+  if (value === null || typeof value !== 'object') return value
+  if (Buffer.isBuffer(value) || value instanceof Date) return value
+  if (seen.has(value)) return '[Circular]'
+  if (depth >= MAX_DEPTH) return '[too deep to log]'
+  seen.add(value)
+  try {
+    if (Array.isArray(value)) return value.map((item) => redactForLog(item, depth + 1, seen))
+    const out: Record<string, unknown> = {}
+    if (value instanceof Error) {
+      out.type = value.name
+      out.message = redactSecretsIn(value.message)
+      if (value.stack !== undefined) out.stack = redactSecretsIn(value.stack)
+      if (value.cause !== undefined) out.cause = redactForLog(value.cause, depth + 1, seen)
+    }
+    for (const [key, item] of Object.entries(value)) {
+      if (key in out) continue
+      if (SECRET_FIELD.test(key)) out[key] = '***'
+      else if (key === 'command' && isCommand(item)) out[key] = { name: item.name, args: argumentsRedacted(item.args) }
+      else out[key] = redactForLog(item, depth + 1, seen)
+    }
+    return out
+  } finally {
+    seen.delete(value)
+  }
+}
+
+/** A database command as clients attach it to their errors: ioredis's `{ name, args }`. */
+function isCommand(value: unknown): value is { name: unknown; args: unknown } {
+  return value !== null && typeof value === 'object' && 'name' in value && 'args' in value
+}
+
+function argumentsRedacted(args: unknown): string {
+  const count = Array.isArray(args) ? args.length : 0
+  return `[${count} argument${count === 1 ? '' : 's'} redacted]`
+}
+
 /**
  * The daemon's logger: pino JSON lines on stdout, or {@link prettyLine}s when `pretty` is true (or `auto` and
- * stdout is a terminal). Passwords and tokens anywhere in logged objects are redacted.
+ * stdout is a terminal). Every logged object, child binding and message goes through {@link redactForLog}, so a
+ * secret is redacted however it got there (a field, a URL, an error's message or attached command).
  */
 export function createLogger(options: {
   level: string
@@ -46,12 +111,29 @@ export function createLogger(options: {
   const destination: DestinationStream = pretty
     ? { write: (line: string) => void out.write(prettyLine(line)) }
     : { write: (line: string) => void out.write(line) }
-  return pino(
+  const logger = pino(
     {
       level: options.level,
       base: undefined,
-      redact: { paths: ['password', '*.password', 'token', '*.token', 'username', '*.username'], censor: '***' },
+      formatters: {
+        log: (object) => redactForLog(object) as Record<string, unknown>,
+      },
+      // pino's own err serializer would rebuild the already redacted error object and lose its type.
+      serializers: { err: (value: unknown) => value },
+      hooks: {
+        logMethod(args, method) {
+          const safe = args.map((arg) => (typeof arg === 'string' ? redactSecretsIn(arg) : arg))
+          method.apply(this, safe as Parameters<typeof method>)
+        },
+      },
     },
     destination,
   )
+  // pino skips the bindings formatter for children (for speed): a child's bindings are redacted here. Children
+  // are made with Object.create(parent), so they all inherit this `child`.
+  const child = logger.child
+  logger.child = function (this: Logger, bindings, options) {
+    return child.call(this, redactForLog(bindings) as typeof bindings, options)
+  } as Logger['child']
+  return logger
 }

@@ -1,9 +1,23 @@
-import { readFileSync } from 'node:fs'
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { isUtf8 } from 'node:buffer'
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml'
 import { z } from 'zod'
 import { ConfigError, type ConfigProblem } from './problems.js'
 
 export type FieldPath = readonly PropertyKey[]
+
+/**
+ * The largest config, device or automation file genlock reads: 64 KiB. The shipped files are 2 KB at most, and
+ * the yaml parser needs about 0.3 s for 64 KiB of dense steps on a desktop (about 1 s on a Pi) with the event
+ * loop blocked; a 5 MB file froze a running daemon for 3.5 s and 50 MB for 38 s (issue 13.5).
+ */
+export const MAX_YAML_FILE_BYTES = 64 * 1024
+
+/**
+ * Aliases a file may expand: anchors for shared step lists are fine; a "billion laughs" file (nine levels of nine
+ * aliases, 387 million nodes from 650 bytes) is not. The yaml library counts and stops at this.
+ */
+const MAX_ALIAS_COUNT = 100
 
 /**
  * A parsed YAML file that remembers where every node came from, so a problem found later (by a schema,
@@ -23,12 +37,7 @@ export class YamlSource {
    * problem and every `${VAR}` that is not set.
    */
   static parse(file: string, text?: string, env: NodeJS.ProcessEnv = process.env): YamlSource {
-    let source: string
-    try {
-      source = text ?? readFileSync(file, 'utf8')
-    } catch (error) {
-      throw new ConfigError([{ file, line: 0, column: 0, field: '', message: (error as Error).message }])
-    }
+    const source = text === undefined ? readYamlFile(file) : checkedText(file, text)
     const lines = new LineCounter()
     const document = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
     const problems: ConfigProblem[] = document.errors.map((error) => {
@@ -37,9 +46,26 @@ export class YamlSource {
     })
     if (problems.length > 0) throw new ConfigError(problems)
     const partial = new YamlSource(file, document, lines, undefined)
-    const data = partial.interpolate(document.toJS({ maxAliasCount: 100 }), [], env, problems)
+    const data = partial.interpolate(partial.toPlainData(), [], env, problems)
     if (problems.length > 0) throw new ConfigError(problems)
     return new YamlSource(file, document, lines, data)
+  }
+
+  /**
+   * The document as plain data. The yaml library stops an alias bomb with a bare ReferenceError; unhandled, that
+   * took down `validate`, the daemon's start and every later hot reload (issue 13.4). Here it is this file's problem.
+   */
+  private toPlainData(): unknown {
+    try {
+      return this.document.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
+    } catch (error) {
+      const at = this.lines.linePos(firstAliasOffset(this.document))
+      const message = /alias/i.test((error as Error).message)
+        ? `too many alias expansions (*name) for one file (the limit is ${MAX_ALIAS_COUNT}): ` +
+          'a "billion laughs" file? Write the repeated parts out'
+        : `cannot be read as plain data: ${(error as Error).message}`
+      throw new ConfigError([{ file: this.file, line: at.line, column: at.col, field: '', message }])
+    }
   }
 
   /** Where the node at `path` starts (or its nearest existing parent, when the field is missing). */
@@ -104,6 +130,89 @@ export class YamlSource {
     }
     return value
   }
+}
+
+/** Reads `file` as UTF-8 text, refusing (with the file named) one over {@link MAX_YAML_FILE_BYTES} or not UTF-8. */
+function readYamlFile(file: string): string {
+  let bytes: Buffer
+  try {
+    const fd = openSync(file, 'r')
+    try {
+      // Checked on the open file, so what is read is what was measured: nothing big is read or parsed.
+      const size = fstatSync(fd).size
+      if (size > MAX_YAML_FILE_BYTES) throw new ConfigError([tooBig(file, size)])
+      bytes = Buffer.alloc(size)
+      let read = 0
+      while (read < size) {
+        const n = readSync(fd, bytes, read, size - read, read)
+        if (n === 0) break
+        read += n
+      }
+      bytes = bytes.subarray(0, read)
+    } finally {
+      closeSync(fd)
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    throw new ConfigError([{ file, line: 0, column: 0, field: '', message: (error as Error).message }])
+  }
+  const bad = firstInvalidUtf8Byte(bytes)
+  if (bad !== undefined) {
+    const before = bytes.subarray(0, bad)
+    const lineStart = before.lastIndexOf(0x0a) + 1
+    const line = before.filter((byte) => byte === 0x0a).length + 1
+    const column = [...bytes.subarray(lineStart, bad).toString('utf8')].length + 1
+    const byte = `0x${bytes[bad]!.toString(16).padStart(2, '0')}`
+    throw new ConfigError([
+      { file, line, column, field: '', message: `not valid UTF-8 (byte ${byte}): save the file as UTF-8` },
+    ])
+  }
+  return bytes.toString('utf8')
+}
+
+function checkedText(file: string, text: string): string {
+  const size = Buffer.byteLength(text, 'utf8')
+  if (size > MAX_YAML_FILE_BYTES) throw new ConfigError([tooBig(file, size)])
+  return text
+}
+
+function tooBig(file: string, size: number): ConfigProblem {
+  return {
+    file,
+    line: 0,
+    column: 0,
+    field: '',
+    message:
+      `is ${size} bytes; the limit is ${MAX_YAML_FILE_BYTES} bytes ` +
+      "(genlock's YAML files are small: split it up, or move data out of it)",
+  }
+}
+
+/**
+ * The offset of the first byte that is not part of valid UTF-8, or undefined when all is valid. Node's lenient
+ * decoding turns such a byte into U+FFFD silently; comparing each decoded character with its bytes finds it.
+ */
+function firstInvalidUtf8Byte(bytes: Buffer): number | undefined {
+  if (isUtf8(bytes)) return undefined
+  let offset = 0
+  for (const char of bytes.toString('utf8')) {
+    const encoded = Buffer.from(char, 'utf8')
+    if (!bytes.subarray(offset, offset + encoded.length).equals(encoded)) return offset
+    offset += encoded.length
+  }
+  return offset
+}
+
+/** Where the first alias (`*name`) of the document starts, for a problem about aliases. */
+function firstAliasOffset(document: Document): number {
+  let offset = 0
+  visit(document, {
+    Alias(_key, node) {
+      offset = node.range?.[0] ?? 0
+      return visit.BREAK
+    },
+  })
+  return offset
 }
 
 function isNode(value: unknown): value is Node {

@@ -241,7 +241,13 @@ export class MqttConnection implements MessageBus {
     this.client.on('offline', () => {
       if (!this.closed) this.logger.warn({ url }, 'mqtt connection lost; reconnecting')
     })
-    this.client.on('error', (error) => this.logger.error({ url, err: error.message }, 'mqtt error'))
+    this.client.on('error', (error) => {
+      // Closing, a QoS 1 message already on its way can arrive after we ended our side of the socket, and mqtt.js
+      // acknowledges it there: 'write after end'. Nothing is lost (our persistent session gets it again), so it is
+      // no ERROR.
+      const afterEnd = this.closed && (error as NodeJS.ErrnoException).code === 'ERR_STREAM_WRITE_AFTER_END'
+      this.logger[afterEnd ? 'debug' : 'error']({ url, err: error.message }, 'mqtt error')
+    })
   }
 
   private dispatch(message: BusMessage): void {

@@ -32,9 +32,12 @@ export class DaemonProcess {
   }
 
   static start(configFile: string, ...extra: string[]): DaemonProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'run', '--config', configFile, ...extra], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    return DaemonProcess.spawn(process.execPath, ['--import', 'tsx', cli, 'run', '--config', configFile, ...extra])
+  }
+
+  /** Any long-running command that logs JSON lines (other lines are kept as `{ level: 30, msg: line }`). */
+  static spawn(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): DaemonProcess {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     return new DaemonProcess(child)
   }
 

@@ -51,6 +51,33 @@ describe('deploy/genlock.service', () => {
     expect(unitFlags).toEqual(imageFlags)
   })
 
+  it('passes the sandbox checks systemd-analyze security makes for privileged and resource syscalls, other users, /proc and IP addresses', async () => {
+    const { stdout } = await promisify(execFile)('systemd-analyze', [
+      'security',
+      '--offline=yes',
+      '--json=short',
+      unitFile,
+    ])
+    const checks = JSON.parse(stdout) as { name: string; set: boolean; description: string }[]
+    const wanted = ['SystemCallFilter=~@privileged', 'SystemCallFilter=~@resources', 'PrivateUsers=', 'ProcSubset=']
+    const failing = checks.filter((check) => wanted.includes(check.name) && !check.set)
+    expect(failing.map((check) => `${check.name} ${check.description}`)).toEqual([])
+    expect(checks.filter((check) => wanted.includes(check.name))).toHaveLength(wanted.length)
+    // The LAN is allowed on purpose (bulbs, bridges, the broker), so systemd counts the allow list as partial.
+    expect(checks.find((check) => check.name === 'IPAddressDeny=')?.description).toBe(
+      'Service defines IP address allow list with non-localhost entries',
+    )
+  })
+
+  it('talks only to this machine and the LAN, and gets EPERM (not SIGSYS) from a filtered system call', () => {
+    expect(value('IPAddressDeny')).toBe('any')
+    expect(value('IPAddressAllow')?.split(' ')).toEqual(
+      expect.arrayContaining(['localhost', 'link-local', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']),
+    )
+    // node raises its open-file limit with setrlimit (in @resources) as it starts; the default action would kill it.
+    expect(value('SystemCallErrorNumber')).toBe('EPERM')
+  })
+
   it('is locked down: no new privileges, a read-only system, and only its state folder writable', () => {
     expect(value('NoNewPrivileges')).toBe('yes')
     expect(value('ProtectSystem')).toBe('strict')
