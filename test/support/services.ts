@@ -134,6 +134,34 @@ export async function startMosquitto(
   return Object.assign(service, { url: `mqtt://127.0.0.1:${port}` })
 }
 
+/**
+ * A real mosquitto as most homes run it (the Debian package, the Home Assistant add-on): every setting at its
+ * built-in default except the two a listener on a free port needs, `listener <port> 127.0.0.1` and
+ * `allow_anonymous true` (mosquitto 2 refuses anonymous clients once a listener is configured). So Nagle's
+ * algorithm stays on, persistence is off (a restart loses sessions and retained messages) and it logs to stderr.
+ * `tcpNoDelay` adds `set_tcp_nodelay true`, for benchmarks that compare against the tuned broker.
+ */
+export async function startDefaultMosquitto(
+  options: { tcpNoDelay?: boolean } = {},
+): Promise<ServiceProcess & { url: string }> {
+  const port = await freePort()
+  const service = new ServiceProcess(
+    'mosquitto',
+    port,
+    'mosquitto',
+    (dir) => {
+      const conf = join(dir, 'mosquitto.conf')
+      const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true']
+      if (options.tcpNoDelay) lines.push('set_tcp_nodelay true')
+      writeFileSync(conf, `${lines.join('\n')}\n`)
+      return ['-c', conf]
+    },
+    /mosquitto version .* running/,
+  )
+  await service.start()
+  return Object.assign(service, { url: `mqtt://127.0.0.1:${port}` })
+}
+
 /** A real redis-server on a free port that keeps nothing on disk. */
 export async function startRedis(): Promise<ServiceProcess & { url: string }> {
   const port = await freePort()
