@@ -36,9 +36,10 @@ describe('the package as npm installs it (npm pack, then production dependencies
     expect(version).toEqual({ code: 0, stdout: `${manifest.version}\n`, stderr: '' })
   })
 
-  it('has the production dependencies and none of the development ones', () => {
+  it('has the production and optional dependencies and none of the development ones', () => {
     const modules = join(installed.prefix, 'node_modules')
-    for (const name of Object.keys(manifest.dependencies ?? {}))
+    // npm installs optional dependencies too unless told --omit=optional; genlock runs without them.
+    for (const name of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies }))
       expect(existsSync(join(modules, name, 'package.json')), `${name} (dependency)`).toBe(true)
     // Development-only: what the lock file marks `dev` (a devDependency that a dependency also needs, such as
     // @types/node, is not).
