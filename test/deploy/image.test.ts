@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -21,9 +22,10 @@ beforeAll(async () => {
   runtime = stages.at(-1)!
 }, 420_000)
 
-afterAll(() => {
-  if (workspace) rmSync(workspace, { recursive: true, force: true })
-})
+// Two node_modules trees: removing them took over 30 s (the default hook timeout) on a loaded 2-core machine.
+afterAll(async () => {
+  if (workspace) await rm(workspace, { recursive: true, force: true })
+}, 180_000)
 
 /** The value(s) the runtime stage gave an instruction a container engine reads (USER, HEALTHCHECK, ...). */
 function setting(keyword: string): string {
