@@ -97,12 +97,16 @@ async function withLock<T>(lock: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Folders from earlier inputs, left a day ago or more. */
+/**
+ * Removes installs of earlier inputs (~50 MB each) that no run has used for two hours: every source edit makes a new
+ * one, and a run touches the folder it uses when it starts, so one in use is never that old.
+ */
 function removeOldInstalls(cache: string, keep: string): void {
   for (const name of readdirSync(cache)) {
     const path = join(cache, name)
     if (path === keep || name.endsWith('.lock')) continue
-    if (Date.now() - statSync(path).mtimeMs > 24 * 3600_000) rmSync(path, { recursive: true, force: true })
+    const usedAt = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now() // another run removed it
+    if (Date.now() - usedAt > 2 * 3600_000) rmSync(path, { recursive: true, force: true })
   }
 }
 
