@@ -1,13 +1,15 @@
 # syntax=docker/dockerfile:1
-# genlock: smart-bulb automations under priority locks, for a Raspberry Pi (arm64, arm/v7) or any amd64 machine.
+# genlock: smart-bulb automations under priority locks, for a Raspberry Pi with a 64-bit OS (arm64) or any amd64
+# machine. Not linux/arm/v7: Node 26 has no official 32-bit ARM build, so neither has its image (deploy/README.md).
 #
-#   docker buildx build --platform linux/arm64,linux/arm/v7,linux/amd64 -t genlock:latest .
+#   docker buildx build --platform linux/arm64,linux/amd64 -t genlock:latest .
 #   docker run -d --name genlock -p 1883:1883 -v genlock-config:/config genlock:latest
 #
 # Every RUN step calls deploy/image-contents.sh and nothing else: test/deploy/image.test.ts replays this file's
 # WORKDIR, COPY, ENV and RUN steps in a temporary folder and starts the daemon from the result.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 26, the Active LTS (security fixes until April 2029); the image exists for linux/amd64 and linux/arm64.
+ARG NODE_IMAGE=node:26-bookworm-slim
 
 # Build stage: with dev dependencies. It runs on the build machine's own platform (no emulation): its output is
 # plain JavaScript, the same for every target.
@@ -23,7 +25,7 @@ COPY devices devices
 COPY automations automations
 RUN sh deploy/image-contents.sh build
 
-# Runtime stage: the target platform's Node 20 with production dependencies only, run as the unprivileged `node`
+# Runtime stage: the target platform's Node 26 with production dependencies only, run as the unprivileged `node`
 # user (uid 1000, the Pi's first user too, so a bind-mounted config folder just works).
 FROM ${NODE_IMAGE}
 ARG VERSION=0.1.0
@@ -33,7 +35,7 @@ LABEL org.opencontainers.image.title="genlock" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.licenses="MIT" \
-      org.opencontainers.image.base.name="docker.io/library/node:20-bookworm-slim"
+      org.opencontainers.image.base.name="docker.io/library/node:26-bookworm-slim"
 ENV NODE_ENV=production \
     PATH=/app/bin:$PATH
 WORKDIR /app

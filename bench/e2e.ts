@@ -1,293 +1,380 @@
 /**
- * bench/e2e: from an MQTT trigger to the first command at a bulb, through a real mosquitto and the whole daemon
- * (MQTT connection, automation engine, gen-lock, sim bulb). Peer: a bare mqtt.js subscriber→publisher echo through
- * the same mosquitto, which is the floor any MQTT daemon sits on. Also: the daemon's RSS with 50 bulbs and
- * 20 automations, and its time from process start to ready.
+ * bench/e2e: an MQTT trigger → the first bulb command, for genlock and for Node-RED 4 doing the same job, in the
+ * same run, on the same real mosquitto: first with its default configuration (as most homes run it: Nagle's
+ * algorithm on), then with `set_tcp_nodelay true`.
+ *
+ * The bulbs are Zigbee2MQTT lights played by the bench itself: the clock starts when the bench publishes the
+ * trigger and stops when the light receives its command on `zigbee2mqtt/<light>/set`, so both subjects do the same
+ * two broker hops. Like Zigbee2MQTT with its defaults, each light answers a command with its state at QoS 0. genlock: `genlock run` from dist/ with the node flags the image ships,
+ * default settings (log level info); its automation sets the light from the trigger's payload (MQTT trigger →
+ * engine → gen-lock → the light's command queue → Zigbee2MQTT command). Node-RED 4.1.8 (installed for this run):
+ * `mqtt in` → `function` (the same Zigbee2MQTT command) → `mqtt out`, its nodes at the editor's defaults (in QoS 2,
+ * out QoS 0), plain `node red.js` as its launcher runs it. Triggers go one at a time, alternating between the
+ * subjects, so a busy moment on this shared machine hits both alike.
  *
  *   npm run build && npm run bench -- e2e
  */
-import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { connect, type MqttClient } from 'mqtt'
-import { Daemon } from '../src/daemon.js'
-import type { SimBulb } from '../src/devices/index.js'
-import { freePort, ServiceProcess } from '../test/support/services.js'
+import { percentToZigbee } from '../src/devices/mqtt/zigbee2mqtt.js'
+import { freePort, startDefaultMosquitto, type ServiceProcess } from '../test/support/services.js'
+import { percentile } from './stats.js'
+import { installNodeRed, NODE_RED, nodeRedBroker, writeNodeRedUserDir } from './support/node-red.js'
+import { shippedNodeFlags } from './support/shipped-flags.js'
 
-const TRIGGERS = 1000
-/** A small young generation: the daemon allocates little once started, so V8's default 16 MB semispaces are slack. */
-const SMALL_SEMI_SPACE_MB = 2
+/** Triggers per case, after WARM_UP; BENCH_E2E_TRIGGERS overrides it for a quick look. */
+const TRIGGERS = Number(process.env.BENCH_E2E_TRIGGERS ?? 1000)
+const WARM_UP = 50
 
-/**
- * A real mosquitto on a free port. `nodelay` turns on its `set_tcp_nodelay`: by default mosquitto leaves Nagle's
- * algorithm on, so a small packet written while an earlier one is unacknowledged waits for the peer's delayed
- * ACK (~40 ms on Linux).
- */
-async function startBroker(nodelay: boolean): Promise<ServiceProcess & { url: string }> {
-  const port = await freePort()
-  const service = new ServiceProcess(
-    'mosquitto',
-    port,
-    'mosquitto',
-    (dir) => {
-      const conf = join(dir, 'mosquitto.conf')
-      const lines = [
-        `listener ${port} 127.0.0.1`,
-        'allow_anonymous true',
-        `set_tcp_nodelay ${nodelay}`,
-        'log_dest stderr',
-      ]
-      writeFileSync(conf, `${lines.join('\n')}\n`)
-      return ['-c', conf]
-    },
-    /mosquitto version .* running/,
-  )
-  await service.start()
-  return Object.assign(service, { url: `mqtt://127.0.0.1:${port}` })
-}
+const repo = process.cwd()
+const cli = join(repo, 'dist/cli/index.js')
+const scratch = mkdtempSync(join(tmpdir(), 'genlock-bench-e2e-'))
 
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
-}
+/** The light each subject commands: genlock's plain trigger, genlock's preemption case, Node-RED. */
+const LIGHTS = { genlock: 'light_1', preempt: 'light_2', nodeRed: 'light_3' } as const
 
-function summary(values: readonly number[]): { median: number; p99: number } {
-  return { median: percentile(values, 50), p99: percentile(values, 99) }
-}
-
-async function client(url: string, clientId: string): Promise<MqttClient> {
-  const c = connect(url, { clientId })
-  await new Promise<void>((resolve, reject) => {
-    c.once('connect', () => {
-      // Same as the daemon's connection: without it Nagle holds small packets back and the peer looks slow.
-      ;(c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true)
-      resolve()
-    })
-    c.once('error', reject)
-  })
-  return c
-}
-
-/** Peer: publish on echo/in, a bare client answers on echo/out; time to see the answer. */
-async function echoPeer(url: string, count = TRIGGERS): Promise<number[]> {
-  const echo = await client(url, 'bench-echo')
-  await echo.subscribeAsync('echo/in', { qos: 1 })
-  echo.on('message', (_topic, payload) => echo.publish('echo/out', payload, { qos: 1 }))
-  const sender = await client(url, 'bench-echo-sender')
-  await sender.subscribeAsync('echo/out', { qos: 1 })
-  const times: number[] = []
-  for (let i = 0; i < count + 50; i++) {
-    const answered = new Promise<void>((resolve) => sender.once('message', () => resolve()))
-    const start = performance.now()
-    sender.publish('echo/in', String(i), { qos: 1 })
-    await answered
-    if (i >= 50) times.push(performance.now() - start)
-  }
-  await echo.endAsync()
-  await sender.endAsync()
-  return times
-}
-
-function setupDir(url: string, bulbs: number, automations: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'genlock-bench-'))
-  mkdirSync(join(dir, 'devices'))
+/** genlock's setup: the two lights, a one-step automation, and a party that an alarm preempts on every trigger. */
+function writeGenlockHome(url: string): string {
+  const dir = join(scratch, `genlock-${Math.random().toString(16).slice(2)}`)
+  mkdirSync(join(dir, 'devices'), { recursive: true })
   mkdirSync(join(dir, 'automations'))
-  writeFileSync(
-    join(dir, 'config.yaml'),
-    `mqtt: { url: "${url}", client_id: bench-${Math.random().toString(16).slice(2)} }\nlog: { level: warn, pretty: false }\n`,
-  )
-  for (let i = 0; i < bulbs; i++) writeFileSync(join(dir, 'devices', `bulb_${i}.yaml`), `id: bulb_${i}\nadapter: sim\n`)
-  for (const [name, text] of Object.entries(automations)) writeFileSync(join(dir, 'automations', `${name}.yaml`), text)
-  return join(dir, 'config.yaml')
-}
-
-/** A one-step automation on bulb_0: each trigger sets the brightness carried in the payload. */
-const ping = `name: ping
+  for (const light of [LIGHTS.genlock, LIGHTS.preempt])
+    writeFileSync(join(dir, 'devices', `${light}.yaml`), `id: ${light}\nadapter: mqtt\ntopic: zigbee2mqtt/${light}\n`)
+  const automations: Record<string, string> = {
+    ping: `name: ping
 priority: 0
-devices: [bulb_0]
+devices: [${LIGHTS.genlock}]
 mode: restart
 trigger:
-  - mqtt: bench/ping
+  - mqtt: bench/genlock
 steps:
-  - set: { brightness: "{{ trigger.json.b }}" }
-`
-
-/** A party that keeps bulb_0 busy, and an alarm that preempts it on every trigger. */
-const party = `name: party
+  - set: { on: true, brightness: "{{ trigger.json.b }}" }
+`,
+    party: `name: party
 priority: 0
-devices: [bulb_0]
+devices: [${LIGHTS.preempt}]
 on_preempt: resume
 trigger:
   - mqtt: bench/party
     payload: "ON"
-stop:
-  - mqtt: bench/party
-    payload: "OFF"
 steps:
   - repeat:
       forever: true
       steps:
         - set: { color: red }
         - wait: 10s
-`
-const alarm = `name: alarm
+`,
+    alarm: `name: alarm
 priority: 200
-devices: [bulb_0]
+devices: [${LIGHTS.preempt}]
 mode: restart
 trigger:
   - mqtt: bench/alarm
 steps:
-  - set: { color: blue, brightness: "{{ trigger.json.b }}" }
-`
-
-/** Trigger → first command at the sim bulb, in-process daemon, real mosquitto. */
-async function triggerToCommand(url: string, automations: Record<string, string>, topic: string, before?: string) {
-  const daemon = await Daemon.start(setupDir(url, 1, automations))
-  const bulb = daemon.devices.get('bulb_0') as SimBulb
-  const sender = await client(url, `bench-sender-${topic.replace('/', '-')}`)
-  /** Resolves when the party holds the bulb again: before each alarm, so every alarm really preempts it. */
-  const partyHolds = () =>
-    new Promise<void>((resolve) => {
-      const off = daemon.locks.protocol.on((event) => {
-        if (event.type === 'acquired' && event.lockerGuid === 'automation:party') {
-          off()
-          resolve()
-        }
-      })
-    })
-  if (before) {
-    const started = partyHolds()
-    sender.publish(before, 'ON', { qos: 1 })
-    await started
+  - set: { brightness: "{{ trigger.json.b }}" }
+`,
   }
-  const times: number[] = []
-  for (let i = 0; i < TRIGGERS + 50; i++) {
-    const partyBack = before ? partyHolds() : undefined
-    const b = (i % 99) + 1
-    const commanded = bulb.nextCommand((entry) => entry.command.brightness === b)
-    const start = performance.now()
-    sender.publish(topic, JSON.stringify({ b }), { qos: 1 })
-    await commanded
-    if (i >= 50) times.push(performance.now() - start)
-    await partyBack
-  }
-  await sender.endAsync()
-  await daemon.stop()
-  return times
+  for (const [name, text] of Object.entries(automations)) writeFileSync(join(dir, 'automations', `${name}.yaml`), text)
+  // Everything else on the defaults, as a user runs it (log level info, Home Assistant discovery on).
+  writeFileSync(
+    join(dir, 'config.yaml'),
+    `mqtt: { url: "${url}", base_topic: bench, client_id: bench-genlock }\ndevices: ./devices\nautomations: ./automations\n`,
+  )
+  return join(dir, 'config.yaml')
 }
 
-/** Spawns `genlock run` on 50 bulbs and 20 automations; time to its ready line, and its RSS then. */
-async function daemonFootprint(
-  url: string,
-  nodeFlags: string[] = [],
-): Promise<{ readyMs: number; startMs: number; rssMb: number }> {
-  const automations: Record<string, string> = {}
-  for (let i = 0; i < 20; i++) {
-    automations[`a${i}`] = party
-      .replace('name: party', `name: a${i}`)
-      .replace('[bulb_0]', `[bulb_${i}, bulb_${i + 20}]`)
-      .replace(/bench\/party/g, `bench/a${i}`)
-  }
-  const configFile = setupDir(url, 50, automations)
-  const cli = join(import.meta.dirname, '../dist/cli/index.js')
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first (the daemon runs as built code)`)
-  const start = performance.now()
-  const child = spawn(process.execPath, [...nodeFlags, cli, 'run', '--config', configFile, '--log-level', 'info'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+/** Node-RED's flow: mqtt in bench/node-red → function (the Zigbee2MQTT command) → mqtt out. */
+function nodeRedFlows(brokerPort: number): object[] {
+  return [
+    { id: 'bench', type: 'tab', label: 'bench' },
+    nodeRedBroker('broker', brokerPort),
+    {
+      id: 'in',
+      type: 'mqtt in',
+      z: 'bench',
+      topic: 'bench/node-red',
+      qos: '2',
+      datatype: 'json',
+      broker: 'broker',
+      nl: false,
+      rap: true,
+      inputs: 0,
+      wires: [['command']],
+    },
+    {
+      id: 'command',
+      type: 'function',
+      z: 'bench',
+      name: 'light command',
+      func: `msg.topic = 'zigbee2mqtt/${LIGHTS.nodeRed}/set'\nmsg.payload = { state: 'ON', brightness: Math.min(254, Math.max(1, Math.round(msg.payload.b * 254 / 100))) }\nreturn msg`,
+      outputs: 1,
+      wires: [['out']],
+    },
+    { id: 'out', type: 'mqtt out', z: 'bench', topic: '', qos: '', retain: '', broker: 'broker', wires: [] },
+  ]
+}
+
+/** Spawns `node <args>` and resolves once its stdout has matched every pattern; its output is drained after. */
+async function startProcess(name: string, args: string[], ready: RegExp[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
-  let startMs = Number.NaN
+  const waiting = new Set(ready)
   await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       output += chunk.toString()
-      const ready = output.split('\n').find((line) => line.includes('"genlock ready"'))
-      if (ready) {
-        startMs = (JSON.parse(ready) as { ms: number }).ms
-        resolve()
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`daemon exited with ${code}:\n${output}`)))
+      for (const pattern of waiting) if (pattern.test(output)) waiting.delete(pattern)
+      if (waiting.size > 0) return
+      output = ''
+      resolve()
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready:\n${output}`)))
   })
-  const readyMs = performance.now() - start
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1])
+  child.stdout.removeAllListeners('data').resume()
+  child.stderr.removeAllListeners('data').resume()
+  return child
+}
+
+async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise((resolve) => child.once('exit', resolve))
   child.kill('SIGTERM')
   await exited
-  return { readyMs, startMs, rssMb: rssKb / 1024 }
 }
 
-const SPAWNS = 5
-
-/** {@link daemonFootprint} `SPAWNS` times (this machine is shared, so one start is noisy); medians and bests. */
-async function footprints(url: string, nodeFlags: string[]) {
-  const runs: Awaited<ReturnType<typeof daemonFootprint>>[] = []
-  for (let i = 0; i < SPAWNS; i++) runs.push(await daemonFootprint(url, nodeFlags))
-  const pick = (key: 'readyMs' | 'startMs' | 'rssMb') => ({
-    median: percentile(
-      runs.map((r) => r[key]),
-      50,
-    ),
-    best: Math.min(...runs.map((r) => r[key])),
+/** The bench's own MQTT client, with TCP_NODELAY on its socket so its own writes are never what waits. */
+async function benchClient(url: string, clientId: string): Promise<MqttClient> {
+  const client = connect(url, { clientId })
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => {
+      ;(client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true)
+      resolve()
+    })
+    client.once('error', reject)
   })
-  return { readyMs: pick('readyMs'), startMs: pick('startMs'), rssMb: pick('rssMb') }
+  return client
 }
 
-const fmt = (ms: number) => `${ms.toFixed(3)} ms`
+/** Zigbee2MQTT lights, as the bench plays them: the commands they receive, as they arrive. */
+interface BenchLights {
+  /** Calls `listener` with each command and the time it arrived; returns how to stop listening. */
+  onCommand(listener: (light: string, command: Record<string, unknown>, at: number) => void): () => void
+  stop(): Promise<void>
+}
 
-const DEFAULT_CONFIG_PEER_ROUNDS = 200
-
-async function main() {
-  const fast = await startBroker(true)
-  const plain = await startBroker(false)
-  try {
-    const peer = summary(await echoPeer(fast.url))
-    const trigger = summary(await triggerToCommand(fast.url, { ping }, 'bench/ping'))
-    const preempt = summary(await triggerToCommand(fast.url, { party, alarm }, 'bench/alarm', 'bench/party'))
-    const plainPeer = summary(await echoPeer(plain.url, DEFAULT_CONFIG_PEER_ROUNDS))
-    const plainTrigger = summary(await triggerToCommand(plain.url, { ping }, 'bench/ping'))
-    const plainPreempt = summary(await triggerToCommand(plain.url, { party, alarm }, 'bench/alarm', 'bench/party'))
-    const footprint = await footprints(fast.url, [])
-    const small = await footprints(fast.url, [`--max-semi-space-size=${SMALL_SEMI_SPACE_MB}`])
-
-    const row = (
-      name: string,
-      r: { median: number; p99: number },
-      base: { median: number },
-      goal = '< 3 ms / < 10 ms',
-    ) =>
-      console.log(`| ${name} | ${fmt(r.median)} | ${fmt(r.p99)} | ${goal} | ${(r.median / base.median).toFixed(2)}× |`)
-    console.log(`## e2e\n`)
-    console.log(`date: ${new Date().toISOString()}`)
-    console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}`)
-    console.log(`real mosquitto on 127.0.0.1, QoS 1, triggers sent one at a time\n`)
-    console.log('| mosquitto `set_tcp_nodelay true` | median | p99 | goal | median vs peer |')
-    console.log('|---|---|---|---|---|')
-    row(`peer: bare mqtt.js echo, publish → answer (${TRIGGERS})`, peer, peer, '—')
-    row(`trigger → first command at the sim bulb (${TRIGGERS})`, trigger, peer)
-    row(`alarm trigger preempting a running party → first alarm command (${TRIGGERS})`, preempt, peer)
-    console.log('\n| mosquitto default config (Nagle on) | median | p99 | goal | median vs peer |')
-    console.log('|---|---|---|---|---|')
-    row(`peer: bare mqtt.js echo, publish → answer (${DEFAULT_CONFIG_PEER_ROUNDS})`, plainPeer, plainPeer, '—')
-    row(`trigger → first command at the sim bulb (${TRIGGERS})`, plainTrigger, plainPeer)
-    row(`alarm trigger preempting a running party → first alarm command (${TRIGGERS})`, plainPreempt, plainPeer)
-    const both = (v: { median: number; best: number }, unit: string, digits = 0) =>
-      `${v.median.toFixed(digits)} ${unit} | ${v.best.toFixed(digits)} ${unit}`
-    console.log(`\n| daemon process, 50 bulbs + 20 automations (${SPAWNS} starts) | median | best | goal |`)
-    console.log('|---|---|---|---|')
-    console.log(`| start → ready (process spawn to "genlock ready") | ${both(footprint.readyMs, 'ms')} | < 1000 ms |`)
-    console.log(`| … of which Daemon.start (config read → ready) | ${both(footprint.startMs, 'ms')} | — |`)
-    console.log(`| RSS when ready | ${both(footprint.rssMb, 'MB', 1)} | < 80 MB |`)
-    console.log(
-      `| RSS when ready, node --max-semi-space-size=${SMALL_SEMI_SPACE_MB} | ${both(small.rssMb, 'MB', 1)} | < 80 MB |`,
-    )
-    console.log(
-      `| start → ready, node --max-semi-space-size=${SMALL_SEMI_SPACE_MB} | ${both(small.readyMs, 'ms')} | < 1000 ms |`,
-    )
-  } finally {
-    await Promise.all([fast.dispose(), plain.dispose()])
+/**
+ * `names` as Zigbee2MQTT lights on one connection: each takes commands on `zigbee2mqtt/<name>/set` (subscribed at
+ * QoS 1, as Zigbee2MQTT does) and answers with its state on `zigbee2mqtt/<name>` at QoS 0, Zigbee2MQTT's default.
+ * Not src/simulators/zigbee2mqtt-lights.ts: that one publishes its state at QoS 1, and on a default mosquitto the
+ * PUBACKs the broker writes back to it hold the next command back by ~40 ms (Nagle's algorithm against a delayed
+ * ACK), which would be the simulator's delay, not the subjects'.
+ */
+async function benchLights(url: string, names: readonly string[]): Promise<BenchLights> {
+  const client = await benchClient(url, 'bench-zigbee2mqtt')
+  const listeners = new Set<(light: string, command: Record<string, unknown>, at: number) => void>()
+  const states = new Map(names.map((name) => [name, { state: 'OFF', brightness: 254 } as Record<string, unknown>]))
+  client.on('message', (topic, payload) => {
+    const at = performance.now()
+    const name = topic.slice('zigbee2mqtt/'.length, -'/set'.length)
+    const command = JSON.parse(payload.toString()) as Record<string, unknown>
+    for (const listener of [...listeners]) listener(name, command, at)
+    const state = { ...states.get(name), ...command }
+    states.set(name, state)
+    client.publish(`zigbee2mqtt/${name}`, JSON.stringify(state), { qos: 0 })
+  })
+  for (const name of names) {
+    await client.publishAsync(`zigbee2mqtt/${name}/availability`, '{"state":"online"}', { qos: 1, retain: true })
+    await client.publishAsync(`zigbee2mqtt/${name}`, JSON.stringify(states.get(name)), { qos: 0, retain: true })
   }
+  await client.subscribeAsync('zigbee2mqtt/+/set', { qos: 1 })
+  return {
+    onCommand(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    async stop() {
+      await client.endAsync()
+    },
+  }
+}
+
+/** Resolves at the next command `light` receives whose brightness is `level`, with the time it arrived. */
+function commandAt(lights: BenchLights, light: string, level: number): Promise<number> {
+  return new Promise((resolve) => {
+    const off = lights.onCommand((name, command, at) => {
+      if (name !== light || command.brightness !== level) return
+      off()
+      resolve(at)
+    })
+  })
+}
+
+/** Follows genlock's retained `bench/automation/party` topic: how many times the party has (re)started running. */
+async function partyRunning(url: string): Promise<{ count: () => number; after: (n: number) => Promise<void> }> {
+  const client = await benchClient(url, 'bench-party-watch')
+  let count = 0
+  let last = ''
+  const waiters = new Set<() => void>()
+  client.on('message', (_topic, payload) => {
+    const state = (JSON.parse(payload.toString()) as { state: string }).state
+    if (state === 'running' && last !== 'running') count++
+    last = state
+    for (const waiter of [...waiters]) waiter()
+  })
+  await client.subscribeAsync('bench/automation/party', { qos: 1 })
+  return {
+    count: () => count,
+    after: (n) =>
+      new Promise((resolve) => {
+        const check = () => {
+          if (count <= n) return
+          waiters.delete(check)
+          resolve()
+        }
+        waiters.add(check)
+        check()
+      }),
+  }
+}
+
+interface Case {
+  /** Publishes the trigger for percent `b` and resolves with when the light got the command. */
+  readonly trigger: (b: number) => Promise<number>
+  readonly times: number[]
+}
+
+/** Runs `cases` one trigger at a time, alternating between them, WARM_UP + TRIGGERS rounds. */
+async function alternate(cases: Case[]): Promise<void> {
+  for (let i = 0; i < WARM_UP + TRIGGERS; i++) {
+    const b = (i % 99) + 1
+    for (const subject of cases) {
+      const start = performance.now()
+      const at = await subject.trigger(b)
+      if (i >= WARM_UP) subject.times.push(at - start)
+    }
+  }
+}
+
+interface BrokerResult {
+  readonly genlock: { qos0: number[]; qos1: number[]; preempt: number[] }
+  readonly nodeRed: { qos0: number[]; qos1: number[] }
+}
+
+/** Every case on one broker: genlock and Node-RED at trigger QoS 0 and 1, then genlock's preemption. */
+async function measure(broker: ServiceProcess & { url: string }, redJs: string): Promise<BrokerResult> {
+  const lights = await benchLights(broker.url, Object.values(LIGHTS))
+  const sender = await benchClient(broker.url, 'bench-sender')
+  let genlock: ChildProcess | undefined
+  let nodeRed: ChildProcess | undefined
+  try {
+    genlock = await startProcess(
+      'genlock',
+      [...shippedNodeFlags(repo), cli, 'run', '--config', writeGenlockHome(broker.url)],
+      [/"msg":"genlock ready"/],
+    )
+    const userDir = join(scratch, `node-red-${broker.port}`)
+    const settings = writeNodeRedUserDir(userDir, nodeRedFlows(broker.port), await freePort())
+    nodeRed = await startProcess(
+      'Node-RED',
+      [redJs, '--userDir', userDir, '--settings', settings],
+      [/Started flows/, /Connected to broker/],
+    )
+    const via = (topic: string, light: string, qos: 0 | 1) => (b: number) => {
+      const arrived = commandAt(lights, light, percentToZigbee(b))
+      sender.publish(topic, JSON.stringify({ b }), { qos })
+      return arrived
+    }
+    const result: BrokerResult = { genlock: { qos0: [], qos1: [], preempt: [] }, nodeRed: { qos0: [], qos1: [] } }
+    for (const qos of [0, 1] as const) {
+      const key = qos === 0 ? 'qos0' : 'qos1'
+      await alternate([
+        { trigger: via('bench/genlock', LIGHTS.genlock, qos), times: result.genlock[key] },
+        { trigger: via('bench/node-red', LIGHTS.nodeRed, qos), times: result.nodeRed[key] },
+      ])
+    }
+    // Preemption: every alarm takes the light from a running party; the next alarm waits until the party has it back.
+    const party = await partyRunning(broker.url)
+    sender.publish('bench/party', 'ON', { qos: 1 })
+    await party.after(0)
+    const alarm = via('bench/alarm', LIGHTS.preempt, 0)
+    await alternate([
+      {
+        trigger: async (b) => {
+          const before = party.count()
+          const at = await alarm(b)
+          await party.after(before)
+          return at
+        },
+        times: result.genlock.preempt,
+      },
+    ])
+    return result
+  } finally {
+    await Promise.all([stopProcess(genlock), stopProcess(nodeRed)])
+    await sender.endAsync()
+    await lights.stop()
+  }
+}
+
+const ms = (value: number) => `${value.toFixed(3)} ms`
+
+function table(title: string, result: BrokerResult): void {
+  const p = (values: number[], q: number) => percentile(values, q)
+  console.log(
+    `\n| ${title} | genlock p50 | genlock p99 | Node-RED p50 | Node-RED p99 | p50 genlock/Node-RED | p99 genlock/Node-RED |`,
+  )
+  console.log('|---|---:|---:|---:|---:|---:|---:|')
+  for (const qos of [0, 1] as const) {
+    const ours = result.genlock[qos === 0 ? 'qos0' : 'qos1']
+    const peer = result.nodeRed[qos === 0 ? 'qos0' : 'qos1']
+    console.log(
+      `| trigger QoS ${qos} → first command at the light (${ours.length}) | ${ms(p(ours, 50))} | ${ms(p(ours, 99))} | ${ms(p(peer, 50))} | ${ms(p(peer, 99))} | ${(p(ours, 50) / p(peer, 50)).toFixed(2)}x | ${(p(ours, 99) / p(peer, 99)).toFixed(2)}x |`,
+    )
+  }
+  const preempt = result.genlock.preempt
+  console.log(
+    `| alarm (QoS 0) preempting a running party → first alarm command (${preempt.length}) | ${ms(p(preempt, 50))} | ${ms(p(preempt, 99))} | – | – | – | – |`,
+  )
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first (genlock runs as built code)`)
+  // `mosquitto -h` prints its version first and exits 3.
+  const mosquittoVersion = spawnSync('mosquitto', ['-h'], { encoding: 'utf8' }).stdout.split('\n')[0]
+  const startLoad = loadavg().map((value) => value.toFixed(2))
+  console.log(`date: ${new Date().toISOString()}`)
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${mosquittoVersion}`,
+  )
+  console.log(`load average at the start: ${startLoad.join(', ')}`)
+  console.log(`genlock: node ${shippedNodeFlags(repo).join(' ')} dist/cli/index.js run; peer: ${NODE_RED}, plain node`)
+  const redJs = installNodeRed(join(scratch, 'node-red-install'))
+  const results: [string, BrokerResult][] = []
+  try {
+    for (const [title, tcpNoDelay] of [
+      ['mosquitto default config (Nagle on)', false],
+      ['mosquitto `set_tcp_nodelay true`', true],
+    ] as const) {
+      const broker = await startDefaultMosquitto({ tcpNoDelay })
+      try {
+        results.push([title, await measure(broker, redJs)])
+      } finally {
+        await broker.dispose()
+      }
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true })
+  }
+  for (const [title, result] of results) table(title, result)
+  console.log(
+    `\nload average at the end: ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(', ')}`,
+  )
 }
 
 await main()

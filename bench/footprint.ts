@@ -20,20 +20,17 @@ import { join } from 'node:path'
 import { build } from 'esbuild'
 import { connect } from 'mqtt'
 import { freePort, startMosquitto } from '../test/support/services.js'
+import { installNodeRed, nodeRedBroker, writeNodeRedUserDir } from './support/node-red.js'
+import { shippedNodeFlags } from './support/shipped-flags.js'
 
 const BULBS = 50
 const AUTOMATIONS = 20
 const TRIGGERS = 10_000
 const IDLE_SECONDS = Number(process.env.FOOTPRINT_IDLE_S ?? 20)
 const SETTLE_SECONDS = 12
-const NODE_RED = 'node-red@4.1.8' // 4.x: the last line that runs on Node 20 (5.x needs Node 22.9)
 
 const repo = process.cwd()
-/** The node flags the image runs genlock with: ENTRYPOINT ["node", <flags>..., "/app/dist/cli/index.js"]. */
-const SHIPPED_FLAGS = (() => {
-  const entrypoint = /^ENTRYPOINT (.+)$/m.exec(readFileSync(join(repo, 'Dockerfile'), 'utf8'))?.[1] ?? '[]'
-  return (JSON.parse(entrypoint) as string[]).filter((word) => word.startsWith('--'))
-})()
+const SHIPPED_FLAGS = shippedNodeFlags(repo)
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
 const scratch = mkdtempSync(join(tmpdir(), 'genlock-footprint-'))
 
@@ -142,23 +139,7 @@ function writeGenlockSetup(dir: string, mqtt: string): string {
 
 /** Node-RED's user folder: settings and 20 flows mqtt in → mqtt out on `port`. */
 function writeNodeRedSetup(dir: string, brokerPort: number, uiPort: number): string {
-  mkdirSync(dir, { recursive: true })
-  const flows: object[] = [
-    { id: 'bench', type: 'tab', label: 'bench' },
-    {
-      id: 'broker',
-      type: 'mqtt-broker',
-      name: 'mosquitto',
-      broker: '127.0.0.1',
-      port: String(brokerPort),
-      clientid: '',
-      autoConnect: true,
-      usetls: false,
-      protocolVersion: '4',
-      keepalive: '60',
-      cleansession: true,
-    },
-  ]
+  const flows: object[] = [{ id: 'bench', type: 'tab', label: 'bench' }, nodeRedBroker('broker', brokerPort)]
   for (let i = 0; i < AUTOMATIONS; i++) {
     flows.push(
       {
@@ -186,18 +167,7 @@ function writeNodeRedSetup(dir: string, brokerPort: number, uiPort: number): str
       },
     )
   }
-  writeFileSync(join(dir, 'flows.json'), JSON.stringify(flows))
-  const settings = {
-    uiPort,
-    uiHost: '127.0.0.1',
-    flowFile: 'flows.json',
-    credentialSecret: false,
-    diagnostics: { enabled: false },
-    telemetry: { enabled: false },
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-  }
-  writeFileSync(join(dir, 'settings.js'), `module.exports = ${JSON.stringify(settings)}\n`)
-  return join(dir, 'settings.js')
+  return writeNodeRedUserDir(dir, flows, uiPort)
 }
 
 /** Sends TRIGGERS triggers, one in flight per automation, and resolves once every reply has come back. */
@@ -242,14 +212,6 @@ async function idleWindow(subjects: Subject[], seconds: number): Promise<void> {
   })
 }
 
-function installNodeRed(): string {
-  const dir = join(scratch, 'node-red-install')
-  mkdirSync(dir)
-  const args = ['install', '--prefix', dir, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', NODE_RED]
-  execFileSync('npm', args, { stdio: ['ignore', 'ignore', 'inherit'] })
-  return join(dir, 'node_modules/node-red/red.js')
-}
-
 /** How long a bare `node -e ''` takes from spawn to exit here, ms (median of 5): how busy the machine is. */
 function bareNodeMs(): number {
   const times = Array.from({ length: 5 }, () => {
@@ -274,7 +236,7 @@ async function main(): Promise<void> {
     packages: 'external',
     logLevel: 'warning',
   })
-  const redJs = installNodeRed()
+  const redJs = installNodeRed(join(scratch, 'node-red-install'))
   const mosquitto = await startMosquitto()
   const subjects: Subject[] = []
   try {

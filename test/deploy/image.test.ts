@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -8,7 +9,7 @@ import { freePort } from '../support/services.js'
 import { commandWords, mapPaths, replayDockerfile, type ReplayedStage } from './dockerfile.js'
 
 const repo = join(import.meta.dirname, '../..')
-const BASE_IMAGE = 'node:20-bookworm-slim'
+const BASE_IMAGE = 'node:26-bookworm-slim'
 
 let workspace: string
 let stages: ReplayedStage[]
@@ -21,9 +22,10 @@ beforeAll(async () => {
   runtime = stages.at(-1)!
 }, 420_000)
 
-afterAll(() => {
-  if (workspace) rmSync(workspace, { recursive: true, force: true })
-})
+// Two node_modules trees: removing them took over 30 s (the default hook timeout) on a loaded 2-core machine.
+afterAll(async () => {
+  if (workspace) await rm(workspace, { recursive: true, force: true })
+}, 180_000)
 
 /** The value(s) the runtime stage gave an instruction a container engine reads (USER, HEALTHCHECK, ...). */
 function setting(keyword: string): string {
@@ -67,7 +69,7 @@ function waitForLog(child: ChildProcess, match: (entry: { msg?: string }) => boo
 }
 
 describe('the container image, built from the Dockerfile without Docker', () => {
-  it(`builds and runs on ${BASE_IMAGE}, which exists for linux/arm64, linux/arm/v7 and linux/amd64`, () => {
+  it(`builds and runs on ${BASE_IMAGE}, which exists for linux/arm64 and linux/amd64`, () => {
     expect(stages.map((stage) => stage.from)).toEqual([BASE_IMAGE, BASE_IMAGE])
   })
 

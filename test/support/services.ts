@@ -97,9 +97,9 @@ export class ServiceProcess {
   }
 }
 
-/** A real mosquitto on a free port; with `persistence`, sessions and queued QoS 1 messages survive a restart. */
-export async function startMosquitto(
-  options: { persistence?: boolean } = {},
+/** A real mosquitto on a free port, run with the config file `lines(port, dir)` gives. */
+async function startMosquittoWith(
+  lines: (port: number, dir: string) => string[],
 ): Promise<ServiceProcess & { url: string }> {
   const port = await freePort()
   const service = new ServiceProcess(
@@ -108,30 +108,48 @@ export async function startMosquitto(
     'mosquitto',
     (dir) => {
       const conf = join(dir, 'mosquitto.conf')
-      writeFileSync(
-        conf,
-        [
-          `listener ${port} 127.0.0.1`,
-          'allow_anonymous true',
-          `persistence ${options.persistence ? 'true' : 'false'}`,
-          `persistence_location ${dir}/`,
-          // Started as root, mosquitto drops to user `mosquitto`, which cannot write into our 0700 temp dir:
-          // persistence would silently save nothing and a restart would lose every session.
-          ...(process.getuid?.() === 0 ? ['user root'] : []),
-          'log_dest stderr',
-          'log_type error',
-          'log_type warning',
-          'log_type notice',
-          'log_type information',
-          '',
-        ].join('\n'),
-      )
+      writeFileSync(conf, `${lines(port, dir).join('\n')}\n`)
       return ['-c', conf]
     },
     /mosquitto version .* running/,
   )
   await service.start()
   return Object.assign(service, { url: `mqtt://127.0.0.1:${port}` })
+}
+
+/** A real mosquitto on a free port; with `persistence`, sessions and queued QoS 1 messages survive a restart. */
+export function startMosquitto(options: { persistence?: boolean } = {}): Promise<ServiceProcess & { url: string }> {
+  return startMosquittoWith((port, dir) => [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    `persistence ${options.persistence ? 'true' : 'false'}`,
+    `persistence_location ${dir}/`,
+    // Started as root, mosquitto drops to user `mosquitto`, which cannot write into our 0700 temp dir:
+    // persistence would silently save nothing and a restart would lose every session.
+    ...(process.getuid?.() === 0 ? ['user root'] : []),
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    'log_type notice',
+    'log_type information',
+  ])
+}
+
+/**
+ * A real mosquitto as most homes run it (the Debian package, the Home Assistant add-on): every setting at its
+ * built-in default except the two a listener on a free port needs, `listener <port> 127.0.0.1` and
+ * `allow_anonymous true` (mosquitto 2 refuses anonymous clients once a listener is configured). So Nagle's
+ * algorithm stays on, persistence is off (a restart loses sessions and retained messages) and it logs to stderr.
+ * `tcpNoDelay` adds `set_tcp_nodelay true`, for benchmarks that compare against the tuned broker.
+ */
+export function startDefaultMosquitto(
+  options: { tcpNoDelay?: boolean } = {},
+): Promise<ServiceProcess & { url: string }> {
+  return startMosquittoWith((port) => [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    ...(options.tcpNoDelay ? ['set_tcp_nodelay true'] : []),
+  ])
 }
 
 /** A real redis-server on a free port that keeps nothing on disk. */
