@@ -54,16 +54,6 @@ function format(timeZone: string): Intl.DateTimeFormat {
   return found
 }
 
-/** True when the runtime knows `name` as a time zone (`Europe/Berlin`, `UTC`). */
-export function isTimeZone(name: string): boolean {
-  try {
-    format(name)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** The time zone this machine is set to (`TZ`, /etc/localtime), as an IANA name. */
 export function systemTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone
