@@ -59,6 +59,32 @@ export const timeOfDay = z.unknown().transform((value, ctx) => {
   return seconds
 })
 
+/**
+ * One value or a list of them → a list; each item read by `item`, its problems at its own index (a plain union
+ * would say only "Invalid input").
+ */
+function oneOrMany<T>(item: z.ZodType<T>) {
+  return z.unknown().transform((value, ctx): T[] => {
+    const items = Array.isArray(value) ? value : [value]
+    if (items.length === 0) {
+      ctx.issues.push({ code: 'custom', message: 'expected at least one value', input: value })
+      return z.NEVER
+    }
+    const parsed: T[] = []
+    items.forEach((one, i) => {
+      const result = item.safeParse(one)
+      if (result.success) parsed.push(result.data)
+      else {
+        for (const issue of result.error.issues) {
+          const path = Array.isArray(value) ? [i, ...issue.path] : issue.path
+          ctx.issues.push({ code: 'custom', message: issue.message, path, input: one })
+        }
+      }
+    })
+    return parsed.length === items.length ? parsed : z.NEVER
+  })
+}
+
 const FULL_WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']
 
 const weekday = z.unknown().transform((value, ctx): Weekday => {
@@ -78,14 +104,14 @@ const timeWindow = z
   .strictObject({
     after: timeOfDay.optional(),
     before: timeOfDay.optional(),
-    weekday: z.union([weekday, z.array(weekday).min(1)]).optional(),
+    weekday: oneOrMany(weekday).optional(),
   })
   .refine((window) => Object.values(window).some((value) => value !== undefined), {
     message: 'a time window needs after, before or weekday',
   })
   .transform(({ weekday: days, ...window }) => ({
     ...window,
-    ...(days === undefined ? {} : { weekday: Array.isArray(days) ? [...new Set(days)] : [days] }),
+    ...(days === undefined ? {} : { weekday: [...new Set(days)] }),
   }))
 
 /**
@@ -160,7 +186,11 @@ const scalarText = z.union([z.string(), z.number(), z.boolean()]).transform(Stri
 const catchUp = duration.optional()
 
 const cronPattern = z.string().superRefine((pattern, ctx) => {
-  const problem = cronProblem(pattern)
+  const fields = pattern.trim().split(/\s+/).length
+  const problem =
+    pattern.trim().startsWith('@') || fields === 5 || fields === 6
+      ? cronProblem(pattern)
+      : `expected 5 fields (minute hour day month weekday), or 6 with seconds first; got ${fields}`
   if (problem) ctx.addIssue({ code: 'custom', message: `bad cron pattern: ${problem}` })
 })
 
@@ -174,7 +204,7 @@ const deviceState = z.unknown().transform((value, ctx): DeviceStateValue => {
   })
   return z.NEVER
 })
-const deviceStates = z.union([deviceState.transform((one) => [one]), z.array(deviceState).min(1)])
+const deviceStates = oneOrMany(deviceState)
 
 /**
  * One trigger (or stop) per kind, by the key that names the kind. parse-triggers.ts picks the schema by that key,
@@ -192,7 +222,7 @@ export const triggerBodies = {
     .transform(({ mqtt, ...rest }) => ({ kind: 'mqtt' as const, topic: mqtt, ...rest })),
   at: z
     .strictObject({
-      at: z.union([timeOfDay.transform((one) => [one]), z.array(timeOfDay).min(1)]),
+      at: oneOrMany(timeOfDay),
       condition: condition.optional(),
       catch_up: catchUp,
     })

@@ -4,6 +4,7 @@ import { automationFile, deviceIds, type AutomationFile } from './automation-sch
 import type { AutomationDefinition } from './definition.js'
 import { StepParser } from './parse-steps.js'
 import { parseTriggers } from './parse-triggers.js'
+import { checkExpressionVariables } from './expression-check.js'
 
 /**
  * One automation file after the parse stage: its definition, and where its fields are in the file, so a problem
@@ -58,7 +59,16 @@ export function parseAutomationSource(
   })
   const trigger = parseTriggers(raw.trigger, ['trigger'], report, knownDeviceIds)
   const stop = parseTriggers(raw.stop, ['stop'], report, knownDeviceIds)
+  stop.forEach((item, i) => {
+    if ('catchUp' in item && item.catchUp !== undefined) {
+      report(
+        Array.isArray(raw.stop) ? ['stop', i, 'catch_up'] : ['stop', 'catch_up'],
+        'catch_up is for triggers: after a restart there is no run for a stop to end',
+      )
+    }
+  })
   const steps = Array.isArray(raw.steps) ? new StepParser(report, devices).parseList(raw.steps, ['steps']) : []
+  checkExpressionVariables({ trigger, stop }, steps, knownDeviceIds, report)
   if (problems.length > 0 || !top) throw new ConfigError(problems)
   const definition: AutomationDefinition = {
     name: top.name,
