@@ -9,7 +9,7 @@ import { compileAutomation, type CompiledAutomation } from './compile.js'
 import type { AutomationDefinition } from './definition.js'
 import { expressionLookups } from './expression-context.js'
 import { linkAutomations } from './link.js'
-import { nowView, systemTimeZone } from './local-time.js'
+import { localTime, nowView, systemTimeZone } from './local-time.js'
 import { MessageHub, type IncomingMessage } from './message-hub.js'
 import { RunEvents, type RunEvent } from './run-events.js'
 import type { Location, ScheduleSetting } from './schedule.js'
@@ -88,6 +88,11 @@ export class AutomationEngine {
     this.hub = new MessageHub(options.bus, options.logger, options.maxPayloadBytes)
     const clock = options.clock ?? systemClock
     const timeZone = options.timezone ?? systemTimeZone()
+    try {
+      localTime(clock.now(), timeZone)
+    } catch {
+      throw new RangeError(`unknown time zone '${timeZone}': use an IANA name such as Europe/Berlin`)
+    }
     this.setting = { timeZone, location: options.location }
     this.runEvents = new RunEvents(options.logger, clock)
     let runs = 0

@@ -3,9 +3,9 @@ import { topicMatches } from '../bus/index.js'
 import type { Cancel, Clock } from './clock.js'
 import { compileAnyCondition } from './condition.js'
 import type {
-  DeviceStateValue,
   MqttTriggerDefinition,
   ScheduleTriggerDefinition,
+  StateTriggerDefinition,
   TriggerDefinition,
 } from './definition.js'
 import type { Condition, ExpressionContext } from './expression.js'
@@ -38,14 +38,7 @@ export interface CompiledScheduleTrigger {
 }
 
 /** A bulb's state change to react to. */
-export interface CompiledStateTrigger {
-  readonly kind: 'state'
-  readonly device: string
-  readonly to?: readonly DeviceStateValue[]
-  readonly from?: readonly DeviceStateValue[]
-  readonly for?: number
-  readonly condition?: Condition
-}
+export type CompiledStateTrigger = Omit<StateTriggerDefinition, 'condition'> & { readonly condition?: Condition }
 
 /** The message that says a sun trigger cannot be used here: one text for validation and the run stage. */
 export const SUN_NEEDS_LOCATION =
