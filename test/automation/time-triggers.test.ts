@@ -199,3 +199,22 @@ describe('catch_up after a restart', () => {
     expect(runs()).toEqual(['2026-06-02T07:00:00+02:00'])
   })
 })
+
+describe('schedules and hot reload', () => {
+  it('an unchanged automation keeps its schedule; a changed one is re-armed, never both', async () => {
+    startAt('2026-06-01T04:58:00Z') // 06:58 CEST
+    h = await timed('  - at: "07:00"')
+    const { parseAutomationFile } = await import('../../src/automation/parse.js')
+    const known = new Set(['bath_bulb'])
+    const reload = (at: string) =>
+      h!.engine.load([parseAutomationFile('timed.yaml', known, logging(`  - at: "${at}"`)['timed.yaml']!)])
+    reload('07:00')
+    await advance(60_000)
+    reload('07:00')
+    await advance(2 * 60_000)
+    expect(runs()).toEqual(['2026-06-01T07:00:00+02:00'])
+    reload('07:05')
+    await advance(10 * 60_000)
+    expect(runs()).toEqual(['2026-06-01T07:00:00+02:00', '2026-06-01T07:05:00+02:00'])
+  })
+})
