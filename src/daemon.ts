@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, watch } from 'node:fs'
 import { join } from 'node:path'
 import type { AutomationDefinition } from './automation/definition.js'
 import { AutomationEngine } from './automation/engine.js'
+import type { LinkSetting } from './automation/link.js'
 import { readAutomationFiles } from './automation/load.js'
 import type { AutomationStatus } from './automation/status.js'
 import { loadConfig, type GenlockConfig } from './config/config.js'
@@ -25,6 +26,8 @@ export interface CheckedSetup {
   readonly automations: readonly AutomationDefinition[]
   /** Every problem in every file, each with file:line:col and field. Empty when all is well. */
   readonly problems: readonly ConfigProblem[]
+  /** What runs but is probably a mistake (automations' link-stage warnings), with file:line:col and field. */
+  readonly warnings: readonly ConfigProblem[]
 }
 
 /**
@@ -37,17 +40,27 @@ export function checkSetup(configFile: string, env: NodeJS.ProcessEnv = process.
     config = loadConfig(configFile, env)
   } catch (error) {
     if (error instanceof ConfigError)
-      return { config: undefined, devices: [], automations: [], problems: error.problems }
+      return { config: undefined, devices: [], automations: [], problems: error.problems, warnings: [] }
     throw error
   }
   const { devices, problems } = readDevices(config.devicesDir, env)
-  const automations = readAutomationFiles(config.automationsDir, new Set(devices.map((device) => device.id)))
+  const automations = readAutomationFiles(
+    config.automationsDir,
+    new Set(devices.map((device) => device.id)),
+    automationSetting(config, devices),
+  )
   return {
     config,
     devices,
     automations: automations.definitions,
     problems: [...problems, ...automations.problems],
+    warnings: automations.warnings,
   }
+}
+
+/** What automations are checked against beyond each other: the location, the device files, genlock's topics. */
+function automationSetting(config: GenlockConfig, devices: readonly DeviceConfig[]): LinkSetting {
+  return { location: config.location, checkLocation: true, devices, baseTopic: config.mqtt.baseTopic }
 }
 
 /** Every good device file in `dir`, and the problems of the others (duplicate ids included). */
@@ -187,6 +200,8 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
       baseTopic: config.mqtt.baseTopic,
       logger,
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
+      timezone: config.timezone,
+      ...(config.location ? { location: config.location } : {}),
     })
     const daemon = new Daemon(config, logger, bus, broker, locks, engine, devices, env)
     daemon.publishStates()
@@ -270,8 +285,13 @@ export class Daemon extends EventEmitter<{ reloaded: [ReloadOutcome]; stopped: [
     await this.applyDevices(wanted)
     this.deviceFiles = files
 
-    const automations = readAutomationFiles(this.config.automationsDir, new Set(this.devices.keys()))
+    const automations = readAutomationFiles(
+      this.config.automationsDir,
+      new Set(this.devices.keys()),
+      automationSetting(this.config, [...this.deviceConfigs.values()]),
+    )
     problems.push(...automations.problems)
+    for (const warning of automations.warnings) this.logger.warn({ warning: formatProblem(warning) }, 'config warning')
     const brokenAutomationFiles = new Set(automations.problems.map((problem) => problem.file))
     const loadedNames = new Set(automations.definitions.map((definition) => definition.name))
     const keptFromBefore = this.automations.filter(

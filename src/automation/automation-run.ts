@@ -2,9 +2,8 @@ import type { Logger } from 'pino'
 import type { Bulb } from '../devices/bulb.js'
 import { isLockError, type CommitPromise, type Locker, type Transaction } from '../lock/index.js'
 import type { CompiledAutomation } from './compile.js'
-import { runVariables, type ExpressionLookups } from './expression-context.js'
-import type { IncomingMessage } from './message-hub.js'
-import type { RecoveryAction, RunEventBody, RunOutcomeKind } from './run-events.js'
+import { runVariables, type ExpressionLookups, type TriggerData } from './expression-context.js'
+import type { RecoveryAction, RunEventBody, RunOutcomeKind, TriggerVia } from './run-events.js'
 import { StepRuntime, type RunProgress, type RunServices, type StepCode } from './step-runtime.js'
 
 /** Where one run is. */
@@ -20,8 +19,24 @@ export type RunOutcome =
   /** A step failed, or the lock could not be had. */
   | { readonly kind: 'failed'; readonly error: Error }
 
-/** How a run was started. */
-export type TriggerSource = 'mqtt' | 'command'
+/**
+ * How a run was started: an MQTT trigger, the `<base>/automation/<name>/set` command (both with the message as
+ * `trigger`), a schedule (`at`, `cron`, `sun`: a ScheduleFiring) or a bulb's state change (a StateChange).
+ */
+export type TriggerSource = 'mqtt' | 'command' | 'schedule' | 'state'
+
+/** The `triggered` run event's `via`: built only while someone listens to run events. */
+export function triggerVia(source: TriggerSource, trigger: TriggerData): TriggerVia {
+  if (source === 'command') return { kind: 'command' }
+  if ('topic' in trigger) return { kind: 'mqtt', topic: trigger.topic, payload: trigger.payload }
+  if (trigger.kind === 'state') return { kind: 'state', device: trigger.device, from: trigger.from, to: trigger.to }
+  return {
+    kind: 'schedule',
+    trigger: trigger.kind,
+    scheduled: trigger.timestamp,
+    ...(trigger.catch_up ? { catchUp: true } : {}),
+  }
+}
 
 /** What a run needs from its automation: all of it made before the run starts. */
 export interface RunOwner {
@@ -55,7 +70,7 @@ export class AutomationRun implements RunProgress {
 
   constructor(
     private readonly owner: RunOwner,
-    private readonly trigger: IncomingMessage,
+    private readonly trigger: TriggerData,
     private readonly source: TriggerSource,
     readonly id: number,
   ) {
@@ -76,13 +91,7 @@ export class AutomationRun implements RunProgress {
       this.settle({ kind: 'stopped' })
       return
     }
-    if (this.services.events.listening) {
-      const { topic, payload } = this.trigger
-      this.report({
-        type: 'triggered',
-        via: this.source === 'command' ? { kind: 'command' } : { kind: 'mqtt', topic, payload },
-      })
-    }
+    if (this.services.events.listening) this.report({ type: 'triggered', via: triggerVia(this.source, this.trigger) })
     const commit = this.owner.locker.promise(this.transaction(this.owner.plan.steps))
     this.commit = commit
     commit.recover((ops, error) => {

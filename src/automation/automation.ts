@@ -4,18 +4,24 @@ import type { Locker, LockerFactory } from '../lock/index.js'
 import { AutomationRun, type RunOutcome, type RunOwner, type TriggerSource } from './automation-run.js'
 import type { CompiledAutomation, CompiledReplacement } from './compile.js'
 import type { AutomationDefinition } from './definition.js'
-import { runVariables, type ExpressionLookups } from './expression-context.js'
-import type { IncomingMessage } from './message-hub.js'
+import type { ExpressionLookups, TriggerData } from './expression-context.js'
 import { restoreDevice } from './restore.js'
+import type { ScheduleMemory } from './schedule-memory.js'
 import type { AutomationState, AutomationStatus } from './status.js'
 import type { RunServices } from './step-runtime.js'
-import { triggerMismatch, type CompiledTrigger } from './trigger-match.js'
+import { watchTrigger, type TriggerWatchContext } from './trigger-watch.js'
 
 /** What every automation shares, built once by the engine. */
 export interface AutomationServices extends RunServices {
   readonly locks: LockerFactory
   readonly lookups: ExpressionLookups
   readonly logger: Logger
+  /** The time zone schedules and `now` are in. */
+  readonly timeZone: string
+  /** Catch-up records of schedule triggers. */
+  readonly memory: ScheduleMemory
+  /** Every device by id, as the engine has them now (state triggers watch any of them). */
+  devices(): ReadonlyMap<string, Bulb>
   /** How long putting one bulb back may take before it is given up, ms. */
   readonly restoreTimeoutMs: number
   /** The next run id (unique per engine). */
@@ -32,7 +38,9 @@ export class Automation implements RunOwner {
   readonly logger: Logger
   private readonly deviceLockers: Locker<Bulb>[]
   private readonly runs = new Set<AutomationRun>()
-  private readonly queue: { readonly message: IncomingMessage; readonly source: TriggerSource }[] = []
+  private readonly queue: { readonly trigger: TriggerData; readonly source: TriggerSource }[] = []
+  /** The bulbs its state triggers and stops watch, by device id (a reload that swaps one rebuilds the automation). */
+  readonly watchedBulbs: ReadonlyMap<string, Bulb | undefined>
   private readonly subscriptions: (() => void)[] = []
   private currentReplacement: CompiledReplacement | undefined
   private snapshot: Map<string, Promise<BulbState>> | undefined
@@ -64,6 +72,10 @@ export class Automation implements RunOwner {
         ? this.deviceLockers[0]!
         : services.locks.newGroupLocker(this.deviceLockers, lockOptions, guid)
     ) as Locker<Bulb | Bulb[]>
+    const watched = [...plan.triggers, ...plan.stops].flatMap((trigger) =>
+      trigger.kind === 'state' ? [trigger.device] : [],
+    )
+    this.watchedBulbs = new Map(watched.map((id) => [id, services.devices().get(id)]))
   }
 
   get name(): string {
@@ -84,17 +96,30 @@ export class Automation implements RunOwner {
     this.currentReplacement = replacement
   }
 
-  /** Subscribes triggers (when enabled), stops, and the topics its steps wait for or read. */
+  /**
+   * Arms triggers (when enabled) and stops — subscriptions, schedules, bulb listeners — and subscribes the topics
+   * its steps wait for or read.
+   */
   start(): void {
     const { plan, services } = this
     const hub = services.hub
+    const context: TriggerWatchContext = {
+      automation: this.name,
+      hub,
+      clock: services.clock,
+      timeZone: services.timeZone,
+      devices: services.devices(),
+      memory: services.memory,
+      lookups: services.lookups,
+      logger: this.logger,
+    }
     if (plan.definition.enabled) {
       for (const trigger of plan.triggers) {
-        this.subscriptions.push(hub.watch(trigger.topic, (message) => this.onTrigger(trigger, message)))
+        this.subscriptions.push(watchTrigger(trigger, 'trigger', context, (data, source) => this.fire(data, source)))
       }
     }
     for (const stop of plan.stops) {
-      this.subscriptions.push(hub.watch(stop.topic, (message) => this.onStop(stop, message)))
+      this.subscriptions.push(watchTrigger(stop, 'stop', context, (data) => void this.stopRuns(`stop: ${via(data)}`)))
     }
     // Subscribed from the start so a message right after a wait_for begins is not missed while the broker
     // confirms a new subscription, and so `last['topic']` in an expression has something to read.
@@ -102,11 +127,11 @@ export class Automation implements RunOwner {
   }
 
   /** Starts a run (or queues it, or ignores it) as `mode` says. */
-  fire(message: IncomingMessage, source: TriggerSource): void {
+  fire(trigger: TriggerData, source: TriggerSource): void {
     if (this.disposed) return
     const { mode, max } = this.plan.definition
-    const via = source === 'command' ? 'command ON' : `mqtt ${message.topic}`
-    this.logger.info({ via, topic: message.topic }, `triggered by ${via}`)
+    const by = source === 'command' ? 'command ON' : via(trigger)
+    this.logger.info({ via: by }, `triggered by ${by}`)
     // Runs already cancelled do not count: an OFF and an ON read from one network packet must start a new run.
     const live = this.liveRuns()
     if (live.length > 0) {
@@ -122,7 +147,7 @@ export class Automation implements RunOwner {
           this.logger.warn(`queue full (max ${max}); trigger dropped`)
           return
         }
-        this.queue.push({ message, source })
+        this.queue.push({ trigger, source })
         this.onChange(this)
         return
       } else if (live.length >= max) {
@@ -130,7 +155,7 @@ export class Automation implements RunOwner {
         return
       }
     }
-    this.launch(message, source)
+    this.launch(trigger, source)
   }
 
   /** Cancels every run and queued trigger; resolves once they are over and the bulbs restored (if configured). */
@@ -206,8 +231,8 @@ export class Automation implements RunOwner {
     return suspended ? 'suspended' : waiting ? 'waiting' : 'idle'
   }
 
-  private launch(message: IncomingMessage, source: TriggerSource): void {
-    const run = new AutomationRun(this, message, source, this.services.nextRunId())
+  private launch(trigger: TriggerData, source: TriggerSource): void {
+    const run = new AutomationRun(this, trigger, source, this.services.nextRunId())
     this.runs.add(run)
     this.lastError = undefined
     void run.finished.then((outcome) => this.ended(run, outcome))
@@ -237,7 +262,7 @@ export class Automation implements RunOwner {
       // Report a failure before the next queued run starts and clears it.
       if (outcome.kind === 'failed') this.onChange(this)
       const next = this.queue.shift()!
-      this.launch(next.message, next.source)
+      this.launch(next.trigger, next.source)
       return
     }
     if (this.runs.size === 0) this.restoring = this.restore()
@@ -258,32 +283,11 @@ export class Automation implements RunOwner {
       }),
     )
   }
+}
 
-  private onTrigger(trigger: CompiledTrigger, message: IncomingMessage): void {
-    if (this.matches(trigger, message, 'trigger')) this.fire(message, 'mqtt')
-  }
-
-  private onStop(stop: CompiledTrigger, message: IncomingMessage): void {
-    if (this.matches(stop, message, 'stop')) void this.stopRuns(`stop on ${message.topic}`)
-  }
-
-  private matches(trigger: CompiledTrigger, message: IncomingMessage, role: string): boolean {
-    let mismatch: string | undefined
-    try {
-      mismatch = triggerMismatch(trigger, message, (m) => runVariables(this.name, m, this.services.lookups))
-    } catch (error) {
-      this.logger.warn(
-        { topic: message.topic, err: error },
-        `${role} condition failed; message dropped: ${String(error)}`,
-      )
-      return false
-    }
-    if (mismatch === undefined) return true
-    if (mismatch === 'payload is not JSON') {
-      this.logger.warn({ topic: message.topic }, `${role}: payload on ${message.topic} is not JSON; dropped`)
-    } else {
-      this.logger.debug({ topic: message.topic }, `${role} not matched: ${mismatch}`)
-    }
-    return false
-  }
+/** What fired, for log lines: `mqtt home/door`, `at 2026-12-24T07:00:00+01:00`, `state hall_bulb off → on`. */
+function via(trigger: TriggerData): string {
+  if ('topic' in trigger) return `mqtt ${trigger.topic}`
+  if (trigger.kind === 'state') return `state ${trigger.device} ${trigger.from} → ${trigger.to}`
+  return `${trigger.kind} ${trigger.scheduled}${trigger.catch_up ? ' (catching up)' : ''}`
 }

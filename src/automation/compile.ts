@@ -1,6 +1,16 @@
-import type { AutomationDefinition, StepDefinition, StepOf, TriggerDefinition } from './definition.js'
-import { compileCondition, compileDeep, compileTemplate, type Condition, type Template } from './expression.js'
+import { compileAnyCondition } from './condition.js'
+import type {
+  AutomationDefinition,
+  ConditionDefinition,
+  MqttTriggerDefinition,
+  StepDefinition,
+  StepOf,
+  TriggerDefinition,
+} from './definition.js'
+import { compileDeep, compileTemplate, type Condition, type Template } from './expression.js'
 import type { LinkedAutomation } from './link.js'
+import { systemTimeZone } from './local-time.js'
+import type { ScheduleSetting } from './schedule.js'
 import { logStep, publishStep, waitStep } from './step-action.js'
 import { chooseStep, ifStep, repeatStep, stepList } from './step-flow.js'
 import { parallelStep } from './step-parallel.js'
@@ -8,7 +18,7 @@ import type { CompiledStep, StepCode } from './step-runtime.js'
 import { compileSetCommand, setStep } from './step-set.js'
 import { mapChildSteps } from './step-tree.js'
 import { waitForStep } from './step-wait-for.js'
-import { compileTrigger, type CompiledTrigger } from './trigger-match.js'
+import { compileMqttTrigger, compileTrigger, type CompiledMqttTrigger, type CompiledTrigger } from './trigger-match.js'
 
 /** Everything a run of one automation needs, made once at load: nothing at run time goes back to the files. */
 export interface CompiledAutomation {
@@ -30,12 +40,18 @@ export interface CompiledAutomation {
 export type CompiledReplacement =
   { readonly name: string; readonly steps: StepCode } | { readonly name: string; readonly problem: string }
 
-/** The compile stage: a linked automation → its triggers, steps and replacement as code. */
-export function compileAutomation(linked: LinkedAutomation): CompiledAutomation {
+/**
+ * The compile stage: a linked automation → its triggers, steps and replacement as code. `setting` places its
+ * schedules: the time zone of `at` and `cron` (default the system's), the location of `sun`.
+ */
+export function compileAutomation(
+  linked: LinkedAutomation,
+  setting: ScheduleSetting = { timeZone: systemTimeZone() },
+): CompiledAutomation {
   const { definition, replacement } = linked
   const compiler = new StepCompiler()
-  const triggers = definition.trigger.map((trigger) => compiler.trigger(trigger))
-  const stops = definition.stop.map((stop) => compiler.trigger(stop))
+  const triggers = definition.trigger.map((trigger) => compiler.trigger(trigger, setting))
+  const stops = definition.stop.map((stop) => compiler.trigger(stop, setting))
   const steps = compiler.list(definition.steps, definition.devices, 'steps')
   const compiled: CompiledAutomation = {
     definition,
@@ -67,8 +83,14 @@ class StepCompiler {
     return stepList(steps.map((step, i) => this.step(step, targets, `${path}.${i}`)))
   }
 
-  trigger(definition: TriggerDefinition): CompiledTrigger {
-    const trigger = compileTrigger(definition)
+  trigger(definition: TriggerDefinition, setting: ScheduleSetting): CompiledTrigger {
+    const trigger = compileTrigger(definition, setting)
+    if (trigger.condition) this.read(trigger.condition)
+    return trigger
+  }
+
+  private waitTrigger(definition: MqttTriggerDefinition): CompiledMqttTrigger {
+    const trigger = compileMqttTrigger(definition)
     if (trigger.condition) this.read(trigger.condition)
     return trigger
   }
@@ -99,7 +121,7 @@ class StepCompiler {
         if (step.trigger) this.topics.add(step.trigger.topic)
         return waitForStep(
           {
-            ...(step.trigger ? { trigger: this.trigger(step.trigger) } : {}),
+            ...(step.trigger ? { trigger: this.waitTrigger(step.trigger) } : {}),
             ...(step.condition === undefined
               ? {}
               : { condition: this.condition(step.condition), conditionSource: step.condition }),
@@ -133,8 +155,8 @@ class StepCompiler {
     }
   }
 
-  private condition(source: string): Condition {
-    return this.read(compileCondition(source))
+  private condition(definition: ConditionDefinition): Condition {
+    return this.read(compileAnyCondition(definition))
   }
 
   private template(source: string): Template {

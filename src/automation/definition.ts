@@ -1,3 +1,5 @@
+import type { Weekday } from './local-time.js'
+
 /**
  * An automation as loaded from its YAML file: plain, JSON-comparable data (durations in ms, expressions as
  * their source text). The engine compiles it into generator transactions; hot reload compares two of these to
@@ -30,13 +32,84 @@ export type PreemptPolicy = 'resume' | 'restart' | 'abort' | { readonly replace:
 /** What a re-trigger does while a run is going: as in Home Assistant. */
 export type RunMode = 'single' | 'restart' | 'queued' | 'parallel'
 
+/**
+ * A condition: a jexl expression (`trigger.json.level > 3`), a time window, or a list of conditions that must all
+ * hold.
+ */
+export type ConditionDefinition = string | TimeWindowDefinition | readonly ConditionDefinition[]
+
+/**
+ * `{ after: "22:00", before: "06:00", weekday: [sat, sun] }`, in local time: `after` and `before` as seconds since
+ * midnight (after ≤ now < before; an `after` later than `before` spans midnight), `weekday` the days it holds on.
+ */
+export interface TimeWindowDefinition {
+  readonly after?: number
+  readonly before?: number
+  readonly weekday?: readonly Weekday[]
+}
+
+/** What starts (or, under `stop:`, ends) a run: a message, a time, the sun, or a bulb's state. */
+export type TriggerDefinition =
+  MqttTriggerDefinition | AtTriggerDefinition | CronTriggerDefinition | SunTriggerDefinition | StateTriggerDefinition
+
+export type TriggerKind = TriggerDefinition['kind']
+
+/** The triggers that fire at a time: their runs see `trigger.scheduled`, and they may catch up after a restart. */
+export type ScheduleTriggerDefinition = AtTriggerDefinition | CronTriggerDefinition | SunTriggerDefinition
+
 /** An MQTT message to react to: topic (with `+`/`#`), and optionally an exact payload, JSON fields, a condition. */
-export interface TriggerDefinition {
+export interface MqttTriggerDefinition {
+  readonly kind: 'mqtt'
   readonly topic: string
   readonly payload?: string
   /** Dotted field path → the value it must equal, e.g. `{ "action": "single" }`. */
   readonly json?: Readonly<Record<string, unknown>>
-  readonly condition?: string
+  readonly condition?: ConditionDefinition
+  /** ms the match must hold (no message on that topic that does not match) before it fires. */
+  readonly for?: number
+}
+
+interface ScheduleFields {
+  readonly condition?: ConditionDefinition
+  /** After a restart: run one occurrence missed by at most this many ms. */
+  readonly catchUp?: number
+}
+
+/** `at: "07:00"` or a list: local times of day, as seconds since midnight. */
+export interface AtTriggerDefinition extends ScheduleFields {
+  readonly kind: 'at'
+  readonly times: readonly number[]
+}
+
+/** `cron: "0 7 * * 1-5"`: 5 fields, or 6 with seconds first, in local time. */
+export interface CronTriggerDefinition extends ScheduleFields {
+  readonly kind: 'cron'
+  readonly pattern: string
+}
+
+export const SUN_EVENTS = ['sunrise', 'sunset', 'dawn', 'dusk', 'solar_noon'] as const
+export type SunEvent = (typeof SUN_EVENTS)[number]
+
+/** `sun: sunset` with `offset` (ms, may be negative) at the configured `location`. */
+export interface SunTriggerDefinition extends ScheduleFields {
+  readonly kind: 'sun'
+  readonly event: SunEvent
+  readonly offset: number
+}
+
+/** A bulb as a state trigger sees it. */
+export const DEVICE_STATES = ['on', 'off', 'unavailable'] as const
+export type DeviceStateValue = (typeof DEVICE_STATES)[number]
+
+/** `state: { device, to, from, for }`: a bulb turning on, off or unavailable, whoever did it. */
+export interface StateTriggerDefinition {
+  readonly kind: 'state'
+  readonly device: string
+  readonly to?: readonly DeviceStateValue[]
+  readonly from?: readonly DeviceStateValue[]
+  /** ms the new state must hold before it fires. */
+  readonly for?: number
+  readonly condition?: ConditionDefinition
 }
 
 /** Values of a `set` step: numbers/booleans as written, or template strings evaluated at step time. */
@@ -59,22 +132,22 @@ export type StepOf<List> =
   | {
       readonly kind: 'repeat'
       readonly count?: number | string
-      readonly while?: string
-      readonly until?: string
+      readonly while?: ConditionDefinition
+      readonly until?: ConditionDefinition
       readonly forever?: boolean
       readonly steps: List
     }
   | {
       readonly kind: 'wait_for'
-      readonly trigger?: TriggerDefinition
-      readonly condition?: string
+      readonly trigger?: MqttTriggerDefinition
+      readonly condition?: ConditionDefinition
       readonly timeout?: number
       readonly onTimeout: 'continue' | 'abort'
     }
-  | { readonly kind: 'if'; readonly condition: string; readonly then: List; readonly else: List }
+  | { readonly kind: 'if'; readonly condition: ConditionDefinition; readonly then: List; readonly else: List }
   | {
       readonly kind: 'choose'
-      readonly options: readonly { readonly when: string; readonly steps: List }[]
+      readonly options: readonly { readonly when: ConditionDefinition; readonly steps: List }[]
       readonly default: List
     }
   | {

@@ -3,13 +3,17 @@ import type { MessageBus } from '../bus/index.js'
 import type { Bulb } from '../devices/bulb.js'
 import type { LockerFactory } from '../lock/index.js'
 import { Automation, type AutomationServices } from './automation.js'
+import { systemClock, type Clock } from './clock.js'
 import { CommandTracker } from './command-tracker.js'
 import { compileAutomation, type CompiledAutomation } from './compile.js'
 import type { AutomationDefinition } from './definition.js'
 import { expressionLookups } from './expression-context.js'
 import { linkAutomations } from './link.js'
+import { localTime, nowView, systemTimeZone } from './local-time.js'
 import { MessageHub, type IncomingMessage } from './message-hub.js'
 import { RunEvents, type RunEvent } from './run-events.js'
+import type { Location, ScheduleSetting } from './schedule.js'
+import { ScheduleMemory, type ScheduleStore } from './schedule-memory.js'
 import type { AutomationStatus } from './status.js'
 
 export interface AutomationEngineOptions {
@@ -28,6 +32,21 @@ export interface AutomationEngineOptions {
    * a shutdown. Default 3000 ms.
    */
   readonly restoreTimeoutMs?: number
+  /**
+   * Where automations get their time: schedules, `for:`, `wait`, `wait_for` timeouts, `now`, run event stamps.
+   * Default the system clock; tests use it on fake timers, `genlock simulate` can pass a virtual one.
+   */
+  readonly clock?: Clock
+  /** config.yaml `timezone`: the IANA zone of `at`, `cron`, time windows and `now`. Default the system's. */
+  readonly timezone?: string
+  /** config.yaml `location`: where `sun` triggers are computed. Without it they are not armed (and logged). */
+  readonly location?: Location
+  /**
+   * Keeps the catch-up record of schedule triggers between runs: the data dir's state file,
+   * `new StateFile({ path: join(dataDir, 'schedules.json'), validate: readScheduleRecord, logger })`.
+   * Without it catch-up only covers a stop and start of this engine.
+   */
+  readonly scheduleStore?: ScheduleStore
 }
 
 /**
@@ -57,6 +76,7 @@ export class AutomationEngine {
   private readonly services: AutomationServices
   private readonly logger: Logger
   private readonly baseTopic: string
+  private readonly setting: ScheduleSetting
   private unsubscribes: (() => void)[] = []
   private deviceUnsubscribes: (() => void)[] = []
   private started = false
@@ -66,14 +86,26 @@ export class AutomationEngine {
     this.logger = options.logger
     this.baseTopic = options.baseTopic.replace(/\/+$/, '')
     this.hub = new MessageHub(options.bus, options.logger, options.maxPayloadBytes)
-    this.runEvents = new RunEvents(options.logger)
+    const clock = options.clock ?? systemClock
+    const timeZone = options.timezone ?? systemTimeZone()
+    try {
+      localTime(clock.now(), timeZone)
+    } catch {
+      throw new RangeError(`unknown time zone '${timeZone}': use an IANA name such as Europe/Berlin`)
+    }
+    this.setting = { timeZone, location: options.location }
+    this.runEvents = new RunEvents(options.logger, clock)
     let runs = 0
     this.services = {
       locks: options.locks,
       hub: this.hub,
-      lookups: expressionLookups(this.hub, () => this.devices),
+      lookups: expressionLookups(this.hub, () => this.devices, nowView(clock, timeZone)),
       commands: new CommandTracker(),
       events: this.runEvents,
+      clock,
+      timeZone,
+      memory: new ScheduleMemory(options.scheduleStore, options.logger),
+      devices: () => this.devices,
       logger: this.logger,
       restoreTimeoutMs: options.restoreTimeoutMs ?? 3000,
       nextRunId: () => ++runs,
@@ -98,7 +130,7 @@ export class AutomationEngine {
       this.logger.error({ automation: name, file, field }, `automation ${name}: ${field}: ${problem.message}`)
     }
     const plans = new Map(
-      linked.automations.map((automation) => [automation.definition.name, compileAutomation(automation)]),
+      linked.automations.map((automation) => [automation.definition.name, compileAutomation(automation, this.setting)]),
     )
     for (const [name, automation] of this.automations) {
       const plan = plans.get(name)
@@ -113,10 +145,14 @@ export class AutomationEngine {
     this.build()
   }
 
-  /** Subscribes every automation's triggers and stops, and the command topic. */
+  /**
+   * Arms every automation's triggers and stops (subscriptions, schedules, bulb listeners), and subscribes the
+   * command topic. Reads the catch-up record of schedules (when a store is given) and catches up once it is read.
+   */
   start(): void {
     if (this.started) return
     this.started = true
+    void this.services.memory.load()
     for (const automation of this.automations.values()) automation.start()
     this.build()
     this.unsubscribes.push(this.hub.watch(`${this.baseTopic}/automation/+/set`, (message) => this.onCommand(message)))
@@ -188,6 +224,7 @@ export class AutomationEngine {
 
   private unchanged(automation: Automation, definition: AutomationDefinition): boolean {
     if (JSON.stringify(automation.definition) !== JSON.stringify(definition)) return false
+    for (const [id, bulb] of automation.watchedBulbs) if (this.devices.get(id) !== bulb) return false
     return definition.devices.every((id, i) => this.devices.get(id) === automation.bulbs[i])
   }
 

@@ -103,6 +103,21 @@ export function checkTemplate(source: string): string | undefined {
   return undefined
 }
 
+/**
+ * The syntax trees of a condition (`template: false`, bare or in `{{ }}`) or of each `{{ }}` in a template, for
+ * checks of what they read; those that do not parse are left out (their syntax error is reported on its own).
+ */
+export function syntaxTrees(source: string, template: boolean): unknown[] {
+  const sources = template ? [...source.matchAll(TEMPLATE)].map((match) => match[1]!) : [conditionSource(source)]
+  return sources.flatMap((text) => {
+    try {
+      return [compile(text)._getAst()]
+    } catch {
+      return []
+    }
+  })
+}
+
 /** A compiled expression, or one that throws its syntax error when evaluated (the parse stage reports those). */
 interface Compiled {
   evaluate(context: ExpressionContext): unknown

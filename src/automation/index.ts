@@ -10,14 +10,25 @@
  *
  * @example
  * const { definitions, problems } = readAutomationFiles('automations', new Set(devices.keys()))
- * const engine = new AutomationEngine({ locks: genLock(), devices, bus, baseTopic: 'genlock', logger })
+ * const engine = new AutomationEngine({ locks: genLock(), devices, bus, baseTopic: 'genlock', logger,
+ *   timezone: config.timezone, location: config.location, scheduleStore })
  * engine.load(definitions)
  * engine.on('run', (event) => trace(event))
  * engine.start()
  */
-export type { AutomationDefinition, PreemptPolicy, RunMode, StepDefinition, TriggerDefinition } from './definition.js'
+export { systemClock, type Cancel, type Clock } from './clock.js'
+export type {
+  AutomationDefinition,
+  PreemptPolicy,
+  RunMode,
+  StepDefinition,
+  TriggerDefinition,
+  TriggerKind,
+} from './definition.js'
+export type { DeviceFacts } from './device-facts.js'
 export { parseDuration } from './duration.js'
 export { AutomationEngine, type AutomationEngineOptions } from './engine.js'
+export type { LinkSetting } from './link.js'
 export { readAutomationFiles, type AutomationLoadResult } from './load.js'
 export { parseAutomationFile } from './parse.js'
 export type {
@@ -28,4 +39,6 @@ export type {
   RunOutcomeKind,
   TriggerVia,
 } from './run-events.js'
+export type { Location } from './schedule.js'
+export { readScheduleRecord, type ScheduleRecord, type ScheduleStore } from './schedule-memory.js'
 export type { AutomationState, AutomationStatus } from './status.js'

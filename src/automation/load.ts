@@ -2,22 +2,35 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigError, type ConfigProblem } from '../config/problems.js'
 import type { AutomationDefinition } from './definition.js'
-import { linkAutomations } from './link.js'
+import { linkAutomations, type LinkProblem, type LinkSetting } from './link.js'
 import { parseAutomationSource, type ParsedAutomation } from './parse.js'
 
-/** What loading a folder of automations found: the good definitions, and every problem in the bad files. */
+/** What loading a folder of automations found: the good definitions, every problem in the bad files, warnings. */
 export interface AutomationLoadResult {
   readonly definitions: AutomationDefinition[]
   readonly problems: ConfigProblem[]
+  /** What runs but is probably a mistake (file:line:col field: message): for `validate` to show and the daemon to log. */
+  readonly warnings: ConfigProblem[]
 }
 
 /**
  * Reads every `*.yaml`/`*.yml` file in `dir` as one automation: parses each, then links the set. Files with
  * problems are left out of `definitions`; their problems (file:line:col field: message) are all in `problems`,
  * those only the whole set shows too: duplicate names, and `on_preempt: { replace }` naming a missing automation
- * or one addressing devices this one does not lock.
+ * or one addressing devices this one does not lock. `setting` (from config.yaml and the device files) adds the
+ * checks that need it: sun triggers without a location are problems; state triggers on devices that cannot report
+ * changes, and `wait_for` topics nothing uses, are warnings.
+ *
+ * @example
+ * readAutomationFiles(config.automationsDir, new Set(ids), {
+ *   location: config.location, checkLocation: true, devices: deviceConfigs, baseTopic: config.mqtt.baseTopic,
+ * })
  */
-export function readAutomationFiles(dir: string, knownDeviceIds: ReadonlySet<string>): AutomationLoadResult {
+export function readAutomationFiles(
+  dir: string,
+  knownDeviceIds: ReadonlySet<string>,
+  setting: LinkSetting = {},
+): AutomationLoadResult {
   let files: string[]
   try {
     files = readdirSync(dir)
@@ -26,7 +39,7 @@ export function readAutomationFiles(dir: string, knownDeviceIds: ReadonlySet<str
       .map((name) => join(dir, name))
   } catch (error) {
     const message = `cannot read automations folder: ${(error as Error).message}`
-    return { definitions: [], problems: [{ file: dir, line: 0, column: 0, field: '', message }] }
+    return { definitions: [], problems: [{ file: dir, line: 0, column: 0, field: '', message }], warnings: [] }
   }
   const problems: ConfigProblem[] = []
   const parsed = new Map<AutomationDefinition, ParsedAutomation>()
@@ -42,15 +55,13 @@ export function readAutomationFiles(dir: string, knownDeviceIds: ReadonlySet<str
   // Dropping an automation with a problem can leave another one replacing it with nothing: link again until
   // every automation left links cleanly (each round drops at least one, so this ends).
   let definitions = [...parsed.keys()]
+  const place = (found: LinkProblem) => parsed.get(found.automation)!.problem(found.field, found.message)
   for (;;) {
-    const linked = linkAutomations(definitions)
+    const linked = linkAutomations(definitions, setting)
     const broken = new Set(linked.problems.map((problem) => problem.automation))
-    for (const problem of linked.problems) {
-      problems.push(parsed.get(problem.automation)!.problem(problem.field, problem.message))
-    }
+    problems.push(...linked.problems.map(place))
     definitions = linked.automations.map((automation) => automation.definition)
-    if (broken.size === 0) break
+    if (broken.size === 0) return { definitions, problems, warnings: linked.warnings.map(place) }
     definitions = definitions.filter((definition) => !broken.has(definition))
   }
-  return { definitions, problems }
 }

@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import type { FieldPath } from '../config/yaml-source.js'
-import type { SetValues, StepDefinition, StepKind, StepOf, TriggerDefinition } from './definition.js'
+import type { MqttTriggerDefinition, SetValues, StepDefinition, StepKind, StepOf } from './definition.js'
 import { checkTemplate, isTemplate } from './expression.js'
 import { COMPANION_KEYS, STEP_KINDS, stepBodies } from './step-schema.js'
 import { mapChildSteps } from './step-tree.js'
@@ -100,10 +100,16 @@ export class StepParser {
       case 'wait_for': {
         const body = this.zod(stepBodies.wait_for, step.wait_for, at)
         if (!body) return undefined
-        const trigger: TriggerDefinition | undefined =
+        const trigger: MqttTriggerDefinition | undefined =
           body.mqtt === undefined
             ? undefined
-            : dropUndefined({ topic: body.mqtt, payload: body.payload, json: body.json, condition: body.condition })
+            : dropUndefined({
+                kind: 'mqtt' as const,
+                topic: body.mqtt,
+                payload: body.payload,
+                json: body.json,
+                condition: body.condition,
+              })
         return valid(
           dropUndefined({
             kind,
@@ -171,17 +177,31 @@ export class StepParser {
   }
 
   private zod<S extends z.ZodType>(schema: S, value: unknown, path: FieldPath): z.output<S> | undefined {
-    const result = schema.safeParse(value)
-    if (result.success) return result.data
-    for (const issue of result.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) this.report([...path, ...issue.path, key], `unknown field '${key}'`)
-      } else {
-        this.report([...path, ...issue.path], issue.message)
-      }
-    }
-    return undefined
+    return parseField(schema, value, path, this.report)
   }
+}
+
+/**
+ * Reads `value` (found at `path`) with `schema`; reports each problem at its own field and returns undefined
+ * when there was one.
+ */
+export function parseField<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  path: FieldPath,
+  report: ProblemSink,
+  unknownKey: (key: string) => string = (key) => `unknown field '${key}'`,
+): z.output<S> | undefined {
+  const result = schema.safeParse(value)
+  if (result.success) return result.data
+  for (const issue of result.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) report([...path, ...issue.path, key], unknownKey(key))
+    } else {
+      report([...path, ...issue.path], issue.message)
+    }
+  }
+  return undefined
 }
 
 function valid(step: StepOf<unknown>): OwnFields {

@@ -3,6 +3,8 @@ import { YamlSource, type FieldPath } from '../config/yaml-source.js'
 import { automationFile, deviceIds, type AutomationFile } from './automation-schema.js'
 import type { AutomationDefinition } from './definition.js'
 import { StepParser } from './parse-steps.js'
+import { parseTriggers } from './parse-triggers.js'
+import { checkExpressionVariables } from './expression-check.js'
 
 /**
  * One automation file after the parse stage: its definition, and where its fields are in the file, so a problem
@@ -44,7 +46,7 @@ export function parseAutomationSource(
     problems.push(...error.problems)
   }
   // Steps are checked even when the top level is wrong, so one run of `validate` lists every problem.
-  const raw = (source.data ?? {}) as { devices?: unknown; steps?: unknown }
+  const raw = (source.data ?? {}) as { devices?: unknown; steps?: unknown; trigger?: unknown; stop?: unknown }
   const devices = top?.devices ?? deviceIds.safeParse(raw.devices).data ?? []
   devices.forEach((id, i) => {
     if (!knownDeviceIds.has(id)) {
@@ -55,7 +57,18 @@ export function parseAutomationSource(
       )
     }
   })
+  const trigger = parseTriggers(raw.trigger, ['trigger'], report, knownDeviceIds)
+  const stop = parseTriggers(raw.stop, ['stop'], report, knownDeviceIds)
+  stop.forEach((item, i) => {
+    if ('catchUp' in item && item.catchUp !== undefined) {
+      report(
+        Array.isArray(raw.stop) ? ['stop', i, 'catch_up'] : ['stop', 'catch_up'],
+        'catch_up is for triggers: after a restart there is no run for a stop to end',
+      )
+    }
+  })
   const steps = Array.isArray(raw.steps) ? new StepParser(report, devices).parseList(raw.steps, ['steps']) : []
+  checkExpressionVariables({ trigger, stop }, steps, knownDeviceIds, report)
   if (problems.length > 0 || !top) throw new ConfigError(problems)
   const definition: AutomationDefinition = {
     name: top.name,
@@ -63,8 +76,8 @@ export function parseAutomationSource(
     enabled: top.enabled,
     priority: top.priority,
     devices: top.devices,
-    trigger: top.trigger,
-    stop: top.stop,
+    trigger,
+    stop,
     onPreempt: top.on_preempt,
     onError: top.on_error,
     restore: top.restore,

@@ -1,11 +1,22 @@
 import type { Logger } from 'pino'
 import type { BulbCommand, BulbState } from '../devices/bulb.js'
 import type { LockErrorCode } from '../lock/index.js'
-import type { StepKind } from './definition.js'
+import type { Clock } from './clock.js'
+import type { DeviceStateValue, ScheduleTriggerDefinition, StepKind } from './definition.js'
 
-/** What started a run. Phase B adds schedule and device-state triggers here. */
+/** What started a run. */
 export type TriggerVia =
-  { readonly kind: 'mqtt'; readonly topic: string; readonly payload: string } | { readonly kind: 'command' }
+  | { readonly kind: 'mqtt'; readonly topic: string; readonly payload: string }
+  | { readonly kind: 'command' }
+  /** An `at`, `cron` or `sun` trigger; `scheduled`: when it was due (epoch ms); `catchUp`: run late after a restart. */
+  | {
+      readonly kind: 'schedule'
+      readonly trigger: ScheduleTriggerDefinition['kind']
+      readonly scheduled: number
+      readonly catchUp?: true
+    }
+  /** A `state` trigger: the bulb went `from` → `to`. */
+  | { readonly kind: 'state'; readonly device: string; readonly from: DeviceStateValue; readonly to: DeviceStateValue }
 
 /** How a run ended: as `AutomationRun` settles it. */
 export type RunOutcomeKind = 'completed' | 'stopped' | 'aborted' | 'failed'
@@ -61,7 +72,11 @@ export class RunEvents {
   listening = false
   private readonly listeners = new Set<RunEventListener>()
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    /** Stamps `at`: the engine's clock, so a simulation's events carry its virtual time. */
+    private readonly clock: Clock,
+  ) {}
 
   /** Calls `listener` for every run event. Returns the unsubscribe function. */
   on(listener: RunEventListener): () => void {
@@ -75,7 +90,7 @@ export class RunEvents {
 
   /** Stamps `body` with the run and the time, and hands it to every listener (a throwing one is logged). */
   emit(automation: string, run: number, body: RunEventBody): void {
-    const event: RunEvent = { automation, run, at: Date.now(), ...body }
+    const event: RunEvent = { automation, run, at: this.clock.now(), ...body }
     for (const listener of this.listeners) {
       try {
         listener(event)

@@ -1,5 +1,6 @@
 import { publishTopicProblem } from '../bus/index.js'
 import { isLockError } from '../lock/index.js'
+import { sleep } from './clock.js'
 import { applyErrorPolicy } from './error-policy.js'
 import type { Template } from './expression.js'
 import { INTERRUPTED, type StepCode, type StepRuntime } from './step-runtime.js'
@@ -33,7 +34,7 @@ export function* action(runtime: StepRuntime, label: string, start: () => unknow
 
 /** The `wait` step. A wait cut short by a lost lock is over: `resume` goes on with the next step. */
 export function waitStep(ms: number, label: string): StepCode {
-  return (runtime) => action(runtime, label, () => runtime.ctx.sleep(ms))
+  return (runtime) => action(runtime, label, () => sleep(runtime.clock, ms, runtime.ctx.signal))
 }
 
 /** The `publish` step: an object payload is sent as JSON. */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { Bulb, BulbCommand, BulbState } from '../devices/bulb.js'
 import type { TransactionContext } from '../lock/index.js'
+import type { Clock } from './clock.js'
 import type { CommandTracker } from './command-tracker.js'
 import type { StepKind } from './definition.js'
 import type { RunVariables } from './expression-context.js'
@@ -13,6 +14,8 @@ export interface RunServices {
   /** Where device commands are recorded, for restore snapshots. */
   readonly commands: CommandTracker
   readonly events: RunEvents
+  /** Where `wait` and `wait_for` timeouts get their time. */
+  readonly clock: Clock
 }
 
 /** What a run's steps report back to the run. */
@@ -39,6 +42,7 @@ export class StepRuntime {
   readonly hub: MessageHub
   readonly commands: CommandTracker
   readonly events: RunEvents
+  readonly clock: Clock
   /**
    * The error of the last step that failed under `on_error: continue`, for that step's `end` event; only kept
    * while someone listens to run events.
@@ -60,6 +64,7 @@ export class StepRuntime {
     this.hub = run.services.hub
     this.commands = run.services.commands
     this.events = run.services.events
+    this.clock = run.services.clock
   }
 
   /** A copy for a parallel branch: its own `repeat` and `wait` variables. */

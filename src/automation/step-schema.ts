@@ -1,7 +1,10 @@
 import { z } from 'zod'
 import { condition, deviceIds, duration, publishTopic, template, topicPattern } from './automation-schema.js'
 import type { StepKind } from './definition.js'
-import { isTemplate } from './expression.js'
+import { colorsNamed } from 'culori'
+import { parseColor } from '../devices/color.js'
+import { checkTemplate, isTemplate } from './expression.js'
+import { closest } from './suggest.js'
 
 /**
  * zod schemas for the body of each step kind (the value under its key). Nested step lists are left as raw
@@ -23,12 +26,32 @@ const hsv = z.strictObject({
 })
 const kelvin = z.strictObject({ kelvin: z.number().positive() })
 
+/** A colour written as text: a `{{ template }}` (checked when it runs), or a colour a bulb can be given now. */
+const colorText = z.string().superRefine((text: string, ctx) => {
+  if (text.includes('{{')) {
+    const problem = checkTemplate(text)
+    if (problem) ctx.addIssue({ code: 'custom', message: `bad template: ${problem}` })
+    return
+  }
+  try {
+    parseColor(text)
+  } catch {
+    const guess = closest(text.trim(), Object.keys(colorsNamed))
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        `unknown colour '${text}'${guess ? ` (did you mean '${guess}'?)` : ''}: use a CSS colour name like red or ` +
+        `orange, hex like '#ff8800', { r, g, b }, { h, s, v } or { kelvin }`,
+    })
+  }
+})
+
 const set = z
   .strictObject({
     device: deviceIds.optional(),
     on: templated(z.boolean()).optional(),
     brightness: templated(z.number().min(0).max(100)).optional(),
-    color: z.union([template, rgb, hsv, kelvin]).optional(),
+    color: z.union([colorText, rgb, hsv, kelvin]).optional(),
     color_temp: templated(z.number().positive()).optional(),
     transition: z.union([template.refine(isTemplate), duration]).optional(),
   })

@@ -80,3 +80,8 @@ export function walkSteps(
 function unknownKind(step: never): never {
   throw new TypeError(`unknown step kind '${(step as { kind?: unknown }).kind}'`)
 }
+
+/** A step path as `walkSteps` gives it, as a field path in the file: `steps.0.then.1` → `['steps', 0, 'then', 1]`. */
+export function stepFieldPath(path: string): (string | number)[] {
+  return path.split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : part))
+}

@@ -1,15 +1,17 @@
 import { applyErrorPolicy } from './error-policy.js'
+import { describeCondition } from './condition.js'
+import type { ConditionDefinition } from './definition.js'
 import type { Condition } from './expression.js'
 import type { IncomingMessage } from './message-hub.js'
 import type { StepCode, StepRuntime } from './step-runtime.js'
-import { triggerMismatch, type CompiledTrigger } from './trigger-match.js'
+import { triggerMismatch, type CompiledMqttTrigger } from './trigger-match.js'
 
 /** A `wait_for` step compiled: a message to wait for (with its own condition), or a condition alone. */
 export interface WaitForPlan {
-  readonly trigger?: CompiledTrigger
+  readonly trigger?: CompiledMqttTrigger
   readonly condition?: Condition
-  /** The condition's source, for log lines. */
-  readonly conditionSource?: string
+  /** The condition as written, for log lines. */
+  readonly conditionSource?: ConditionDefinition
   readonly timeout?: number
   readonly onTimeout: 'continue' | 'abort'
 }
@@ -31,11 +33,11 @@ type Outcome =
 export function waitForStep(plan: WaitForPlan, label: string): StepCode {
   return function* waitForStep(runtime) {
     runtime.markRunning()
-    const deadline = plan.timeout === undefined ? Infinity : performance.now() + plan.timeout
+    const deadline = plan.timeout === undefined ? Infinity : runtime.clock.now() + plan.timeout
     const arrival = plan.trigger && new Arrival(plan.trigger, runtime, deadline)
     try {
       for (;;) {
-        const remaining = Math.max(0, deadline - performance.now())
+        const remaining = Math.max(0, deadline - runtime.clock.now())
         const outcome = (yield waitOnce(plan, runtime, label, remaining, arrival)) as Outcome
         switch (outcome.kind) {
           case 'matched':
@@ -71,10 +73,10 @@ class Arrival {
   notify: ((message: IncomingMessage) => void) | undefined
   private readonly unsubscribe: () => void
 
-  constructor(trigger: CompiledTrigger, runtime: StepRuntime, deadline: number) {
+  constructor(trigger: CompiledMqttTrigger, runtime: StepRuntime, deadline: number) {
     const contextFor = (message: IncomingMessage) => ({ ...runtime.variables, wait: message })
     this.unsubscribe = runtime.hub.watch(trigger.topic, (message) => {
-      if (this.message || performance.now() > deadline) return
+      if (this.message || runtime.clock.now() > deadline) return
       try {
         if (triggerMismatch(trigger, message, contextFor) !== undefined) return
       } catch (error) {
@@ -120,13 +122,12 @@ function waitOnce(
     signal.addEventListener('abort', onAbort, { once: true })
     cleanups.push(() => signal.removeEventListener('abort', onAbort))
     if (ms !== Infinity) {
-      const timer = setTimeout(() => finish({ kind: 'timeout' }), ms)
-      cleanups.push(() => clearTimeout(timer))
+      cleanups.push(runtime.clock.after(ms, () => finish({ kind: 'timeout' })))
     }
     const trigger = plan.trigger
     runtime.logger.debug(
       { step: label },
-      `waiting for ${trigger ? `a message on ${trigger.topic}` : plan.conditionSource}`,
+      `waiting for ${trigger ? `a message on ${trigger.topic}` : describeCondition(plan.conditionSource ?? '')}`,
     )
     if (arrival) {
       arrival.notify = (message) => finish({ kind: 'matched', message })

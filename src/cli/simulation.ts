@@ -67,7 +67,9 @@ export function formatEvent(event: TimelineEvent): string {
 
 /** The message that fires `trigger`, when one can be built (a plain topic, no condition); else undefined. */
 function messageFor(trigger: TriggerDefinition | undefined): { topic: string; payload: string } | undefined {
-  if (!trigger || /[+#]/.test(trigger.topic) || trigger.condition !== undefined) return undefined
+  if (!trigger || trigger.kind !== 'mqtt' || /[+#]/.test(trigger.topic) || trigger.condition !== undefined) {
+    return undefined
+  }
   if (trigger.payload !== undefined) return { topic: trigger.topic, payload: trigger.payload }
   if (trigger.json) {
     const body: Record<string, unknown> = {}

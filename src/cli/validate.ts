@@ -13,6 +13,7 @@ export function addValidateCommand(program: Command): void {
     .action(async (options: { config: string }) => {
       const { checkSetup } = await import('../daemon.js')
       const setup = checkSetup(options.config)
+      for (const warning of setup.warnings) process.stderr.write(`warning: ${formatProblem(warning)}\n`)
       if (setup.problems.length > 0) {
         for (const problem of setup.problems) process.stderr.write(`${formatProblem(problem)}\n`)
         const count = setup.problems.length
@@ -26,7 +27,8 @@ export function addValidateCommand(program: Command): void {
         : `broker ${new URL(config.mqtt.url).host}`
       process.stdout.write(
         `${options.config}: OK — ${setup.devices.length} devices, ${setup.automations.length} automations, ` +
-          `${broker}, ${config.locks.backend} locks\n`,
+          `${broker}, ${config.locks.backend} locks` +
+          `${setup.warnings.length > 0 ? `; ${setup.warnings.length} warning${setup.warnings.length === 1 ? '' : 's'}` : ''}\n`,
       )
     })
 }

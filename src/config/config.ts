@@ -144,6 +144,26 @@ const homeassistantSchema = z.strictObject({
   manual_priority: z.number().finite().default(100),
 })
 
+/** True when the runtime knows `name` as an IANA time zone (`Europe/Berlin`, `UTC`). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name })
+    return true
+  } catch {
+    return false
+  }
+}
+
+const timezoneSchema = z
+  .string()
+  .refine(isTimeZone, { message: 'unknown time zone: use an IANA name such as Europe/Berlin or America/New_York' })
+
+/** Where sun triggers are computed: decimal degrees, north and east positive. */
+const locationSchema = z.strictObject({
+  latitude: z.number().min(-90).max(90),
+  longitude: z.number().min(-180).max(180),
+})
+
 /** The schema of `config.yaml`: the single source of truth for its keys and defaults. */
 export const configSchema = z.strictObject({
   mqtt: mqttSchema.default({
@@ -159,6 +179,9 @@ export const configSchema = z.strictObject({
   automations: z.string().min(1).default('./automations'),
   locks: locksSchema.default({ backend: 'memory' }),
   homeassistant: homeassistantSchema.default({ prefix: 'homeassistant', manual_priority: 100 }),
+  /** The zone of `at`, `cron`, time windows and `now` in automations. Default: the system's. */
+  timezone: timezoneSchema.optional(),
+  location: locationSchema.optional(),
   log: z
     .strictObject({
       level: z.enum(logLevels).default('info'),
@@ -214,6 +237,10 @@ export interface GenlockConfig {
   readonly automationsDir: string
   readonly locks: LockSettings
   readonly homeassistant: HomeAssistantSettings
+  /** IANA time zone of automations' local times (config or the system's). */
+  readonly timezone: string
+  /** For sun triggers; undefined when config.yaml has none. */
+  readonly location: { readonly latitude: number; readonly longitude: number } | undefined
   readonly log: { readonly level: (typeof logLevels)[number]; readonly pretty: boolean | 'auto' }
 }
 
@@ -290,5 +317,16 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     prefix: raw.homeassistant.prefix,
     manualPriority: raw.homeassistant.manual_priority,
   }
-  return { file: path, mqtt, devicesDir, automationsDir, locks, homeassistant, log: raw.log }
+  const timezone = raw.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone
+  return {
+    file: path,
+    mqtt,
+    devicesDir,
+    automationsDir,
+    locks,
+    homeassistant,
+    timezone,
+    location: raw.location,
+    log: raw.log,
+  }
 }

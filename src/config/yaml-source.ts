@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { isUtf8 } from 'node:buffer'
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml'
+import { CST, isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, visit, type Document, type Node } from 'yaml'
 import { z } from 'zod'
 import { ConfigError, type ConfigProblem } from './problems.js'
 
@@ -41,8 +41,12 @@ export class YamlSource {
     const lines = new LineCounter()
     const document = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
     const problems: ConfigProblem[] = document.errors.map((error) => {
-      const at = lines.linePos(error.pos[0])
-      return { file, line: at.line, column: at.col, field: '', message: error.message.split('\n')[0]! }
+      const message = error.message.split('\n')[0]!
+      // An unclosed quote runs to the end of the file, where the parser reports it: point at the opening quote.
+      const quote = error.code === 'MISSING_CHAR' ? unclosedQuoteAt(source, error.pos[0]) : undefined
+      const at = lines.linePos(quote ?? error.pos[0])
+      const text = quote === undefined ? message : `${message}: the string that starts here is never closed`
+      return { file, line: at.line, column: at.col, field: '', message: text }
     })
     if (problems.length > 0) throw new ConfigError(problems)
     const partial = new YamlSource(file, document, lines, undefined)
@@ -213,6 +217,19 @@ function firstAliasOffset(document: Document): number {
     },
   })
   return offset
+}
+
+/** Where the quoted scalar that ends (unclosed) at `end` starts, or undefined when no quoted scalar does. */
+function unclosedQuoteAt(source: string, end: number): number | undefined {
+  let start: number | undefined
+  for (const token of new Parser().parse(source)) {
+    if (token.type !== 'document') continue
+    CST.visit(token, ({ value }) => {
+      const quoted = value?.type === 'double-quoted-scalar' || value?.type === 'single-quoted-scalar'
+      if (quoted && value.offset + value.source.length === end) start = value.offset
+    })
+  }
+  return start
 }
 
 function isNode(value: unknown): value is Node {

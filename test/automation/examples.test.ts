@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
+import { systemClock, type Clock } from '../../src/automation/clock.js'
 import { harness, locksIdle, type Harness } from './support.js'
 
 /** A shipped example automation, its waits cut to a few ms. */
@@ -11,6 +12,16 @@ function example(file: string): string {
 }
 
 const devices = ['bath_bulb', 'hall_bulb', 'kitchen_strip']
+
+/** The real clock moved to show `iso` now (as `simulate --start` would): timers keep their real lengths. */
+function clockShowing(iso: string): Clock {
+  const offset = Date.parse(iso) - Date.now()
+  return {
+    now: () => Date.now() + offset,
+    after: systemClock.after,
+    at: (time, callback) => systemClock.at(time - offset, callback),
+  }
+}
 let h: Harness | undefined
 afterEach(async () => {
   await h?.close()
@@ -50,12 +61,19 @@ describe('shipped examples', () => {
     expect(h.bus.published.map((message) => message.payload)).toEqual(['dinner', 'custom', 'cooking', 'custom'])
   })
 
-  it('night_light lights the hall softly on motion in the dark and turns it off after the motion stops', async () => {
+  it('night_light lights the hall softly on motion at night and turns it off after the motion stops', async () => {
     const off = { on: false, brightness: 100, reachable: true }
-    h = await harness({ 'night-light.yaml': example('night-light.yaml') }, { devices, initialState: off })
-    h.bus.send('zigbee2mqtt/hall_motion', '{"occupancy":true,"illuminance":50}')
+    const time = { timezone: 'Europe/Berlin', clock: clockShowing('2026-06-01T14:00:00+02:00') }
+    h = await harness({ 'night-light.yaml': example('night-light.yaml') }, { devices, initialState: off, time })
+    const daytime = h.logged('trigger not matched: condition is false')
+    h.bus.send('zigbee2mqtt/hall_motion', '{"occupancy":true}')
+    await daytime
+    await h.close()
+
+    time.clock = clockShowing('2026-06-02T02:30:00+02:00')
+    h = await harness({ 'night-light.yaml': example('night-light.yaml') }, { devices, initialState: off, time })
     const waiting = h.logged('waiting for a message on zigbee2mqtt/hall_motion')
-    h.bus.send('zigbee2mqtt/hall_motion', '{"occupancy":true,"illuminance":2}')
+    h.bus.send('zigbee2mqtt/hall_motion', '{"occupancy":true}')
     await waiting
     h.bus.send('zigbee2mqtt/hall_motion', '{"occupancy":false,"illuminance":2}')
     await h.status('night_light', 'idle')

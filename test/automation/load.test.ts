@@ -186,7 +186,7 @@ steps:
     })
     expect(definition.steps[4]).toEqual({
       kind: 'wait_for',
-      trigger: { topic: 'home/door', payload: 'open' },
+      trigger: { kind: 'mqtt', topic: 'home/door', payload: 'open' },
       timeout: 60_000,
       onTimeout: 'abort',
     })

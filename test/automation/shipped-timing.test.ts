@@ -41,3 +41,39 @@ describe('party.yaml and alarm.yaml as shipped, on a fake clock', () => {
     ])
   })
 })
+
+describe('wake_up.yaml and alarm.yaml as shipped, on a fake clock in Europe/Berlin', () => {
+  it('the ramp starts at 06:40; the alarm preempts it; after the alarm it resumes mid-ramp', async () => {
+    vi.setSystemTime(Date.parse('2026-06-01T06:35:00+02:00')) // a Monday
+    h = await harness(
+      { 'wake_up.yaml': shipped('wake_up.yaml'), 'alarm.yaml': shipped('alarm.yaml') },
+      { initialState: { on: false, brightness: 0, reachable: true }, time: { timezone: 'Europe/Berlin' } },
+    )
+    const start = Date.parse('2026-06-01T06:40:00+02:00')
+    const at = () =>
+      h!.bulb().commandLog.map((entry) => [(entry.at - start) / 1000, entry.origin?.holder, entry.command])
+
+    await vi.advanceTimersByTimeAsync(5 * 60_000 + 3 * 60_000 + 30_000) // 06:43:30
+    h.bus.send('home/alarm', 'ON')
+    await vi.advanceTimersByTimeAsync(1200)
+    h.bus.send('home/alarm', 'OFF')
+    await vi.advanceTimersByTimeAsync(2 * 60_000)
+
+    const ramp = (index: number) => ({ brightness: index * 5, colorTemp: 2200 + index * 80, transition: 60_000 })
+    expect(at()).toEqual([
+      [0, 'wake_up', { on: true, brightness: 1, colorTemp: 2200 }],
+      [60, 'wake_up', ramp(1)],
+      [120, 'wake_up', ramp(2)],
+      [180, 'wake_up', ramp(3)],
+      // 06:43:30, in the ramp's fourth minute: the alarm takes the bulb.
+      [210, 'alarm', { color: 'red', brightness: 50 }],
+      [210.5, 'alarm', { brightness: 100 }],
+      [211, 'alarm', { color: 'red', brightness: 50 }],
+      // The alarm stops at 06:43:31.2; the ramp goes on with its next step (its cut-short wait is over).
+      [211.2, 'wake_up', ramp(4)],
+      [271.2, 'wake_up', ramp(5)],
+      [331.2, 'wake_up', ramp(6)],
+    ])
+    expect(h.engine.status().find((status) => status.name === 'wake_up')?.state).toBe('running')
+  })
+})

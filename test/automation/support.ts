@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import pino, { type Logger } from 'pino'
 import { topicMatches, type BusMessage, type MessageBus, type PublishOptions } from '../../src/bus/index.js'
-import { AutomationEngine } from '../../src/automation/engine.js'
+import { AutomationEngine, type AutomationEngineOptions } from '../../src/automation/engine.js'
 import { parseAutomationFile } from '../../src/automation/parse.js'
 import type { AutomationStatus } from '../../src/automation/status.js'
 import type { Bulb, BulbState } from '../../src/devices/bulb.js'
@@ -99,6 +99,8 @@ export interface HarnessOptions {
   restoreTimeoutMs?: number
   /** `mqtt.max_payload_bytes` as the daemon passes it. */
   maxPayloadBytes?: number
+  /** The engine's time options, as the daemon passes them from config.yaml and the data dir. */
+  time?: Pick<AutomationEngineOptions, 'timezone' | 'location' | 'scheduleStore' | 'clock'>
 }
 
 /** An engine over sim bulbs, a LocalBus and the memory protocol, with `automations` given as YAML texts. */
@@ -137,6 +139,7 @@ export async function harnessOver(
     logger,
     ...(options.restoreTimeoutMs === undefined ? {} : { restoreTimeoutMs: options.restoreTimeoutMs }),
     ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
+    ...options.time,
   })
   engine.load(definitions)
   engine.start()
