@@ -84,6 +84,8 @@ export const configSchema = z.strictObject({
   devices: z.string().min(1).default('./devices'),
   /** Folder with one YAML file per automation. */
   automations: z.string().min(1).default('./automations'),
+  /** Folder where genlock keeps its own state between runs; created at start. */
+  data_dir: z.string().min(1).default('./data'),
   locks: locksSchema.default({ backend: 'memory' }),
   homeassistant: homeassistantSchema.default({ prefix: 'homeassistant', manual_priority: 100 }),
   log: z
@@ -130,6 +132,8 @@ export interface GenlockConfig {
   readonly mqtt: MqttSettings
   readonly devicesDir: string
   readonly automationsDir: string
+  /** Where genlock keeps state between runs (`data_dir`, default `data` beside the config file). Created at start. */
+  readonly dataDir: string
   readonly locks: LockSettings
   readonly homeassistant: HomeAssistantSettings
   readonly log: { readonly level: (typeof logLevels)[number]; readonly pretty: boolean | 'auto' }
@@ -165,6 +169,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   }
   const devicesDir = folder('devices')
   const automationsDir = folder('automations')
+  const dataDir = resolve(base, raw.data_dir)
+  // Missing is fine (the daemon creates it); a file in its place would only fail later, less clearly.
+  if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) {
+    problems.push(source.problem(['data_dir'], `${dataDir} is a file, not a folder`))
+  }
   const ca = pem('ca')
   const cert = pem('cert')
   const key = pem('key')
@@ -197,5 +206,5 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     prefix: raw.homeassistant.prefix,
     manualPriority: raw.homeassistant.manual_priority,
   }
-  return { file: path, mqtt, devicesDir, automationsDir, locks, homeassistant, log: raw.log }
+  return { file: path, mqtt, devicesDir, automationsDir, dataDir, locks, homeassistant, log: raw.log }
 }
