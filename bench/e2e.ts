@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect, type MqttClient } from 'mqtt'
-import { Daemon } from '../src/daemon.js'
+import { Daemon } from '../src/daemon/index.js'
 import type { SimBulb } from '../src/devices/index.js'
 import { freePort, ServiceProcess } from '../test/support/services.js'
 

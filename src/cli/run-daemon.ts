@@ -1,5 +1,9 @@
 import type { Command } from 'commander'
-import { formatProblem } from '../config/problems.js'
+import { ConfigError, formatProblem, type ConfigProblem } from '../config/problems.js'
+import type { Daemon, DaemonOptions } from '../daemon/index.js'
+
+/** How long SIGTERM/SIGINT may take before the process exits anyway (systemd and Docker give 5 s before SIGKILL). */
+const SHUTDOWN_DEADLINE_MS = 4500
 
 /** `genlock run --config <file>`: the daemon, until SIGTERM or SIGINT. */
 export function addRunCommand(program: Command): void {
@@ -11,8 +15,6 @@ export function addRunCommand(program: Command): void {
       const { logLevel } = program.opts<{ logLevel?: string }>()
       let outcome
       try {
-        // Loaded on use: other commands (and --help) start without the daemon's dependencies.
-        const { runDaemon } = await import('../daemon.js')
         outcome = await runDaemon(options.config, { logLevel })
       } catch (error) {
         process.stderr.write(`genlock could not start: ${(error as Error).message}\n`)
@@ -23,4 +25,47 @@ export function addRunCommand(program: Command): void {
         process.exitCode = 1
       }
     })
+}
+
+/**
+ * Starts the daemon and stops it on SIGTERM/SIGINT, exiting 0 within 5 s. Resolves with the config file's problems
+ * (and starts nothing) when the config file itself is broken.
+ */
+async function runDaemon(configFile: string, options: DaemonOptions): Promise<{ problems: readonly ConfigProblem[] }> {
+  let daemon: Daemon | undefined
+  const onSignal = (signal: NodeJS.Signals) => {
+    const running = daemon
+    if (!running) {
+      // Still starting (a broker that does not answer keeps it there): nothing runs yet, so just leave.
+      // The broker sends our `offline` will when the socket drops.
+      process.stderr.write(`genlock: ${signal} while starting; exiting\n`)
+      process.exit(0)
+    }
+    running.logger.info({ signal }, 'signal received')
+    const deadline = setTimeout(() => {
+      running.logger.warn({ ms: SHUTDOWN_DEADLINE_MS }, 'shutdown took too long; exiting anyway')
+      process.exit(0)
+    }, SHUTDOWN_DEADLINE_MS)
+    deadline.unref()
+    void running.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        running.logger.error({ err: error.message }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', onSignal)
+  process.once('SIGINT', onSignal)
+  try {
+    // Loaded on use: other commands (and --help) start without the daemon's dependencies.
+    const { Daemon } = await import('../daemon/index.js')
+    daemon = await Daemon.start(configFile, options)
+  } catch (error) {
+    process.off('SIGTERM', onSignal)
+    process.off('SIGINT', onSignal)
+    if (error instanceof ConfigError) return { problems: error.problems }
+    throw error
+  }
+  return { problems: [] }
 }

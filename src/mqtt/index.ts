@@ -1,4 +1,4 @@
 /** The only part of genlock that speaks MQTT: the broker connection and the embedded broker (topic rules: src/bus). */
 export { startEmbeddedBroker, type EmbeddedBroker } from './broker.js'
-export { MqttConnection, type MqttConnectionOptions } from './connection.js'
+export { BrokerUnreachableError, MqttConnection, type MqttConnectionOptions } from './connection.js'
 export { redactUrl, silentLogger, type MqttLogger } from './logger.js'

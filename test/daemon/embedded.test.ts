@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { Observer } from '../mqtt/observer.js'
 import { freePort } from '../support/services.js'
 import { PARTY, simBulb, writeSetup } from '../cli/setup-files.js'
-import { Daemon } from '../../src/daemon.js'
+import { Daemon } from '../../src/daemon/index.js'
 import { createLogger } from '../../src/config/logger.js'
 
 describe('mqtt: { embedded: true }', () => {

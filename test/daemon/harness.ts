@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream'
-import { Daemon } from '../../src/daemon.js'
+import { Daemon, type ReloadOutcome } from '../../src/daemon/index.js'
 import { createLogger } from '../../src/config/logger.js'
 import type { SimBulb } from '../../src/devices/index.js'
 import { writeSetup } from '../cli/setup-files.js'
@@ -81,4 +81,15 @@ export async function startTestDaemon(
       return bulb as SimBulb
     },
   }
+}
+
+/** Resolves with the outcome of the daemon's next reload (hot reload on a file change, or `reload()`). */
+export function nextReload(daemon: Daemon): Promise<ReloadOutcome> {
+  const owner = { name: 'test' }
+  return new Promise((resolve) => {
+    daemon.events.on(owner, 'reloaded', (outcome) => {
+      daemon.events.removeListeners(owner)
+      resolve(outcome)
+    })
+  })
 }
