@@ -204,9 +204,16 @@ export class Daemon {
   reload(): Promise<ReloadOutcome> {
     const next = this.reloading.then(async () => {
       if (this.stopping) throw new Error('the daemon is stopping')
-      const { outcome, devices } = await this.folders.apply()
-      if (devices.added.length > 0 || devices.removed.length > 0) this.events.emit('devicesChanged', devices)
-      return outcome
+      // What the old automations and bulbs subscribed to and the new ones still want must never be
+      // unsubscribed in between (see MqttConnection.holdUnsubscribes).
+      const resume = this.bus.holdUnsubscribes()
+      try {
+        const { outcome, devices } = await this.folders.apply()
+        if (devices.added.length > 0 || devices.removed.length > 0) this.events.emit('devicesChanged', devices)
+        return outcome
+      } finally {
+        resume()
+      }
     })
     this.reloading = next.catch(() => undefined)
     return next.then(async (outcome) => {

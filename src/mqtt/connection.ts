@@ -81,6 +81,10 @@ export class MqttConnection implements MessageBus {
   private readonly pendingSubscriptions = new Set<Promise<void>>()
   private readonly reconnectListeners = new Set<(sessionPresent: boolean) => void>()
   private readonly onlineListeners = new Set<(online: boolean) => void>()
+  /** Patterns nobody wants any more, still subscribed at the broker until {@link flushUnsubscribes}. */
+  private readonly unwanted = new Set<string>()
+  private unsubscribeHolds = 0
+  private unsubscribeFlush: NodeJS.Immediate | undefined
   private held: BusMessage[] | undefined
   /** Set by {@link MqttConnection.announceOnline}: from then on every (re)connect ends with `online`, once ready. */
   private ready = false
@@ -209,14 +213,38 @@ export class MqttConnection implements MessageBus {
     if (!set) {
       set = new Set()
       this.handlers.set(pattern, set)
-      this.brokerSubscribe(pattern)
+      // Still subscribed at the broker (unsubscribed a moment ago, in the same reload): keep that subscription
+      // rather than send UNSUBSCRIBE and SUBSCRIBE back to back, which aedes can end with neither.
+      if (!this.unwanted.delete(pattern)) this.brokerSubscribe(pattern)
     }
     set.add(handler)
     return () => {
       const current = this.handlers.get(pattern)
       if (!current?.delete(handler) || current.size > 0) return
       this.handlers.delete(pattern)
-      if (!this.closing) this.client.unsubscribe(pattern)
+      if (this.closing) return
+      this.unwanted.add(pattern)
+      this.scheduleUnsubscribes()
+    }
+  }
+
+  /**
+   * Holds back the broker UNSUBSCRIBEs of patterns nobody wants any more until the returned function is called
+   * (the daemon holds them for the length of a reload): a pattern wanted again by then is never unsubscribed.
+   *
+   * Why: aedes (the embedded broker) handles the packets of one TCP read concurrently, and its UNSUBSCRIBE removes
+   * the subscription only after a persistence round trip; a SUBSCRIBE of the same topic right behind it finds
+   * the old subscription still there, does nothing, and the UNSUBSCRIBE then removes it: the trigger is dead
+   * (aedes issue #469). Mosquitto handles them in order, so only the embedded broker showed it.
+   */
+  holdUnsubscribes(): () => void {
+    this.unsubscribeHolds++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.unsubscribeHolds--
+      this.scheduleUnsubscribes()
     }
   }
 
@@ -274,6 +302,7 @@ export class MqttConnection implements MessageBus {
     if (this.closed) return
     this.keepSession = true
     this.closed = true
+    clearImmediate(this.unsubscribeFlush)
     if (this.client.connected && !this.options.guest) {
       await Promise.race([
         this.client.publishAsync(this.statusTopic, 'offline', { qos: 1, retain: true }),
@@ -292,6 +321,19 @@ export class MqttConnection implements MessageBus {
       if (error) this.logger.error({ topic: pattern, err: error.message }, 'mqtt subscribe failed')
       this.pendingSubscriptions.delete(acked)
       resolve()
+    })
+  }
+
+  private scheduleUnsubscribes(): void {
+    if (this.unsubscribeHolds > 0 || this.unsubscribeFlush || this.unwanted.size === 0) return
+    // Not at once even without a hold: an unsubscribe and a subscribe of the same pattern in one turn of the
+    // event loop (an automation replaced by its new version) cancel out here instead of reaching the broker.
+    this.unsubscribeFlush = setImmediate(() => {
+      this.unsubscribeFlush = undefined
+      if (this.unsubscribeHolds > 0) return
+      const patterns = [...this.unwanted]
+      this.unwanted.clear()
+      if (patterns.length > 0 && !this.closing) this.client.unsubscribe(patterns)
     })
   }
 
@@ -339,6 +381,7 @@ export class MqttConnection implements MessageBus {
       if (!connack.sessionPresent) {
         // The broker forgot us (restarted without persistence, or a clean session): nothing we subscribed to
         // reaches us until we subscribe again.
+        this.unwanted.clear()
         for (const pattern of this.handlers.keys()) this.brokerSubscribe(pattern)
       }
       for (const listener of [...this.reconnectListeners]) {

@@ -53,17 +53,19 @@ export interface TestDaemon {
 let counter = 0
 
 /**
- * A daemon in this process on a real broker at `url`, built from the given device and automation files, logging
- * (JSON) into a LogCapture. Each gets its own base topic and client id so tests sharing a broker stay apart.
+ * A daemon in this process on a real broker at `url` (or with the `mqtt:` keys given, e.g. an embedded broker),
+ * built from the given device and automation files, logging (JSON) into a LogCapture. Each gets its own base
+ * topic and client id so tests sharing a broker stay apart.
  */
 export async function startTestDaemon(
-  url: string,
+  broker: string | { readonly mqtt: string },
   files: { devices: Record<string, string>; automations: Record<string, string> },
   extraConfig = '',
 ): Promise<TestDaemon> {
   const baseTopic = `gl${++counter}_${process.pid}`
+  const mqtt = typeof broker === 'string' ? `url: "${broker}"` : broker.mqtt
   const { dir, configFile } = writeSetup({
-    config: `mqtt: { url: "${url}", base_topic: ${baseTopic}, client_id: ${baseTopic} }\n${extraConfig}`,
+    config: `mqtt: { ${mqtt}, base_topic: ${baseTopic}, client_id: ${baseTopic} }\n${extraConfig}`,
     ...files,
   })
   const logs = new LogCapture()

@@ -303,6 +303,63 @@ describe('embedded broker', () => {
   })
 })
 
+describe('a subscription dropped and taken again (what a hot reload does)', () => {
+  it('keeps delivering on the embedded broker, which handles UNSUBSCRIBE and SUBSCRIBE of one read concurrently', async () => {
+    const broker = await startEmbeddedBroker({ port: 0 })
+    const bus = await MqttConnection.open({ url: broker.url, clientId: 'resub', baseTopic: 'resub' })
+    const observer = await Observer.connect(broker.url, [])
+    try {
+      for (let round = 1; round <= 5; round++) {
+        const off = bus.subscribe('home/party', () => {})
+        await bus.settled()
+        // An automation replaced by its new version: the old one lets go, the new one subscribes, same tick.
+        off()
+        const got = nextOn(bus, 'home/party')
+        await bus.settled()
+        await observer.publish('home/party', `ON ${round}`)
+        expect((await got).payload.toString()).toBe(`ON ${round}`)
+      }
+    } finally {
+      await bus.close()
+      await observer.close()
+      await broker.close()
+    }
+  })
+
+  it('keeps what is wanted again before holdUnsubscribes ends, and lets go of the rest after', async () => {
+    const broker = await startEmbeddedBroker({ port: 0 })
+    const bus = await MqttConnection.open({ url: broker.url, clientId: 'hold', baseTopic: 'hold' })
+    // aedes announces every UNSUBSCRIBE it handles on $SYS: what reached the broker, not just what we did locally.
+    const sys = await Observer.connect(broker.url, ['$SYS/+/new/unsubscribes'])
+    const unsubscribed = () =>
+      sys.seen
+        .map((m) => JSON.parse(m.payload) as { clientId: string; subs: string[] })
+        .filter((body) => body.clientId === 'hold')
+        .flatMap((body) => body.subs)
+    try {
+      const kept = bus.subscribe('home/kept', () => {})
+      const dropped = bus.subscribe('home/dropped', () => {})
+      await bus.settled()
+      const resume = bus.holdUnsubscribes()
+      kept()
+      dropped()
+      // A reload reads files and starts bulbs in between: the event loop turns many times.
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(unsubscribed()).toEqual([])
+      const got = nextOn(bus, 'home/kept')
+      resume()
+      await sys.waitFor((m) => m.payload.includes('"hold"'))
+      expect(unsubscribed()).toEqual(['home/dropped'])
+      await sys.publish('home/kept', 'still here')
+      expect((await got).payload.toString()).toBe('still here')
+    } finally {
+      await bus.close()
+      await sys.close()
+      await broker.close()
+    }
+  })
+})
+
 describe('redactUrl', () => {
   it('hides passwords', () => {
     expect(redactUrl('mqtts://ha:secret@broker:8883')).toBe('mqtts://ha:***@broker:8883')
