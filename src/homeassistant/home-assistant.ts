@@ -38,6 +38,20 @@ export interface HomeAssistantOptions {
   readonly republishStates?: (() => void) | undefined
 }
 
+/**
+ * Discovery configs (and their removals) go at QoS 1: they are published at start, on reloads and on HA's birth,
+ * never on a trigger's path, and a removal lost with a dropped connection would leave a ghost entity in HA.
+ */
+const CONFIG_QOS = 1
+
+/**
+ * A light's state and attributes go at QoS 0, as Home Assistant's and Zigbee2MQTT's own state topics do: the last
+ * value is what counts and all are published again after a reconnect. They follow every command, and at QoS 1 the
+ * broker's PUBACK for each would, on a mosquitto with Nagle on (its default), hold the next trigger to us back
+ * by our delayed ACK (~40 ms).
+ */
+const STATE_QOS = 0
+
 interface TrackedBulb {
   readonly bulb: Bulb
   readonly manual: ManualControl
@@ -185,7 +199,7 @@ export class HomeAssistant {
     const payload = JSON.stringify(lightStatePayload(tracked.bulb.state, tracked.bulb.capabilities))
     if (payload === tracked.lastState) return
     tracked.lastState = payload
-    this.publish(lightTopics(this.options.baseTopic, tracked.bulb.id).state, payload)
+    this.publish(lightTopics(this.options.baseTopic, tracked.bulb.id).state, payload, STATE_QOS)
   }
 
   /** The light's attributes: whether a change from HA waits for the lock, and which. */
@@ -195,7 +209,7 @@ export class HomeAssistant {
     const payload = JSON.stringify({ manual_pending: command !== undefined, manual_command: command ?? null })
     if (payload === tracked.lastAttributes) return
     tracked.lastAttributes = payload
-    this.publish(lightTopics(this.options.baseTopic, tracked.bulb.id).attributes, payload)
+    this.publish(lightTopics(this.options.baseTopic, tracked.bulb.id).attributes, payload, STATE_QOS)
   }
 
   private onLightCommand(topic: string, payload: string): void {
@@ -218,9 +232,9 @@ export class HomeAssistant {
     }
   }
 
-  private publish(topic: string, payload: string): void {
+  private publish(topic: string, payload: string, qos: 0 | 1 = CONFIG_QOS): void {
     const sent = this.options.bus
-      .publish(topic, payload, { retain: true, qos: 1 })
+      .publish(topic, payload, { retain: true, qos })
       .catch((error: Error) => this.options.logger.warn({ topic, err: error.message }, 'Home Assistant publish failed'))
       .finally(() => this.inFlight.delete(sent))
     this.inFlight.add(sent)

@@ -342,8 +342,10 @@ export class MqttConnection implements MessageBus {
     // The connection this was for dropped meanwhile: the next connect announces again.
     if (!this.ready || connection !== this.connection || !this.client.connected || this.closed) return
     if (!this.options.guest) {
-      // QoS 1, once per connection: availability is what Home Assistant shows, and it must not be lost.
-      await this.client.publishAsync(this.statusTopic, 'online', { qos: 1, retain: true }).catch((error: Error) => {
+      // QoS 0: it can only be lost with the connection, and every connect announces it again. At QoS 1 the
+      // broker's PUBACK would, on a mosquitto with Nagle on (its default), hold back the very trigger Home
+      // Assistant sends on seeing `online` by our delayed ACK (~40 ms).
+      await this.client.publishAsync(this.statusTopic, 'online', { qos: 0, retain: true }).catch((error: Error) => {
         this.logger.warn({ err: error.message }, 'mqtt could not publish online')
       })
     }

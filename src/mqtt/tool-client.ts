@@ -80,6 +80,9 @@ export class MqttToolClient implements MessageBus {
       client.once('close', () => fail('connection closed'))
       client.once('connect', () => {
         clearTimeout(timer)
+        // Simulators answer commands with state reports: without this, Nagle's algorithm holds an answer back
+        // behind an unacknowledged segment until the peer's delayed ACK (~40 ms).
+        ;(client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true)
         client.removeAllListeners('error')
         client.removeAllListeners('close')
         // Keep going after a blip once we were in: a long-running simulator should survive a broker restart.

@@ -2,6 +2,15 @@ import type { AutomationStatus } from '../../automation/index.js'
 import type { DaemonContext, Extension } from '../extension.js'
 
 /**
+ * QoS 0 for every retained state topic: the last value is what counts, and all of them are published again after
+ * every reconnect, so a message lost with a dropped connection is replaced. QoS 1 would add nothing but a PUBACK
+ * from the broker for each one, and on a mosquitto with its default configuration (Nagle's algorithm on, no
+ * `set_tcp_nodelay`) the next message the broker sends us (the next trigger) then waits behind that PUBACK until
+ * our delayed ACK frees it: ~40 ms on Linux.
+ */
+const STATE_QOS = 0
+
+/**
  * The daemon's retained state topics: `<base>/device/<id>` (`{ id, name, adapter, state, holder }`) and
  * `<base>/automation/<name>` (`{ state, last_error }`). Each is published when it changes — a device's holder
  * included, the moment its lock changes hands — once per change, and all again after a reconnect or when
@@ -92,8 +101,11 @@ export class StateTopics implements Extension {
     if (this.published.get(subtopic) === payload) return
     if (payload === '') this.published.delete(subtopic)
     else this.published.set(subtopic, payload)
+    // A clear goes at QoS 1: it happens on reloads only, and a lost one would leave a removed device's state
+    // retained forever (a reconnect republishes what exists, not what went away).
+    const qos = payload === '' ? 1 : STATE_QOS
     bus
-      .publish(`${config.mqtt.baseTopic}/${subtopic}`, payload, { retain: true, qos: 1 })
+      .publish(`${config.mqtt.baseTopic}/${subtopic}`, payload, { retain: true, qos })
       .catch((error: Error) => logger.warn({ topic: subtopic, err: error.message }, 'state publish failed'))
   }
 }
