@@ -166,8 +166,11 @@ describe('daemon lifecycle', () => {
     running = { ...first, daemon: again, logs }
     const bulb = again.devices.get('bath_bulb') as SimBulb
     const [command] = await bulb.waitForCommands(1)
+    // Nothing else triggers the alarm here: it ran because the broker kept the trigger for the daemon's session.
+    // (Whether that message arrived before the automations subscribed, and waited in the connection until they
+    // had, or just after, depends on timing; both deliver it, and test/mqtt covers the first on its own.)
     expect(command?.origin?.holder).toBe('alarm')
-    expect(logs.entries.some((l) => l.msg === 'mqtt delivering messages queued for us while we were away')).toBe(true)
+    expect(command?.state).toMatchObject({ color: { r: 255, g: 0, b: 0 }, brightness: 50 })
   })
 })
 

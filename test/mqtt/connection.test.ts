@@ -169,6 +169,34 @@ describe('MqttConnection on a real mosquitto', () => {
     await bus.close()
   })
 
+  it('holds a message queued for its session until someone subscribes to it, then delivers it (holdUnhandled)', async () => {
+    const first = await MqttConnection.open({ url: broker.url, clientId: 'held-test', baseTopic: 'held' })
+    first.subscribe('home/queued', () => {})
+    await first.settled()
+    first.beginClose()
+    await first.close()
+    // Sent while we are away: the broker keeps it for our persistent session.
+    await observer.publish('home/queued', 'while away')
+    const logger = recordingLogger()
+    const bus = await MqttConnection.open({
+      url: broker.url,
+      clientId: 'held-test',
+      baseTopic: 'held',
+      holdUnhandled: true,
+      logger,
+    })
+    // A round trip through the broker: the queued message, sent right after CONNACK, is surely here by now.
+    const probe = nextOn(bus, 'held/probe')
+    await bus.settled()
+    await observer.publish('held/probe', 'x')
+    await probe
+    const got = nextOn(bus, 'home/queued')
+    bus.release()
+    expect((await got).payload.toString()).toBe('while away')
+    expect(logger.lines.map((l) => l.message)).toContain('mqtt delivering messages queued for us while we were away')
+    await bus.close()
+  })
+
   it('rejects invalid topics with a message naming them', async () => {
     const bus = await MqttConnection.open({ url: broker.url, clientId: 'bad-topic', baseTopic: 'bad' })
     await expect(bus.publish('home/+', 'x')).rejects.toThrow(/home\/\+.*wildcards/)
