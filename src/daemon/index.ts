@@ -15,5 +15,6 @@ export type {
 } from './events.js'
 export type { DaemonContext, Extension } from './extension.js'
 export { holderName, type HolderView } from './holders.js'
+export { perTick } from './per-tick.js'
 export type { ReloadOutcome } from './reload.js'
 export type { RunEvent } from './run-events.js'

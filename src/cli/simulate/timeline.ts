@@ -1,5 +1,5 @@
 import type { AutomationStatus } from '../../automation/index.js'
-import type { DaemonContext, Extension } from '../../daemon/index.js'
+import { perTick, type DaemonContext, type Extension } from '../../daemon/index.js'
 import { toHex } from '../../devices/color.js'
 import { CliError } from '../errors.js'
 import type { AutomationView, BulbView } from '../render/screen.js'
@@ -69,8 +69,8 @@ export class Timeline implements Extension {
   private readonly startedAt = performance.now()
   private readonly statuses = new Map<string, AutomationStatus>()
   private readonly lastBulbEvent = new Map<string, string>()
-  /** Bulbs to report at the end of this tick: a lock hand-over is two lock events, shown as one change. */
-  private readonly due = new Set<string>()
+  /** A bulb's line, reported once per tick however many bulb and lock events changed it. */
+  private readonly bulbChanged = perTick((ids: string[]) => ids.forEach((id) => this.report(id)))
 
   constructor(private readonly onEvent: (event: TimelineEvent) => void) {}
 
@@ -158,17 +158,6 @@ export class Timeline implements Extension {
   /** ms since the simulation started. */
   now(): number {
     return Math.round(performance.now() - this.startedAt)
-  }
-
-  private bulbChanged(id: string): void {
-    if (this.due.size === 0) queueMicrotask(() => this.reportDue())
-    this.due.add(id)
-  }
-
-  private reportDue(): void {
-    const ids = [...this.due]
-    this.due.clear()
-    for (const id of ids) this.report(id)
   }
 
   private report(id: string): void {

@@ -1,5 +1,6 @@
 import type { AutomationStatus } from '../../automation/index.js'
 import type { DaemonContext, Extension } from '../extension.js'
+import { perTick } from '../per-tick.js'
 
 /**
  * QoS 0 for every retained state topic: the last value is what counts, and all of them are published again after
@@ -23,8 +24,8 @@ export class StateTopics implements Extension {
   private readonly published = new Map<string, string>()
   /** The last status per automation. */
   private readonly statuses = new Map<string, AutomationStatus>()
-  /** Devices whose topic is due at the end of this tick: one lock hand-over is two events, published once. */
-  private readonly due = new Set<string>()
+  /** A device's topic, published once per tick however many bulb and lock events changed it. */
+  private readonly deviceChanged = perTick((ids: string[]) => ids.forEach((id) => this.publishDevice(id)))
   private stopping = false
 
   start(context: DaemonContext): void {
@@ -49,17 +50,6 @@ export class StateTopics implements Extension {
       if (status.state !== 'idle') this.publishAutomation({ ...status, state: 'idle' })
     }
     this.stopping = true
-  }
-
-  private deviceChanged(id: string): void {
-    if (this.due.size === 0) queueMicrotask(() => this.publishDue())
-    this.due.add(id)
-  }
-
-  private publishDue(): void {
-    const ids = [...this.due]
-    this.due.clear()
-    for (const id of ids) this.publishDevice(id)
   }
 
   private publishAutomation(status: AutomationStatus): void {
