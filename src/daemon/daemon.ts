@@ -4,14 +4,14 @@
  */
 import { mkdirSync } from 'node:fs'
 import { AutomationEngine, type AutomationDefinition } from '../automation/index.js'
-import { brokerAddress, type BrokerAddress } from '../config/broker-address.js'
 import { loadConfig, type GenlockConfig } from '../config/config.js'
 import { createLogger, type Logger } from '../config/logger.js'
 import type { Bulb } from '../devices/bulb.js'
 import { DeviceReconciler } from '../devices/reconcile.js'
 import { createBulb, createSimulatedBulb } from '../devices/index.js'
-import genLock, { memoryProtocol, redisProtocol, type LockerFactory, type LockingProtocol } from '../lock/index.js'
-import { MqttConnection, redactUrl, startEmbeddedBroker, type EmbeddedBroker } from '../mqtt/index.js'
+import genLock, { type LockerFactory } from '../lock/index.js'
+import type { EmbeddedBroker, MqttConnection } from '../mqtt/index.js'
+import { connect, lockProtocol, type BrokerChoice } from './connect.js'
 import { DaemonEvents } from './events.js'
 import type { DaemonContext, Extension } from './extension.js'
 import { FileWatch } from './extensions/file-watch.js'
@@ -21,7 +21,8 @@ import { DeviceHolders } from './holders.js'
 import { FolderLoader, type ReloadOutcome } from './reload.js'
 import { onRunEvents } from './run-events.js'
 
-export interface DaemonOptions {
+/** How to start a daemon; every option has a default, so `Daemon.start(file)` is `genlock run`. */
+export interface DaemonOptions extends BrokerChoice {
   /** Overrides `log.level` from the config file. */
   readonly logLevel?: string | undefined
   /** Use this logger instead of building one from the config. */
@@ -33,17 +34,6 @@ export interface DaemonOptions {
   readonly reloadDebounceMs?: number | undefined
   /** `configured` (default): the adapters the device files name. `simulated`: an in-memory twin of each. */
   readonly bulbs?: 'configured' | 'simulated' | undefined
-  /**
-   * The broker: `config` (default) as config.yaml says; `ephemeral`, an embedded broker on a free 127.0.0.1 port,
-   * closed at stop, whatever the config says; or `{ url }`, an existing broker.
-   */
-  readonly broker?: 'config' | 'ephemeral' | { readonly url: string } | undefined
-  /**
-   * Run as a guest on a broker a real daemon may be using: a clean session under a client id of its own, no
-   * `<base>/status`, no retained state topics, no Home Assistant discovery, and a first connect that fails fast
-   * (a BrokerUnreachableError) rather than waiting for the broker.
-   */
-  readonly guest?: boolean | undefined
   /** Extensions started after the built-in ones (and stopped before them). */
   readonly extensions?: readonly Extension[] | undefined
   /** Use this folder instead of `data_dir`. */
@@ -128,27 +118,8 @@ export class Daemon {
         { cause: error },
       )
     }
-    const mqttLogger = logger.child({ component: 'mqtt' })
-    const { broker, address } = await openBroker(config, options, mqttLogger)
-    const guest = options.guest === true
-    const clientId = guest
-      ? `${config.mqtt.clientId}_guest_${Math.random().toString(16).slice(2, 10)}`
-      : config.mqtt.clientId
-    mqttLogger.info({ url: redactUrl(address.url), clientId }, 'mqtt connecting')
-    const bus = await MqttConnection.open({
-      ...address,
-      clientId,
-      baseTopic: config.mqtt.baseTopic,
-      maxPayloadBytes: config.mqtt.maxPayloadBytes,
-      logger: mqttLogger,
-      holdUnhandled: true,
-      guest,
-      ...(guest ? { firstConnectTimeoutMs: 3000 } : {}),
-    }).catch(async (error: unknown) => {
-      await broker?.close()
-      throw error
-    })
-    const locks = genLock(undefined, createProtocol(config, logger))
+    const { bus, broker } = await connect(config, options, logger)
+    const locks = genLock(undefined, lockProtocol(config, logger))
     const events = new DaemonEvents(logger)
     const holders = new DeviceHolders()
     const deviceLogger = logger.child({ component: 'devices' })
@@ -179,12 +150,7 @@ export class Daemon {
     const daemon = new Daemon(config, logger, bus, broker, locks, engine, bulbs, folders, holders, events, dataDir)
     daemon.forwardEvents()
     const { outcome } = await folders.apply()
-    const extensions: Extension[] = []
-    if (!guest) extensions.push(new StateTopics())
-    if (!guest && config.homeassistant.discovery) extensions.push(new HomeAssistantExtension())
-    if (options.watch ?? true) extensions.push(new FileWatch(options.reloadDebounceMs ?? 150))
-    extensions.push(...(options.extensions ?? []))
-    for (const extension of extensions) await daemon.startExtension(extension)
+    for (const extension of extensionsFor(config, options)) await daemon.startExtension(extension)
     engine.start()
     bus.release()
     await bus.announceOnline()
@@ -290,29 +256,13 @@ export class Daemon {
   }
 }
 
-/** The embedded broker the config or `options.broker` asks for (started here), and the address to connect to. */
-async function openBroker(
-  config: GenlockConfig,
-  options: DaemonOptions,
-  logger: Logger,
-): Promise<{ broker: EmbeddedBroker | undefined; address: BrokerAddress }> {
-  const choice = options.broker ?? 'config'
-  if (typeof choice === 'object') return { broker: undefined, address: { url: choice.url } }
-  if (choice === 'ephemeral') {
-    const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, logger })
-    return { broker, address: { url: broker.url } }
-  }
-  if (!config.mqtt.embedded) return { broker: undefined, address: brokerAddress(config.mqtt) }
-  const broker = await startEmbeddedBroker({ host: config.mqtt.host, port: config.mqtt.port, logger })
-  return { broker, address: brokerAddress(config.mqtt, broker.port) }
-}
-
-/** The lock protocol `locks.backend` names. */
-function createProtocol(config: GenlockConfig, logger: Logger): LockingProtocol {
-  if (config.locks.backend === 'memory') return memoryProtocol()
-  return redisProtocol({
-    url: config.locks.url,
-    keyPrefix: config.locks.keyPrefix,
-    logger: logger.child({ component: 'locks' }),
-  })
+/** The built-in extensions this daemon runs, in start order, then `options.extensions`. */
+function extensionsFor(config: GenlockConfig, options: DaemonOptions): Extension[] {
+  const guest = options.guest === true
+  return [
+    ...(guest ? [] : [new StateTopics()]),
+    ...(!guest && config.homeassistant.discovery ? [new HomeAssistantExtension()] : []),
+    ...((options.watch ?? true) ? [new FileWatch(options.reloadDebounceMs ?? 150)] : []),
+    ...(options.extensions ?? []),
+  ]
 }
