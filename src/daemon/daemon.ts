@@ -149,11 +149,18 @@ export class Daemon {
     })
     const daemon = new Daemon(config, logger, bus, broker, locks, engine, bulbs, folders, holders, events, dataDir)
     daemon.forwardEvents()
-    const { outcome } = await folders.apply()
-    for (const extension of extensionsFor(config, options)) await daemon.startExtension(extension)
-    engine.start()
-    bus.release()
-    await bus.announceOnline()
+    let outcome: ReloadOutcome
+    try {
+      ;({ outcome } = await folders.apply())
+      for (const extension of extensionsFor(config, options)) await daemon.startExtension(extension)
+      engine.start()
+      bus.release()
+      await bus.announceOnline()
+    } catch (error) {
+      // Leave nothing running behind a failed start: the broker connection, an embedded broker, the bulbs.
+      await daemon.stop().catch(() => undefined)
+      throw error
+    }
     logger.info(
       {
         devices: outcome.devices,

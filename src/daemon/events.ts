@@ -25,7 +25,7 @@ export interface ConnectionChange {
 export interface DaemonEventMap {
   /** A bulb reported a new state or went (un)reachable. */
   deviceEvent: [id: string, event: BulbEvent]
-  /** Devices were added, removed or replaced (first load or reload); `context.devices` already shows it. */
+  /** A reload added, removed or replaced devices; `context.devices` already shows it. */
   devicesChanged: [change: DevicesChange]
   /** An automation's state or last error changed. */
   automationStatus: [status: AutomationStatus]
