@@ -4,7 +4,7 @@
  * only what the daemon already publishes, so it needs no port or socket of its own and works the same in a
  * container, under systemd and from another machine.
  */
-import { readFileSync } from 'node:fs'
+import { brokerAddress, type BrokerAddress } from './config/broker-address.js'
 import { loadConfig, type GenlockConfig } from './config/config.js'
 import { ConfigError, formatProblem } from './config/problems.js'
 import { redactUrl } from './mqtt/logger.js'
@@ -59,14 +59,19 @@ export interface HealthOptions {
 export async function checkHealth(configFile: string, options: HealthOptions = {}): Promise<HealthReport> {
   const timeoutMs = options.timeoutMs ?? 3000
   let config: GenlockConfig
+  let address: BrokerAddress
   try {
     config = loadConfig(configFile, options.env ?? process.env)
+    address = brokerAddress(config.mqtt)
   } catch (error) {
     const detail =
       error instanceof ConfigError ? error.problems.map(formatProblem).join('\n') : (error as Error).message
     return report([{ name: 'config', ok: false, detail }])
   }
-  const [mqttChecks, locks] = await Promise.all([checkDaemonOnBroker(config, timeoutMs), checkLocks(config, timeoutMs)])
+  const [mqttChecks, locks] = await Promise.all([
+    checkDaemonOnBroker(config, address, timeoutMs),
+    checkLocks(config, timeoutMs),
+  ])
   return report([{ name: 'config', ok: true, detail: config.file }, ...mqttChecks, locks])
 }
 
@@ -82,23 +87,18 @@ function report(checks: HealthCheck[]): HealthReport {
   return { healthy: !failed, exitCode: failed ? exitCodeOf[failed.name] : HealthExitCode.healthy, checks }
 }
 
-async function checkDaemonOnBroker(config: GenlockConfig, timeoutMs: number): Promise<HealthCheck[]> {
+async function checkDaemonOnBroker(
+  config: GenlockConfig,
+  address: BrokerAddress,
+  timeoutMs: number,
+): Promise<HealthCheck[]> {
   const { mqtt } = config
-  const url = mqtt.embedded ? `mqtt://${reachableHost(mqtt.host)}:${mqtt.port}` : mqtt.url
+  const url = address.url
   const topic = `${mqtt.baseTopic}/status`
   let client: MqttToolClient
   try {
     // A clean session with a random client id and no will: probing can never knock the daemon off the broker.
-    client = await MqttToolClient.connect({
-      url,
-      clientIdPrefix: 'genlock_health',
-      connectTimeoutMs: timeoutMs,
-      username: mqtt.username,
-      password: mqtt.password,
-      ca: mqtt.ca ? readFileSync(mqtt.ca) : undefined,
-      cert: mqtt.cert ? readFileSync(mqtt.cert) : undefined,
-      key: mqtt.key ? readFileSync(mqtt.key) : undefined,
-    })
+    client = await MqttToolClient.connect({ ...address, clientIdPrefix: 'genlock_health', connectTimeoutMs: timeoutMs })
   } catch (error) {
     return [{ name: 'broker', ok: false, detail: (error as Error).message }]
   }
@@ -163,11 +163,4 @@ async function pingRedis(url: string, timeoutMs: number): Promise<string | undef
   } finally {
     client.disconnect()
   }
-}
-
-/** The embedded broker listening on every interface is reached on loopback. */
-function reachableHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1'
-  if (host === '::') return '[::1]'
-  return host.includes(':') ? `[${host}]` : host
 }

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
+import { brokerAddress, type BrokerAddress } from '../config/broker-address.js'
 import { redactUrl } from '../mqtt/logger.js'
 import type { MqttToolClient } from '../mqtt/tool-client.js'
 import { CliError, EXIT, loadConfigOrFail } from './errors.js'
@@ -31,31 +31,22 @@ export async function connectToBroker(
 ): Promise<{ client: MqttToolClient; url: string; baseTopic: string }> {
   const timeoutMs = Number(options.timeout)
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliError(`--timeout must be a positive number of ms`)
-  let url: string
+  let address: BrokerAddress
   let baseTopic = options.baseTopic
-  let credentials = {}
   if (options.broker !== undefined) {
     if (!/^mqtts?:\/\/[^/]+/.test(options.broker))
       throw new CliError(`--broker must be an mqtt:// or mqtts:// URL, e.g. mqtt://127.0.0.1:1883`)
-    url = options.broker
+    address = { url: options.broker }
   } else {
     const config = loadConfigOrFail(options.config)
-    const mqtt = config.mqtt
-    url = mqtt.embedded ? `mqtt://${mqtt.host === '0.0.0.0' ? '127.0.0.1' : mqtt.host}:${mqtt.port}` : mqtt.url
-    baseTopic ??= mqtt.baseTopic
-    credentials = {
-      username: mqtt.username,
-      password: mqtt.password,
-      ca: mqtt.ca ? readFileSync(mqtt.ca) : undefined,
-      cert: mqtt.cert ? readFileSync(mqtt.cert) : undefined,
-      key: mqtt.key ? readFileSync(mqtt.key) : undefined,
-    }
+    address = brokerAddress(config.mqtt)
+    baseTopic ??= config.mqtt.baseTopic
   }
   baseTopic ??= 'genlock'
   const { MqttToolClient } = await import('../mqtt/tool-client.js')
   try {
-    const client = await MqttToolClient.connect({ url, connectTimeoutMs: timeoutMs, ...credentials })
-    return { client, url: redactUrl(url), baseTopic }
+    const client = await MqttToolClient.connect({ ...address, connectTimeoutMs: timeoutMs })
+    return { client, url: redactUrl(address.url), baseTopic }
   } catch (error) {
     throw new CliError((error as Error).message, EXIT.unreachable)
   }

@@ -11,7 +11,7 @@ export function addValidateCommand(program: Command): void {
     .description('check config.yaml, devices/ and automations/ without running anything')
     .option('-c, --config <file>', 'the config file', 'config.yaml')
     .action(async (options: { config: string }) => {
-      const { checkSetup } = await import('../daemon.js')
+      const { checkSetup } = await import('../setup/index.js')
       const setup = checkSetup(options.config)
       for (const warning of setup.warnings) process.stderr.write(`warning: ${formatProblem(warning)}\n`)
       if (setup.problems.length > 0) {

@@ -177,6 +177,8 @@ export const configSchema = z.strictObject({
   devices: z.string().min(1).default('./devices'),
   /** Folder with one YAML file per automation. */
   automations: z.string().min(1).default('./automations'),
+  /** Folder where genlock keeps its own state between runs; created at start. */
+  data_dir: z.string().min(1).default('./data'),
   locks: locksSchema.default({ backend: 'memory' }),
   homeassistant: homeassistantSchema.default({ prefix: 'homeassistant', manual_priority: 100 }),
   /** The zone of `at`, `cron`, time windows and `now` in automations. Default: the system's. */
@@ -235,6 +237,8 @@ export interface GenlockConfig {
   readonly mqtt: MqttSettings
   readonly devicesDir: string
   readonly automationsDir: string
+  /** Where genlock keeps state between runs (`data_dir`, default `data` beside the config file). Created at start. */
+  readonly dataDir: string
   readonly locks: LockSettings
   readonly homeassistant: HomeAssistantSettings
   /** IANA time zone of automations' local times (config or the system's). */
@@ -285,6 +289,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   }
   const devicesDir = folder('devices')
   const automationsDir = folder('automations')
+  const dataDir = resolve(base, raw.data_dir)
+  // Missing is fine (the daemon creates it); a file in its place would only fail later, less clearly.
+  if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) {
+    problems.push(source.problem(['data_dir'], `${dataDir} is a file, not a folder`))
+  }
   const ca = pem('ca')
   const cert = pem('cert')
   const key = pem('key')
@@ -323,6 +332,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     mqtt,
     devicesDir,
     automationsDir,
+    dataDir,
     locks,
     homeassistant,
     timezone,

@@ -26,32 +26,29 @@ export function readDeviceFile(file: string, text?: string, env: NodeJS.ProcessE
   return { file, config: source.validate(deviceSchema), source }
 }
 
-/**
- * Reads every `*.yaml`/`*.yml` file in `dir`, one device per file, in file-name order. Throws one ConfigError
- * listing EVERY problem across all files (each with file:line:column and field), including ids used twice.
- *
- * @example
- * const configs = readDeviceFiles('devices') // [{ id: 'bath_bulb', adapter: 'sim', ... }, ...]
- */
-export function readDeviceFiles(dir: string, env: NodeJS.ProcessEnv = process.env): DeviceConfig[] {
-  return readDeviceDirectory(dir, env).map((device) => device.config)
+/** What reading the devices folder found: every good device file, and the problems of the others. */
+export interface DeviceDirectory {
+  /** The valid device files, in file-name order; a file whose id an earlier file already uses is left out. */
+  readonly devices: readonly DeviceFile[]
+  /** Every problem in every other file (file:line:column and field), duplicate ids and an unreadable folder included. */
+  readonly problems: readonly ConfigProblem[]
 }
 
-/** {@link readDeviceFiles}, keeping each config's file and source (for hot reload and cross-checks). */
-export function readDeviceDirectory(dir: string, env: NodeJS.ProcessEnv = process.env): DeviceFile[] {
+/**
+ * Reads every `*.yaml`/`*.yml` file in `dir`, one device per file, in file-name order, and never stops at a broken
+ * one: the good files come back with the problems of the others, so the daemon can run what is valid and keep the
+ * last good version of what is not. `${VAR}` references are filled from `env`.
+ *
+ * @example
+ * const { devices, problems } = readDeviceDirectory('devices')
+ */
+export function readDeviceDirectory(dir: string, env: NodeJS.ProcessEnv = process.env): DeviceDirectory {
   let names: string[]
   try {
     names = readdirSync(dir).filter((name) => /\.ya?ml$/i.test(name))
   } catch (error) {
-    throw new ConfigError([
-      {
-        file: dir,
-        line: 0,
-        column: 0,
-        field: '',
-        message: `cannot read the devices folder: ${(error as Error).message}`,
-      },
-    ])
+    const message = `cannot read the devices folder: ${(error as Error).message}`
+    return { devices: [], problems: [{ file: dir, line: 0, column: 0, field: '', message }] }
   }
   names.sort()
   const problems: ConfigProblem[] = []
@@ -82,6 +79,18 @@ export function readDeviceDirectory(dir: string, env: NodeJS.ProcessEnv = proces
     seen.set(device.config.id, device)
     devices.push(device)
   }
+  return { devices, problems }
+}
+
+/**
+ * {@link readDeviceDirectory} for callers that need every file good: the configs, or one ConfigError listing EVERY
+ * problem across all files (each with file:line:column and field), including ids used twice.
+ *
+ * @example
+ * const configs = readDeviceFiles('devices') // [{ id: 'bath_bulb', adapter: 'sim', ... }, ...]
+ */
+export function readDeviceFiles(dir: string, env: NodeJS.ProcessEnv = process.env): DeviceConfig[] {
+  const { devices, problems } = readDeviceDirectory(dir, env)
   if (problems.length > 0) throw new ConfigError(problems)
-  return devices
+  return devices.map((device) => device.config)
 }

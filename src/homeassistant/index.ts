@@ -1,6 +1,11 @@
 /** Home Assistant over MQTT: discovery of automations and bulbs, and HA light commands as manual transactions. */
 export { automationDiscovery, bulbDiscovery, type DiscoveryContext, type DiscoveryMessage } from './discovery.js'
-export { HomeAssistant, type AutomationView, type HomeAssistantLogger, type HomeAssistantOptions } from './extension.js'
+export {
+  HomeAssistant,
+  type AutomationView,
+  type HomeAssistantLogger,
+  type HomeAssistantOptions,
+} from './home-assistant.js'
 export { deviceIdentifier, discoveryTopic, entityIds, lightTopics, sanitizeId, type EntityKind } from './ids.js'
 export {
   LightCommandError,

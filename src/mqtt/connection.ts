@@ -13,10 +13,20 @@ import { redactUrl, silentLogger, type MqttLogger } from './logger.js'
 export interface MqttConnectionOptions {
   /** `mqtt://host:port` or `mqtts://host:port`. May carry credentials; they are redacted in logs. */
   readonly url: string
-  /** Stable across restarts: with `clean: false` the broker keeps our subscriptions and QoS 1 messages. */
+  /** Stable across restarts: with a persistent session the broker keeps our subscriptions and QoS 1 messages. */
   readonly clientId: string
-  /** `<baseTopic>/status` carries `online`, and `offline` as the last will. */
+  /** `<baseTopic>/status` carries `online` (see {@link MqttConnection.announceOnline}), and `offline` as the last will. */
   readonly baseTopic: string
+  /**
+   * A guest on a broker a real daemon uses (`genlock simulate` on the configured broker): a clean session, and no
+   * `<baseTopic>/status` of its own (no will either), so it never speaks for the daemon. Default false.
+   */
+  readonly guest?: boolean | undefined
+  /**
+   * Fail the first connect after this many ms (or at its first error) with a {@link BrokerUnreachableError},
+   * instead of retrying until the broker answers. Default: retry forever (a daemon waits for its broker).
+   */
+  readonly firstConnectTimeoutMs?: number | undefined
   readonly username?: string | undefined
   readonly password?: string | undefined
   /** PEM text for mqtts:// (CA to trust, and a client certificate with its key). */
@@ -39,12 +49,25 @@ export interface MqttConnectionOptions {
 /** Most messages kept for {@link MqttConnectionOptions.holdUnhandled}; beyond that the oldest are dropped. */
 const MAX_HELD_MESSAGES = 1000
 
+/**
+ * Every subscription is QoS 1: it is what makes the broker queue a trigger (or a command) published while genlock
+ * is down or reconnecting, on our persistent session, and deliver it when we are back, as the README promises.
+ * A publisher's QoS 0 message still arrives at QoS 0: the subscription only caps it.
+ */
+const SUBSCRIPTION_QOS = 1
+
+/** The first connect failed (`firstConnectTimeoutMs`): the broker cannot be reached, or refused us. */
+export class BrokerUnreachableError extends Error {
+  override readonly name = 'BrokerUnreachableError'
+}
+
 type Handler = (message: BusMessage) => void
 
 /**
  * The daemon's one connection to the MQTT broker, as a MessageBus: QoS 1 subscriptions on a persistent session
  * (so a trigger sent while the broker restarts is delivered once it is back), reconnects with exponential backoff,
- * retained `<base>/status` online/offline with `offline` as the last will.
+ * retained `<base>/status` with `offline` as the last will and `online` only once the daemon is ready (see
+ * {@link MqttConnection.announceOnline}).
  *
  * @example
  * const bus = await MqttConnection.open({ url: 'mqtt://127.0.0.1:1883', clientId: 'genlock', baseTopic: 'genlock' })
@@ -57,7 +80,17 @@ export class MqttConnection implements MessageBus {
   private readonly statusTopic: string
   private readonly pendingSubscriptions = new Set<Promise<void>>()
   private readonly reconnectListeners = new Set<(sessionPresent: boolean) => void>()
+  private readonly onlineListeners = new Set<(online: boolean) => void>()
+  /** Patterns nobody wants any more, still subscribed at the broker until {@link flushUnsubscribes}. */
+  private readonly unwanted = new Set<string>()
+  private unsubscribeHolds = 0
+  private unsubscribeFlush: NodeJS.Immediate | undefined
   private held: BusMessage[] | undefined
+  /** Set by {@link MqttConnection.announceOnline}: from then on every (re)connect ends with `online`, once ready. */
+  private ready = false
+  private online = false
+  /** Counts connects, so work for one connection that outlives it (a drop while resubscribing) is dropped. */
+  private connection = 0
   /** Set by {@link MqttConnection.beginClose}: unsubscribing no longer reaches the broker. */
   private keepSession = false
   private closed = false
@@ -81,33 +114,64 @@ export class MqttConnection implements MessageBus {
     const max = options.maxReconnectDelay ?? 30_000
     const clientOptions: IClientOptions = {
       clientId: options.clientId,
-      clean: false,
+      clean: options.guest === true,
       protocolVersion: 4,
       reconnectPeriod: first,
-      connectTimeout: 10_000,
-      resubscribe: true,
+      connectTimeout: options.firstConnectTimeoutMs ?? 10_000,
+      // We resubscribe ourselves, so we know when the broker has acknowledged it all (see announceOnline).
+      resubscribe: false,
       username: options.username,
       password: options.password,
       ca: options.ca,
       cert: options.cert,
       key: options.key,
-      will: { topic: `${options.baseTopic}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },
+      ...(options.guest
+        ? {}
+        : { will: { topic: `${options.baseTopic}/status`, payload: Buffer.from('offline'), qos: 1, retain: true } }),
     }
     const client = connect(options.url, clientOptions)
     const connection = new MqttConnection(client, options)
     connection.watch(first, max)
     await new Promise<void>((resolve, reject) => {
+      const url = redactUrl(options.url)
+      let failed = false
+      const fail = (error: Error) => {
+        if (failed) return
+        failed = true
+        client.off('error', refused)
+        client.off('close', closed)
+        clearTimeout(timer)
+        void client.endAsync(true)
+        reject(error)
+      }
       const refused = (error: Error & { code?: number }) => {
         // CONNACK 4/5: retrying with the same credentials cannot help, so fail now with a message that says why.
-        if (error.code !== 4 && error.code !== 5) return
-        client.off('error', refused)
-        void client.endAsync(true)
-        const who = options.username ? `user '${options.username}'` : 'an anonymous client'
-        reject(new Error(`MQTT broker ${redactUrl(options.url)} refused ${who}: ${error.message}`))
+        if (error.code === 4 || error.code === 5) {
+          const who = options.username ? `user '${options.username}'` : 'an anonymous client'
+          fail(new Error(`MQTT broker ${url} refused ${who}: ${error.message}`))
+        } else if (options.firstConnectTimeoutMs !== undefined) {
+          fail(new BrokerUnreachableError(`cannot reach the MQTT broker ${url}: ${describe(error)}`))
+        }
+      }
+      const limit = options.firstConnectTimeoutMs
+      const timer =
+        limit === undefined
+          ? undefined
+          : setTimeout(
+              () =>
+                fail(new BrokerUnreachableError(`cannot reach the MQTT broker ${url}: no answer within ${limit} ms`)),
+              limit,
+            )
+      const closed = () => {
+        if (options.firstConnectTimeoutMs !== undefined)
+          fail(new BrokerUnreachableError(`cannot reach the MQTT broker ${url}: connection closed`))
       }
       client.on('error', refused)
+      client.on('close', closed)
       client.once('connect', () => {
         client.off('error', refused)
+        client.off('close', closed)
+        clearTimeout(timer)
         resolve()
       })
     })
@@ -123,6 +187,20 @@ export class MqttConnection implements MessageBus {
     return () => this.reconnectListeners.delete(listener)
   }
 
+  /**
+   * Calls `listener` with true each time `<base>/status` goes `online` (see {@link announceOnline}), and with false
+   * when the connection is lost after that. A guest (no status of its own) reports the same moments.
+   */
+  onOnlineChange(listener: (online: boolean) => void): () => void {
+    this.onlineListeners.add(listener)
+    return () => this.onlineListeners.delete(listener)
+  }
+
+  /** The broker's URL, any password in it redacted. */
+  get url(): string {
+    return redactUrl(this.options.url)
+  }
+
   /** Whether the broker connection is up right now. */
   get connected(): boolean {
     return this.client.connected
@@ -135,22 +213,38 @@ export class MqttConnection implements MessageBus {
     if (!set) {
       set = new Set()
       this.handlers.set(pattern, set)
-      let resolve!: () => void
-      const acked = new Promise<void>((done) => (resolve = done))
-      this.pendingSubscriptions.add(acked)
-      // mqtt.js may call back synchronously (when it is disconnecting), so `acked` must exist before.
-      this.client.subscribe(pattern, { qos: 1 }, (error) => {
-        if (error) this.logger.error({ topic: pattern, err: error.message }, 'mqtt subscribe failed')
-        this.pendingSubscriptions.delete(acked)
-        resolve()
-      })
+      // Still subscribed at the broker (unsubscribed a moment ago, in the same reload): keep that subscription
+      // rather than send UNSUBSCRIBE and SUBSCRIBE back to back, which aedes can end with neither.
+      if (!this.unwanted.delete(pattern)) this.brokerSubscribe(pattern)
     }
     set.add(handler)
     return () => {
       const current = this.handlers.get(pattern)
       if (!current?.delete(handler) || current.size > 0) return
       this.handlers.delete(pattern)
-      if (!this.closing) this.client.unsubscribe(pattern)
+      if (this.closing) return
+      this.unwanted.add(pattern)
+      this.scheduleUnsubscribes()
+    }
+  }
+
+  /**
+   * Holds back the broker UNSUBSCRIBEs of patterns nobody wants any more until the returned function is called
+   * (the daemon holds them for the length of a reload): a pattern wanted again by then is never unsubscribed.
+   *
+   * Why: aedes (the embedded broker) handles the packets of one TCP read concurrently, and its UNSUBSCRIBE removes
+   * the subscription only after a persistence round trip; a SUBSCRIBE of the same topic right behind it finds
+   * the old subscription still there, does nothing, and the UNSUBSCRIBE then removes it: the trigger is dead
+   * (aedes issue #469). Mosquitto handles them in order, so only the embedded broker showed it.
+   */
+  holdUnsubscribes(): () => void {
+    this.unsubscribeHolds++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.unsubscribeHolds--
+      this.scheduleUnsubscribes()
     }
   }
 
@@ -172,6 +266,17 @@ export class MqttConnection implements MessageBus {
    */
   async settled(): Promise<void> {
     while (this.pendingSubscriptions.size > 0) await Promise.all([...this.pendingSubscriptions])
+  }
+
+  /**
+   * Says the daemon is ready: once every subscription asked for so far is acknowledged, publishes `online`
+   * (retained) at `<base>/status`, and does the same after every reconnect from now on, after resubscribing
+   * everything when the broker lost our session. A client that publishes a trigger the moment it sees `online`
+   * (Home Assistant does, on availability) therefore always finds our subscription in place.
+   */
+  async announceOnline(): Promise<void> {
+    this.ready = true
+    await this.goOnline(this.connection)
   }
 
   async publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {
@@ -197,7 +302,8 @@ export class MqttConnection implements MessageBus {
     if (this.closed) return
     this.keepSession = true
     this.closed = true
-    if (this.client.connected) {
+    clearImmediate(this.unsubscribeFlush)
+    if (this.client.connected && !this.options.guest) {
       await Promise.race([
         this.client.publishAsync(this.statusTopic, 'offline', { qos: 1, retain: true }),
         new Promise((resolve) => setTimeout(resolve, 1000).unref()),
@@ -206,22 +312,80 @@ export class MqttConnection implements MessageBus {
     await this.client.endAsync(!this.client.connected)
   }
 
+  private brokerSubscribe(pattern: string): void {
+    let resolve!: () => void
+    const acked = new Promise<void>((done) => (resolve = done))
+    this.pendingSubscriptions.add(acked)
+    // mqtt.js may call back synchronously (when it is disconnecting), so `acked` must exist before.
+    this.client.subscribe(pattern, { qos: SUBSCRIPTION_QOS }, (error) => {
+      if (error) this.logger.error({ topic: pattern, err: error.message }, 'mqtt subscribe failed')
+      this.pendingSubscriptions.delete(acked)
+      resolve()
+    })
+  }
+
+  private scheduleUnsubscribes(): void {
+    if (this.unsubscribeHolds > 0 || this.unsubscribeFlush || this.unwanted.size === 0) return
+    // Not at once even without a hold: an unsubscribe and a subscribe of the same pattern in one turn of the
+    // event loop (an automation replaced by its new version) cancel out here instead of reaching the broker.
+    this.unsubscribeFlush = setImmediate(() => {
+      this.unsubscribeFlush = undefined
+      if (this.unsubscribeHolds > 0) return
+      const patterns = [...this.unwanted]
+      this.unwanted.clear()
+      if (patterns.length > 0 && !this.closing) this.client.unsubscribe(patterns)
+    })
+  }
+
+  private async goOnline(connection: number): Promise<void> {
+    await this.settled()
+    // The connection this was for dropped meanwhile: the next connect announces again.
+    if (!this.ready || connection !== this.connection || !this.client.connected || this.closed) return
+    if (!this.options.guest) {
+      // QoS 0: it can only be lost with the connection, and every connect announces it again. At QoS 1 the
+      // broker's PUBACK would, on a mosquitto with Nagle on (its default), hold back the very trigger Home
+      // Assistant sends on seeing `online` by our delayed ACK (~40 ms).
+      await this.client.publishAsync(this.statusTopic, 'online', { qos: 0, retain: true }).catch((error: Error) => {
+        this.logger.warn({ err: error.message }, 'mqtt could not publish online')
+      })
+    }
+    if (connection !== this.connection || this.online) return
+    this.online = true
+    this.logger.info({ topic: this.statusTopic }, 'mqtt online: every subscription in place')
+    this.tellOnline(true)
+  }
+
+  private tellOnline(online: boolean): void {
+    for (const listener of [...this.onlineListeners]) {
+      try {
+        listener(online)
+      } catch (error) {
+        this.logger.error({ err: (error as Error).message }, 'mqtt online listener failed')
+      }
+    }
+  }
+
   private watch(firstDelay: number, maxDelay: number): void {
     const url = redactUrl(this.options.url)
     let failures = 0
-    let connects = 0
     this.client.on('connect', (connack) => {
       failures = 0
-      // A trigger is one small packet: without this, Nagle's algorithm can hold our PUBACKs and state
-      // publishes back for tens of ms behind an unacknowledged segment.
+      const connection = ++this.connection
+      // A trigger is one small packet: without this, Nagle's algorithm can hold our PUBACKs and commands
+      // back for tens of ms behind an unacknowledged segment.
       ;(this.client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true)
       this.client.options.reconnectPeriod = firstDelay
       this.logger.info(
         { url, clientId: this.options.clientId, sessionPresent: connack.sessionPresent },
         'mqtt connected',
       )
-      this.client.publish(this.statusTopic, 'online', { qos: 1, retain: true })
-      if (connects++ === 0) return
+      if (connection === 1) return
+      if (!connack.sessionPresent) {
+        // The broker forgot us (restarted without persistence, or a clean session): nothing we subscribed to
+        // reaches us until we subscribe again.
+        this.unwanted.clear()
+        for (const pattern of this.handlers.keys()) this.brokerSubscribe(pattern)
+      }
       for (const listener of [...this.reconnectListeners]) {
         try {
           listener(connack.sessionPresent)
@@ -229,8 +393,13 @@ export class MqttConnection implements MessageBus {
           this.logger.error({ err: (error as Error).message }, 'mqtt reconnect listener failed')
         }
       }
+      void this.goOnline(connection)
     })
     this.client.on('close', () => {
+      if (this.online) {
+        this.online = false
+        this.tellOnline(false)
+      }
       if (this.closed) return
       // Double the wait after each failed attempt; mqtt.js reads reconnectPeriod afresh for every retry.
       const retryInMs = Math.min(maxDelay, firstDelay * 2 ** Math.min(failures, 20))
@@ -239,9 +408,12 @@ export class MqttConnection implements MessageBus {
       this.logger.debug({ url, attempt: failures, retryInMs }, 'mqtt reconnect scheduled')
     })
     this.client.on('offline', () => {
-      if (!this.closed) this.logger.warn({ url }, 'mqtt connection lost; reconnecting')
+      if (this.closed || (this.connection === 0 && this.options.firstConnectTimeoutMs !== undefined)) return
+      this.logger.warn({ url }, 'mqtt connection lost; reconnecting')
     })
     this.client.on('error', (error) => {
+      // A first connect that must fail fast reports its error by rejecting, once, not as a log line too.
+      if (this.connection === 0 && this.options.firstConnectTimeoutMs !== undefined) return
       // Closing, a QoS 1 message already on its way can arrive after we ended our side of the socket, and mqtt.js
       // acknowledges it there: 'write after end'. Nothing is lost (our persistent session gets it again), so it is
       // no ERROR.
@@ -273,4 +445,8 @@ export class MqttConnection implements MessageBus {
       }
     }
   }
+}
+
+function describe(error: Error & { code?: unknown }): string {
+  return error.message || String(error.code ?? error)
 }

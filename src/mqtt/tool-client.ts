@@ -82,6 +82,11 @@ export class MqttToolClient implements MessageBus {
         clearTimeout(timer)
         client.off('error', onError)
         client.off('close', onClose)
+        // Simulators answer commands with state reports: without this, Nagle's algorithm holds an answer back
+        // behind an unacknowledged segment until the peer's delayed ACK (~40 ms). Every reconnect has a new socket.
+        const noDelay = () => (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true)
+        noDelay()
+        client.on('connect', noDelay)
         // Keep going after a blip once we were in: a long-running simulator should survive a broker restart.
         client.options.reconnectPeriod = 1000
         client.on('error', () => undefined)

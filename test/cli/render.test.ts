@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { background, colorSupport, foreground, nearestAnsi16, nearestXterm256 } from '../../src/cli/render/colors.js'
 import { litRgb, renderScreen, type SimulationView } from '../../src/cli/render/screen.js'
 import { table } from '../../src/cli/render/table.js'
-import { parseTypedCommand } from '../../src/cli/simulate.js'
+import { parseTypedCommand } from '../../src/cli/simulate/input.js'
 
 const RED = { r: 255, g: 0, b: 0 }
 

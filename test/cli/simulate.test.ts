@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MqttToolClient } from '../../src/mqtt/tool-client.js'
-import type { TimelineEvent } from '../../src/cli/simulation.js'
+import type { TimelineEvent } from '../../src/cli/simulate/timeline.js'
 import { freePort, startMosquitto } from '../support/services.js'
 import { ALARM, PARTY, simBulb, writeSetup } from './setup-files.js'
 import { genlock, genlockArgv, GenlockProcess } from './support/genlock-process.js'
@@ -184,5 +184,6 @@ describe('genlock simulate', () => {
     const invalid = await genlock('simulate', '--config', broken.configFile, '--headless')
     expect(invalid.code).toBe(1)
     expect(invalid.stderr).toMatch(/^genlock simulate: \S+party\.yaml:2:\d+ priority: .+\n$/)
-  })
+    // Four processes one after the other, each loading TypeScript through tsx: seconds each on a busy machine.
+  }, 60_000)
 })

@@ -21,6 +21,16 @@ describe('loadConfig', () => {
     expect(config.automationsDir).toBe(join(file, '..', 'automations'))
     expect(config.locks).toEqual({ backend: 'memory' })
     expect(config.log).toEqual({ level: 'info', pretty: 'auto' })
+    expect(config.dataDir).toBe(join(file, '..', 'data'))
+  })
+
+  it('takes data_dir relative to the config file, and refuses a file in its place', () => {
+    const file = configDir('mqtt: { embedded: true }\ndata_dir: ./state\n')
+    expect(loadConfig(file).dataDir).toBe(join(file, '..', 'state'))
+    writeFileSync(join(file, '..', 'state'), 'not a folder')
+    expect(problemsOf(() => loadConfig(file))).toEqual([
+      expect.stringMatching(/config\.yaml:2:11 data_dir: .*state is a file, not a folder/),
+    ])
   })
 
   it('takes an existing broker with credentials from the environment', () => {

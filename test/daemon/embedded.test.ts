@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { Observer } from '../mqtt/observer.js'
 import { freePort } from '../support/services.js'
 import { PARTY, simBulb, writeSetup } from '../cli/setup-files.js'
-import { Daemon } from '../../src/daemon.js'
+import { Daemon } from '../../src/daemon/index.js'
 import { createLogger } from '../../src/config/logger.js'
 
 describe('mqtt: { embedded: true }', () => {
@@ -24,8 +24,12 @@ describe('mqtt: { embedded: true }', () => {
     await ha.waitForPayload('genlock/status', 'online')
     const from = ha.mark
     await ha.publish('home/party', 'ON')
+    // The holder shows the moment the party has the lock; the state once its first step has reached the bulb.
     const state = await ha.waitFor(
-      (m) => m.topic === 'genlock/device/bath_bulb' && JSON.parse(m.payload).holder === 'party',
+      (m) =>
+        m.topic === 'genlock/device/bath_bulb' &&
+        JSON.parse(m.payload).holder === 'party' &&
+        JSON.parse(m.payload).state.brightness === 80,
       from,
     )
     expect(JSON.parse(state.payload).state).toMatchObject({ brightness: 80, color: { r: 255, g: 0, b: 0 } })

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream'
-import { Daemon } from '../../src/daemon.js'
+import { Daemon, type ReloadOutcome } from '../../src/daemon/index.js'
 import { createLogger } from '../../src/config/logger.js'
 import type { SimBulb } from '../../src/devices/index.js'
 import { writeSetup } from '../cli/setup-files.js'
@@ -53,17 +53,19 @@ export interface TestDaemon {
 let counter = 0
 
 /**
- * A daemon in this process on a real broker at `url`, built from the given device and automation files, logging
- * (JSON) into a LogCapture. Each gets its own base topic and client id so tests sharing a broker stay apart.
+ * A daemon in this process on a real broker at `url` (or with the `mqtt:` keys given, e.g. an embedded broker),
+ * built from the given device and automation files, logging (JSON) into a LogCapture. Each gets its own base
+ * topic and client id so tests sharing a broker stay apart.
  */
 export async function startTestDaemon(
-  url: string,
+  broker: string | { readonly mqtt: string },
   files: { devices: Record<string, string>; automations: Record<string, string> },
   extraConfig = '',
 ): Promise<TestDaemon> {
   const baseTopic = `gl${++counter}_${process.pid}`
+  const mqtt = typeof broker === 'string' ? `url: "${broker}"` : broker.mqtt
   const { dir, configFile } = writeSetup({
-    config: `mqtt: { url: "${url}", base_topic: ${baseTopic}, client_id: ${baseTopic} }\n${extraConfig}`,
+    config: `mqtt: { ${mqtt}, base_topic: ${baseTopic}, client_id: ${baseTopic} }\n${extraConfig}`,
     ...files,
   })
   const logs = new LogCapture()
@@ -81,4 +83,15 @@ export async function startTestDaemon(
       return bulb as SimBulb
     },
   }
+}
+
+/** Resolves with the outcome of the daemon's next reload (hot reload on a file change, or `reload()`). */
+export function nextReload(daemon: Daemon): Promise<ReloadOutcome> {
+  const owner = { name: 'test' }
+  return new Promise((resolve) => {
+    daemon.events.on(owner, 'reloaded', (outcome) => {
+      daemon.events.removeListeners(owner)
+      resolve(outcome)
+    })
+  })
 }

@@ -5,13 +5,12 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { ReloadOutcome } from '../../src/daemon.js'
 import { freePort, startMosquitto, type ServiceProcess } from '../support/services.js'
 import { Observer } from '../mqtt/observer.js'
 import { ALARM, PARTY, simBulb, writeSetup } from '../cli/setup-files.js'
 import { DaemonProcess } from './daemon-process.js'
-import { LogCapture, startTestDaemon, type TestDaemon } from './harness.js'
-import { Daemon } from '../../src/daemon.js'
+import { LogCapture, nextReload as reloaded, startTestDaemon, type TestDaemon } from './harness.js'
+import { Daemon } from '../../src/daemon/index.js'
 import { createLogger } from '../../src/config/logger.js'
 import type { SimBulb } from '../../src/devices/index.js'
 
@@ -33,8 +32,7 @@ describe('daemon lifecycle', () => {
     await mosquitto.dispose()
   })
 
-  const nextReload = (t: TestDaemon) =>
-    new Promise<ReloadOutcome>((resolve) => t.daemon.once('reloaded', (outcome) => resolve(outcome)))
+  const nextReload = (t: TestDaemon) => reloaded(t.daemon)
 
   it('publishes retained status, device and automation topics that a late subscriber gets', async () => {
     running = await startTestDaemon(mosquitto.url, {
@@ -168,8 +166,11 @@ describe('daemon lifecycle', () => {
     running = { ...first, daemon: again, logs }
     const bulb = again.devices.get('bath_bulb') as SimBulb
     const [command] = await bulb.waitForCommands(1)
+    // Nothing else triggers the alarm here: it ran because the broker kept the trigger for the daemon's session.
+    // (Whether that message arrived before the automations subscribed, and waited in the connection until they
+    // had, or just after, depends on timing; both deliver it, and test/mqtt covers the first on its own.)
     expect(command?.origin?.holder).toBe('alarm')
-    expect(logs.entries.some((l) => l.msg === 'mqtt delivering messages queued for us while we were away')).toBe(true)
+    expect(command?.state).toMatchObject({ color: { r: 255, g: 0, b: 0 }, brightness: 50 })
   })
 })
 
@@ -181,9 +182,12 @@ describe('a broker that forgets everything on restart (no persistence)', () => {
       automations: { 'party.yaml': PARTY },
     })
     try {
-      const reconnected = t.logs.waitFor((l) => l.msg === 'mqtt connected' && l.sessionPresent === false, t.logs.mark)
+      const mark = t.logs.mark
+      const reconnected = t.logs.waitFor((l) => l.msg === 'mqtt connected' && l.sessionPresent === false, mark)
       await mosquitto.restart()
-      await reconnected
+      const index = t.logs.entries.indexOf(await reconnected)
+      // The states go out before `online` does: once it is out, a late subscriber gets them retained.
+      await t.logs.waitFor((l) => l.msg === 'mqtt online: every subscription in place', index)
       const late = await Observer.connect(mosquitto.url, [`${t.baseTopic}/#`])
       const [device, automation] = await Promise.all([
         late.waitFor((m) => m.topic === `${t.baseTopic}/device/bath_bulb`),

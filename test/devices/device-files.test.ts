@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { readDeviceDirectory } from '../../src/devices/device-files.js'
 import { createBulb, createSimulatedBulb, readDeviceFiles } from '../../src/devices/bulb-factory.js'
 import { problemsOf } from '../support/config-problems.js'
 
@@ -73,6 +74,30 @@ describe('device files', () => {
       `${join(dir, 'e.yaml')}:4:11 username: environment variable HUE_USERNAME is not set`,
       expect.stringMatching(new RegExp(`^${join(dir, 'f.yaml')}:\\d+:\\d+ `)),
       `${join(dir, 'g.yaml')}:1:5 id: must be letters, digits, '_' or '-' (it is used in MQTT topics)`,
+    ])
+  })
+
+  it('readDeviceDirectory returns the good files beside the problems of the others (what hot reload needs)', () => {
+    const dir = folder({
+      'a.yaml': 'id: lamp\nadapter: sim\n',
+      'b.yaml': 'id: lamp\nadapter: sim\n',
+      'c.yaml': 'id: porch\nadapter: sim\nlatencyMs: soon\n',
+      'd.yaml': 'id: desk\nadapter: sim\n',
+    })
+    const { devices, problems } = readDeviceDirectory(dir, {})
+    expect(devices.map((device) => [device.config.id, device.file])).toEqual([
+      ['lamp', join(dir, 'a.yaml')],
+      ['desk', join(dir, 'd.yaml')],
+    ])
+    expect(problems.map((problem) => `${problem.file}:${problem.line} ${problem.field}`)).toEqual([
+      `${join(dir, 'b.yaml')}:1 id`,
+      `${join(dir, 'c.yaml')}:3 latencyMs`,
+    ])
+    expect(readDeviceDirectory(join(dir, 'missing')).problems).toEqual([
+      expect.objectContaining({
+        file: join(dir, 'missing'),
+        message: expect.stringMatching(/^cannot read the devices folder: ENOENT/),
+      }),
     ])
   })
 

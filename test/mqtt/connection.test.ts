@@ -51,9 +51,14 @@ describe('MqttConnection on a real mosquitto', () => {
     await broker.dispose()
   })
 
-  it('publishes online (retained) on connect and offline on close', async () => {
+  it('publishes online (retained) once announced, not on connect, and offline on close', async () => {
     const from = observer.mark
     const bus = await MqttConnection.open({ url: broker.url, clientId: 'status-test', baseTopic: 'st' })
+    // A round trip through the broker after connecting: had `online` gone out on connect, it would be here first.
+    await observer.publish('st/probe', 'x')
+    await observer.waitForPayload('st/probe', 'x', from)
+    expect(observer.seen.slice(from).filter((m) => m.topic === 'st/status')).toEqual([])
+    await bus.announceOnline()
     await observer.waitForPayload('st/status', 'online', from)
     await bus.close()
     await observer.waitForPayload('st/status', 'offline', from)
@@ -66,6 +71,7 @@ describe('MqttConnection on a real mosquitto', () => {
   it('publishes offline as its last will when it dies without closing', async () => {
     const from = observer.mark
     const bus = await MqttConnection.open({ url: broker.url, clientId: 'will-test', baseTopic: 'will' })
+    await bus.announceOnline()
     await observer.waitForPayload('will/status', 'online', from)
     // Tear the socket down the way a crash would: no DISCONNECT packet, so the broker sends the will.
     const client = (bus as unknown as { client: { stream: { destroy(): void }; options: { reconnectPeriod: number } } })
@@ -163,6 +169,34 @@ describe('MqttConnection on a real mosquitto', () => {
     await bus.close()
   })
 
+  it('holds a message queued for its session until someone subscribes to it, then delivers it (holdUnhandled)', async () => {
+    const first = await MqttConnection.open({ url: broker.url, clientId: 'held-test', baseTopic: 'held' })
+    first.subscribe('home/queued', () => {})
+    await first.settled()
+    first.beginClose()
+    await first.close()
+    // Sent while we are away: the broker keeps it for our persistent session.
+    await observer.publish('home/queued', 'while away')
+    const logger = recordingLogger()
+    const bus = await MqttConnection.open({
+      url: broker.url,
+      clientId: 'held-test',
+      baseTopic: 'held',
+      holdUnhandled: true,
+      logger,
+    })
+    // A round trip through the broker: the queued message, sent right after CONNACK, is surely here by now.
+    const probe = nextOn(bus, 'held/probe')
+    await bus.settled()
+    await observer.publish('held/probe', 'x')
+    await probe
+    const got = nextOn(bus, 'home/queued')
+    bus.release()
+    expect((await got).payload.toString()).toBe('while away')
+    expect(logger.lines.map((l) => l.message)).toContain('mqtt delivering messages queued for us while we were away')
+    await bus.close()
+  })
+
   it('rejects invalid topics with a message naming them', async () => {
     const bus = await MqttConnection.open({ url: broker.url, clientId: 'bad-topic', baseTopic: 'bad' })
     await expect(bus.publish('home/+', 'x')).rejects.toThrow(/home\/\+.*wildcards/)
@@ -193,11 +227,100 @@ describe('MqttConnection on a real mosquitto', () => {
   })
 })
 
+describe('online means ready', () => {
+  it('a client that publishes the moment it sees online reaches our subscriptions, at start and after a restart that lost our session', async () => {
+    const broker = await startMosquitto() // no persistence: a restart forgets our session and subscriptions
+    const logger = recordingLogger()
+    const ha = await Observer.connect(broker.url, ['ready/status', 'ready/warmup'])
+    /**
+     * Like Home Assistant: publishes `home/go <n>` the instant it sees `online` on `ready/status` (live, or retained
+     * when it resubscribed after the restart later than we said it).
+     */
+    let round = 0
+    ha.client.on('message', (topic, payload) => {
+      if (topic === 'ready/status' && payload.toString() === 'online')
+        ha.client.publish('home/go', String(++round), { qos: 1 })
+    })
+    const bus = await MqttConnection.open({
+      url: broker.url,
+      clientId: 'ready-test',
+      baseTopic: 'ready',
+      reconnectDelay: 20,
+      maxReconnectDelay: 50,
+      logger,
+    })
+    try {
+      // Start-up work takes a broker round trip or more (devices, files) before the automations subscribe.
+      await ha.publish('ready/warmup', 'x')
+      await ha.waitForPayload('ready/warmup', 'x')
+      const received: string[] = []
+      const got = (n: string) =>
+        new Promise<void>((resolve) => {
+          const off = bus.subscribe('home/go', (message) => {
+            received.push(message.payload.toString())
+            if (message.payload.toString() === n) {
+              off()
+              resolve()
+            }
+          })
+        })
+      const first = got('1')
+      await bus.announceOnline()
+      await first
+      const second = got('2')
+      const reconnected = logger.next((l) => l.message === 'mqtt connected')
+      await broker.restart()
+      expect(((await reconnected).fields as { sessionPresent: boolean }).sessionPresent).toBe(false)
+      await second
+      expect(received).toEqual(['1', '2'])
+    } finally {
+      await bus.close()
+      await ha.close()
+      await broker.dispose()
+    }
+  })
+
+  it('a guest says nothing on <base>/status and fails fast on a broker it cannot reach', async () => {
+    const broker = await startMosquitto()
+    const observer = await Observer.connect(broker.url, ['guest/#'])
+    try {
+      const guest = await MqttConnection.open({
+        url: broker.url,
+        clientId: 'guest-test',
+        baseTopic: 'guest',
+        guest: true,
+        firstConnectTimeoutMs: 2000,
+      })
+      await guest.announceOnline()
+      await guest.close()
+      await observer.publish('guest/probe', 'x')
+      await observer.waitForPayload('guest/probe', 'x')
+      expect(observer.seen.map((m) => m.topic)).toEqual(['guest/probe'])
+    } finally {
+      await observer.close()
+      await broker.dispose()
+    }
+    const logger = recordingLogger()
+    await expect(
+      MqttConnection.open({
+        url: broker.url,
+        clientId: 'guest-gone',
+        baseTopic: 'guest',
+        guest: true,
+        firstConnectTimeoutMs: 2000,
+        logger,
+      }),
+    ).rejects.toThrow(new RegExp(`^cannot reach the MQTT broker ${broker.url.replace(/[.]/g, '\\.')}: `))
+    expect(logger.lines.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([])
+  })
+})
+
 describe('embedded broker', () => {
   it('carries messages between connections on 127.0.0.1', async () => {
     const broker = await startEmbeddedBroker({ port: 0 })
     const bus = await MqttConnection.open({ url: broker.url, clientId: 'embedded', baseTopic: 'emb' })
     const observer = await Observer.connect(broker.url, ['emb/#'])
+    await bus.announceOnline()
     await observer.waitForPayload('emb/status', 'online')
     const got = nextOn(bus, 'home/party')
     await observer.publish('home/party', 'ON')
@@ -205,6 +328,63 @@ describe('embedded broker', () => {
     await bus.close()
     await observer.close()
     await broker.close()
+  })
+})
+
+describe('a subscription dropped and taken again (what a hot reload does)', () => {
+  it('keeps delivering on the embedded broker, which handles UNSUBSCRIBE and SUBSCRIBE of one read concurrently', async () => {
+    const broker = await startEmbeddedBroker({ port: 0 })
+    const bus = await MqttConnection.open({ url: broker.url, clientId: 'resub', baseTopic: 'resub' })
+    const observer = await Observer.connect(broker.url, [])
+    try {
+      for (let round = 1; round <= 5; round++) {
+        const off = bus.subscribe('home/party', () => {})
+        await bus.settled()
+        // An automation replaced by its new version: the old one lets go, the new one subscribes, same tick.
+        off()
+        const got = nextOn(bus, 'home/party')
+        await bus.settled()
+        await observer.publish('home/party', `ON ${round}`)
+        expect((await got).payload.toString()).toBe(`ON ${round}`)
+      }
+    } finally {
+      await bus.close()
+      await observer.close()
+      await broker.close()
+    }
+  })
+
+  it('keeps what is wanted again before holdUnsubscribes ends, and lets go of the rest after', async () => {
+    const broker = await startEmbeddedBroker({ port: 0 })
+    const bus = await MqttConnection.open({ url: broker.url, clientId: 'hold', baseTopic: 'hold' })
+    // aedes announces every UNSUBSCRIBE it handles on $SYS: what reached the broker, not just what we did locally.
+    const sys = await Observer.connect(broker.url, ['$SYS/+/new/unsubscribes'])
+    const unsubscribed = () =>
+      sys.seen
+        .map((m) => JSON.parse(m.payload) as { clientId: string; subs: string[] })
+        .filter((body) => body.clientId === 'hold')
+        .flatMap((body) => body.subs)
+    try {
+      const kept = bus.subscribe('home/kept', () => {})
+      const dropped = bus.subscribe('home/dropped', () => {})
+      await bus.settled()
+      const resume = bus.holdUnsubscribes()
+      kept()
+      dropped()
+      // A reload reads files and starts bulbs in between: the event loop turns many times.
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(unsubscribed()).toEqual([])
+      const got = nextOn(bus, 'home/kept')
+      resume()
+      await sys.waitFor((m) => m.payload.includes('"hold"'))
+      expect(unsubscribed()).toEqual(['home/dropped'])
+      await sys.publish('home/kept', 'still here')
+      expect((await got).payload.toString()).toBe('still here')
+    } finally {
+      await bus.close()
+      await sys.close()
+      await broker.close()
+    }
   })
 })
 

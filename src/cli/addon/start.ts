@@ -105,7 +105,7 @@ export async function addonStart(options: AddonStartOptions): Promise<void> {
   // Nothing from here on needs the Supervisor token: dropped, so no later code can read it or pass it on.
   delete process.env.SUPERVISOR_TOKEN
   delete process.env.HASSIO_TOKEN
-  const { runDaemon } = await import('../../daemon.js')
+  const { runDaemon } = await import('../run-daemon.js')
   let outcome
   try {
     outcome = await runDaemon(prepared.configFile, { env: prepared.env })

@@ -90,7 +90,11 @@ export class MqttBulb extends QueuedBulb {
     if (this.online === false) throw new DeviceUnreachableError(this.description, 'its availability topic says offline')
     const answer = this.confirm ? this.nextState(signal) : undefined
     try {
-      for (const message of messages) await this.link.publish(message.topic, message.payload, { qos: 1 })
+      // QoS 0, as Home Assistant and Zigbee2MQTT send light commands: `confirm` (the light's state report) is
+      // what tells a command arrived, and the queue retries one that did not. At QoS 1 each command would also
+      // wait for the broker's PUBACK, and on a mosquitto with Nagle on (its default) the next message to us (the
+      // light's answer, the next trigger) would wait ~40 ms behind that PUBACK for our delayed ACK.
+      for (const message of messages) await this.link.publish(message.topic, message.payload, { qos: 0 })
     } catch (error) {
       answer?.cancel()
       throw new TransientDeviceError(this.description, `cannot publish: ${(error as Error).message}`, { cause: error })

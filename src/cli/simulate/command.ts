@@ -1,11 +1,15 @@
-import { createWriteStream, openSync, type WriteStream } from 'node:fs'
+import { createWriteStream, mkdtempSync, openSync, rmSync, type WriteStream } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
-import { createLogger, type Logger } from '../config/logger.js'
-import { action, CliError } from './errors.js'
-import { colorSupport, type ColorMode } from './render/colors.js'
-import { renderScreen } from './render/screen.js'
-import type { TimelineEvent } from './simulation.js'
+import { createLogger, type Logger } from '../../config/logger.js'
+import { formatProblem } from '../../config/problems.js'
+import { action, CliError, EXIT, requireConfigFile } from '../errors.js'
+import { colorSupport, type ColorMode } from '../render/colors.js'
+import { renderScreen } from '../render/screen.js'
+import { KEYS, parseTypedCommand } from './input.js'
+import type { Timeline, TimelineEvent } from './timeline.js'
 
 interface SimulateOptions {
   readonly config: string
@@ -15,26 +19,8 @@ interface SimulateOptions {
   readonly colors?: ColorMode
 }
 
-/** Letters for the automations' keys, in file order; q is kept for quitting. */
-const KEYS = 'abcdefghijklmnoprstuvwxyz'
-
 /** How many timeline lines the screen keeps under RECENT. */
 const RECENT_LINES = 8
-
-/** A typed command (`trigger party`, `party on`, `stop alarm`, `alarm off`, `quit`), or undefined. */
-export function parseTypedCommand(
-  line: string,
-): { action: 'trigger' | 'stop'; automation: string } | { action: 'quit' } | undefined {
-  const words = line.trim().split(/\s+/)
-  if (words.length === 1 && /^(q|quit|exit)$/i.test(words[0]!)) return { action: 'quit' }
-  if (words.length !== 2) return undefined
-  const [a, b] = words as [string, string]
-  if (/^(trigger|start|on)$/i.test(a)) return { action: 'trigger', automation: b }
-  if (/^(stop|off)$/i.test(a)) return { action: 'stop', automation: b }
-  if (/^on$/i.test(b)) return { action: 'trigger', automation: a }
-  if (/^off$/i.test(b)) return { action: 'stop', automation: a }
-  return undefined
-}
 
 /**
  * `genlock simulate --config <file>`: the configured automations on simulated bulbs, drawn live in the terminal
@@ -45,7 +31,10 @@ export function addSimulateCommand(program: Command): void {
     .command('simulate')
     .description('run the automations on simulated bulbs and draw them live; keys fire triggers and stops')
     .option('-c, --config <file>', 'the config file', 'config.yaml')
-    .option('-b, --broker <url>', "use this MQTT broker (default: the config's, or an embedded one on a free port)")
+    .option(
+      '-b, --broker <url>',
+      "use this MQTT broker (default: the config's, or an embedded one on a free port when the config embeds one)",
+    )
     .option('--record <file>', 'write the timeline to <file> as JSON lines')
     .option(
       '--headless',
@@ -63,7 +52,7 @@ export function addSimulateCommand(program: Command): void {
           throw new CliError(`--colors must be truecolor, 256, 16 or none, not '${options.colors}'`)
         const { logLevel } = program.opts<{ logLevel?: string }>()
         // Loaded on use: the daemon's dependencies stay out of every other command's start-up.
-        const { formatEvent, Simulation } = await import('./simulation.js')
+        const { formatEvent, Timeline } = await import('./timeline.js')
         const headless = options.headless === true || !process.stdout.isTTY || !process.stdin.isTTY
         // Logs would scribble over the drawing: they go to stderr, and only when asked for (or headless warnings).
         const logger: Logger = createLogger({
@@ -95,24 +84,21 @@ export function addSimulateCommand(program: Command): void {
             process.stdout.write(`${formatEvent(event)}\n`)
           }
         }
-        const simulation = await Simulation.start(options.config, {
-          broker: options.broker,
-          logger,
-          onEvent: (event) => onEvent(event),
-        })
+        const timeline = new Timeline((event) => onEvent(event))
+        const stop = await simulate(options.config, options.broker, logger, timeline)
         const quit = async () => {
-          await simulation.stop()
+          await stop()
           await new Promise<void>((resolve) => (record ? record.end(resolve) : resolve()))
           process.exit(0)
         }
         process.once('SIGTERM', () => void quit())
         process.once('SIGINT', () => void quit())
         const fire = (name: string, what: 'trigger' | 'stop') =>
-          simulation.fire(name, what).catch((error: Error) => {
+          timeline.fire(name, what).catch((error: Error) => {
             if (headless) process.stdout.write(`  ! ${error.message}\n`)
             else recent.push(`! ${error.message}`)
           })
-        const names = simulation.automationNames
+        const names = timeline.automationNames
         if (headless) {
           createInterface({ input: process.stdin }).on('line', (line) => {
             if (!line.trim()) return
@@ -135,12 +121,12 @@ export function addSimulateCommand(program: Command): void {
         let typing: string | undefined
         const draw = () => {
           drawPending = false
-          const { bulbs, automations } = simulation.view()
+          const { bulbs, automations } = timeline.view()
           const frame = renderScreen(
             {
               title: options.config,
-              broker: simulation.brokerUrl,
-              elapsedMs: simulation.now(),
+              broker: timeline.brokerUrl,
+              elapsedMs: timeline.now(),
               bulbs,
               automations: automations.map((automation, i) =>
                 i < KEYS.length ? { ...automation, triggerKey: KEYS[i]!, stopKey: KEYS[i]!.toUpperCase() } : automation,
@@ -203,4 +189,51 @@ export function addSimulateCommand(program: Command): void {
         draw()
       }),
     )
+}
+
+/**
+ * The daemon itself, with a twin of every bulb, no file watching, and `timeline` as one more extension: on an
+ * embedded broker of its own when the config embeds one (so a running daemon is never disturbed), else as a guest
+ * on the configured broker (or `--broker`), where triggers from outside reach it too. Resolves with what stops it.
+ */
+async function simulate(
+  configFile: string,
+  brokerUrl: string | undefined,
+  logger: Logger,
+  timeline: Timeline,
+): Promise<() => Promise<void>> {
+  requireConfigFile(configFile)
+  // Loaded on use, like the daemon: other commands start without them.
+  const { checkSetup } = await import('../../setup/index.js')
+  const { Daemon } = await import('../../daemon/index.js')
+  const { BrokerUnreachableError } = await import('../../mqtt/index.js')
+  // A simulation runs every file or none: a file the daemon would leave out is a mistake to show, not to hide.
+  const setup = checkSetup(configFile)
+  const first = setup.problems[0]
+  if (first || !setup.config) {
+    const more = setup.problems.length > 1 ? ` (and ${setup.problems.length - 1} more: run genlock validate)` : ''
+    throw new CliError(`${first ? formatProblem(first) : 'config could not be read'}${more}`)
+  }
+  const own = brokerUrl === undefined && setup.config.mqtt.embedded
+  // Its own data dir: a simulation must never read or write the real daemon's state.
+  const dataDir = mkdtempSync(join(tmpdir(), 'genlock-simulate-'))
+  try {
+    const daemon = await Daemon.start(configFile, {
+      logger,
+      bulbs: 'simulated',
+      broker: own ? 'ephemeral' : brokerUrl === undefined ? 'config' : { url: brokerUrl },
+      guest: !own,
+      watch: false,
+      extensions: [timeline],
+      dataDir,
+    })
+    return async () => {
+      await daemon.stop()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true })
+    if (error instanceof BrokerUnreachableError) throw new CliError(error.message, EXIT.unreachable)
+    throw error
+  }
 }

@@ -7,13 +7,13 @@ import { lightTopics } from './ids.js'
 import { LightCommandError, lightStatePayload, parseLightCommand } from './light-state.js'
 import { ManualControl } from './manual-control.js'
 
-/** What the extension reads of the automation engine (`AutomationEngine` fits). */
+/** What Home Assistant's side reads of the automation engine (`AutomationEngine` fits). */
 export interface AutomationView {
   status(): readonly AutomationStatus[]
   on(event: 'status', listener: (status: AutomationStatus) => void): () => void
 }
 
-/** The slice of a pino logger the extension writes to. */
+/** The slice of a pino logger the integration writes to. */
 export interface HomeAssistantLogger {
   debug(fields: object, message?: string): void
   info(fields: object, message?: string): void
@@ -34,9 +34,23 @@ export interface HomeAssistantOptions {
   readonly devices: ReadonlyMap<string, Bulb>
   readonly automations: AutomationView
   readonly logger: HomeAssistantLogger
-  /** Publishes the daemon's own retained state topics again; called on Home Assistant's birth message. */
+  /** Asks for the daemon's own retained state topics again; called on Home Assistant's birth message. */
   readonly republishStates?: (() => void) | undefined
 }
+
+/**
+ * Discovery configs (and their removals) go at QoS 1: they are published at start, on reloads and on HA's birth,
+ * never on a trigger's path, and a removal lost with a dropped connection would leave a ghost entity in HA.
+ */
+const CONFIG_QOS = 1
+
+/**
+ * A light's state and attributes go at QoS 0, as Home Assistant's and Zigbee2MQTT's own state topics do: the last
+ * value is what counts and all are published again after a reconnect. They follow every command, and at QoS 1 the
+ * broker's PUBACK for each would, on a mosquitto with Nagle on (its default), hold the next trigger to us back
+ * by our delayed ACK (~40 ms).
+ */
+const STATE_QOS = 0
 
 interface TrackedBulb {
   readonly bulb: Bulb
@@ -51,14 +65,14 @@ interface TrackedBulb {
  * priorities: a light command is a manual transaction at `manualPriority`.
  *
  * Call {@link sync} after devices or automations change (hot reload): entities that went away are removed
- * (an empty retained config), new ones are announced.
+ * (an empty retained config), new ones are announced. Call {@link republish} after a reconnect: a broker
+ * restarted without persistence has lost every retained config.
  *
  * @example
  * const ha = new HomeAssistant({ bus, baseTopic: 'genlock', prefix: 'homeassistant', manualPriority: 100,
  *   locks, devices, automations: engine, logger })
  * ha.start()
- * daemon.on('reloaded', () => ha.sync())
- * // …
+ * // after a reload: ha.sync(); after a reconnect: ha.republish()
  * await ha.stop()
  */
 export class HomeAssistant {
@@ -72,7 +86,7 @@ export class HomeAssistant {
 
   constructor(private readonly options: HomeAssistantOptions) {}
 
-  /** Subscribes to HA's birth message, genlock's own reconnects and HA's light commands; publishes every entity. */
+  /** Subscribes to HA's birth message and HA's light commands; publishes every entity. */
   start(): void {
     if (this.started) return
     this.started = true
@@ -83,13 +97,7 @@ export class HomeAssistant {
         if (message.retain || message.payload.toString().trim() !== 'online') return
         this.options.logger.info({ topic: message.topic }, 'Home Assistant came online; republishing discovery')
         this.republish()
-      }),
-      bus.subscribe(`${baseTopic}/status`, (message) => {
-        // Our own `online`, live (not retained), means the connection came back: a broker restarted without
-        // persistence has lost every retained config, so HA would lose the entities at its next restart.
-        if (message.retain || message.payload.toString().trim() !== 'online') return
-        this.options.logger.info({ topic: message.topic }, 'reconnected to the broker; republishing discovery')
-        this.republish()
+        this.options.republishStates?.()
       }),
       bus.subscribe(`${baseTopic}/device/+/light/set`, (message) =>
         this.onLightCommand(message.topic, message.payload.toString()),
@@ -149,8 +157,12 @@ export class HomeAssistant {
     this.followBulbs()
   }
 
-  /** Publishes every config and light state again (HA restarted and asks for them with its birth message). */
-  private republish(): void {
+  /**
+   * Publishes every config and light state again: HA restarted and asks for them (its birth message), or the
+   * broker may have lost them (we reconnected).
+   */
+  republish(): void {
+    if (!this.started) return
     for (const [topic, payload] of this.configs) this.publish(topic, payload)
     for (const tracked of this.bulbs.values()) {
       tracked.lastState = undefined
@@ -158,7 +170,6 @@ export class HomeAssistant {
       this.publishLightState(tracked)
       this.publishAttributes(tracked)
     }
-    this.options.republishStates?.()
   }
 
   private followBulbs(): void {
@@ -188,7 +199,7 @@ export class HomeAssistant {
     const payload = JSON.stringify(lightStatePayload(tracked.bulb.state, tracked.bulb.capabilities))
     if (payload === tracked.lastState) return
     tracked.lastState = payload
-    this.publish(lightTopics(this.options.baseTopic, tracked.bulb.id).state, payload)
+    this.publish(lightTopics(this.options.baseTopic, tracked.bulb.id).state, payload, STATE_QOS)
   }
 
   /** The light's attributes: whether a change from HA waits for the lock, and which. */
@@ -198,7 +209,7 @@ export class HomeAssistant {
     const payload = JSON.stringify({ manual_pending: command !== undefined, manual_command: command ?? null })
     if (payload === tracked.lastAttributes) return
     tracked.lastAttributes = payload
-    this.publish(lightTopics(this.options.baseTopic, tracked.bulb.id).attributes, payload)
+    this.publish(lightTopics(this.options.baseTopic, tracked.bulb.id).attributes, payload, STATE_QOS)
   }
 
   private onLightCommand(topic: string, payload: string): void {
@@ -221,9 +232,9 @@ export class HomeAssistant {
     }
   }
 
-  private publish(topic: string, payload: string): void {
+  private publish(topic: string, payload: string, qos: 0 | 1 = CONFIG_QOS): void {
     const sent = this.options.bus
-      .publish(topic, payload, { retain: true, qos: 1 })
+      .publish(topic, payload, { retain: true, qos })
       .catch((error: Error) => this.options.logger.warn({ topic, err: error.message }, 'Home Assistant publish failed'))
       .finally(() => this.inFlight.delete(sent))
     this.inFlight.add(sent)

@@ -1,0 +1,101 @@
+import type { AutomationStatus } from '../../automation/index.js'
+import type { DaemonContext, Extension } from '../extension.js'
+import { perTick } from '../per-tick.js'
+
+/**
+ * QoS 0 for every retained state topic: the last value is what counts, and all of them are published again after
+ * every reconnect, so a message lost with a dropped connection is replaced. QoS 1 would add nothing but a PUBACK
+ * from the broker for each one, and on a mosquitto with its default configuration (Nagle's algorithm on, no
+ * `set_tcp_nodelay`) the next message the broker sends us (the next trigger) then waits behind that PUBACK until
+ * our delayed ACK frees it: ~40 ms on Linux.
+ */
+const STATE_QOS = 0
+
+/**
+ * The daemon's retained state topics: `<base>/device/<id>` (`{ id, name, adapter, state, holder }`) and
+ * `<base>/automation/<name>` (`{ state, last_error }`). Each is published when it changes — a device's holder
+ * included, the moment its lock changes hands — once per change, and all again after a reconnect or when
+ * Home Assistant asks (its birth message). A removed device or automation has its topic cleared.
+ */
+export class StateTopics implements Extension {
+  readonly name = 'state-topics'
+  private context!: DaemonContext
+  /** The last payload published per subtopic (`device/<id>`, `automation/<name>`). */
+  private readonly published = new Map<string, string>()
+  /** The last status per automation. */
+  private readonly statuses = new Map<string, AutomationStatus>()
+  /** A device's topic, published once per tick however many bulb and lock events changed it. */
+  private readonly deviceChanged = perTick((ids: string[]) => ids.forEach((id) => this.publishDevice(id)))
+  private stopping = false
+
+  start(context: DaemonContext): void {
+    this.context = context
+    const { events } = context
+    events.on(this, 'automationStatus', (status) => this.publishAutomation(status))
+    events.on(this, 'deviceEvent', (id) => this.deviceChanged(id))
+    events.on(this, 'lock', (event) => this.deviceChanged(event.resource))
+    events.on(this, 'devicesChanged', ({ added, removed }) => {
+      for (const id of removed) if (!context.devices.has(id)) this.publish(`device/${id}`, '')
+      for (const id of added) this.deviceChanged(id)
+    })
+    events.on(this, 'reloaded', () => this.clearRemovedAutomations())
+    events.on(this, 'republishRequested', () => this.republish())
+    for (const status of context.engine.status()) this.publishAutomation(status)
+    for (const id of context.devices.keys()) this.publishDevice(id)
+  }
+
+  /** Says every automation is idle (nothing runs once the daemon stops), before the daemon goes offline. */
+  stop(): void {
+    for (const status of [...this.statuses.values()]) {
+      if (status.state !== 'idle') this.publishAutomation({ ...status, state: 'idle' })
+    }
+    this.stopping = true
+  }
+
+  private publishAutomation(status: AutomationStatus): void {
+    // A removed automation's topic was cleared; its last status from the engine must not bring it back.
+    if (!this.context.automations.some((definition) => definition.name === status.name)) return
+    this.statuses.set(status.name, status)
+    const body = { state: status.state, last_error: status.lastError ?? null }
+    this.publish(`automation/${status.name}`, JSON.stringify(body))
+  }
+
+  private publishDevice(id: string): void {
+    const bulb = this.context.devices.get(id)
+    if (!bulb) return
+    const holder = this.context.holders.holderOf(id) ?? null
+    const body = { id, name: bulb.name, adapter: bulb.adapter, state: bulb.state, holder }
+    this.publish(`device/${id}`, JSON.stringify(body))
+  }
+
+  private clearRemovedAutomations(): void {
+    const names = new Set(this.context.automations.map((definition) => definition.name))
+    for (const name of [...this.statuses.keys()]) {
+      if (names.has(name)) continue
+      this.statuses.delete(name)
+      this.publish(`automation/${name}`, '')
+    }
+  }
+
+  /** Publishes every automation's and device's state again, even where it did not change. */
+  private republish(): void {
+    this.published.clear()
+    for (const status of this.context.engine.status()) this.publishAutomation(status)
+    for (const id of this.context.devices.keys()) this.publishDevice(id)
+  }
+
+  private publish(subtopic: string, payload: string): void {
+    const { bus, config, logger } = this.context
+    if (this.stopping) return
+    // Bulb events and lock events often describe the same state: publish each state once.
+    if (this.published.get(subtopic) === payload) return
+    if (payload === '') this.published.delete(subtopic)
+    else this.published.set(subtopic, payload)
+    // A clear goes at QoS 1: it happens on reloads only, and a lost one would leave a removed device's state
+    // retained forever (a reconnect republishes what exists, not what went away).
+    const qos = payload === '' ? 1 : STATE_QOS
+    bus
+      .publish(`${config.mqtt.baseTopic}/${subtopic}`, payload, { retain: true, qos })
+      .catch((error: Error) => logger.warn({ topic: subtopic, err: error.message }, 'state publish failed'))
+  }
+}
