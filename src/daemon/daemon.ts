@@ -21,7 +21,6 @@ import { HomeAssistantExtension } from './extensions/home-assistant.js'
 import { StateTopics } from './extensions/state-topics.js'
 import { DeviceHolders } from './holders.js'
 import { FolderLoader, type ReloadOutcome } from './reload.js'
-import { onRunEvents } from './run-events.js'
 
 /** How to start a daemon; every option has a default, so `Daemon.start(file)` is `genlock run`. */
 export interface DaemonOptions extends BrokerChoice {
@@ -268,7 +267,7 @@ export class Daemon {
       this.bus.onReconnect(() => events.emit('republishRequested', 'reconnected')),
     )
     // Run events cost the engine an object per step: only connected while an extension listens.
-    events.source('run', () => onRunEvents(this.engine, (event) => events.emit('run', event)))
+    events.source('run', () => this.engine.on('run', (event) => events.emit('run', event)))
   }
 }
 

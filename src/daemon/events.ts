@@ -1,7 +1,7 @@
 import type { AutomationStatus } from '../automation/index.js'
 import type { BulbEvent } from '../devices/bulb.js'
 import type { LockEvent } from '../lock/index.js'
-import type { RunEvent } from './run-events.js'
+import type { RunEvent } from '../automation/index.js'
 import type { ReloadOutcome } from './reload.js'
 
 /** Which devices a reload (or the first load) brought and took away; a replaced device is in both. */
