@@ -6,18 +6,9 @@ import { simulatedHueBulb, streamOpen } from './support/hue.js'
 
 const KEY = 'live-state-key-0123456789'
 
-/**
- * The state events that count as a change made outside genlock (the Hue app, a switch). Contract 4 marks them
- * `outside: true` in QueuedBulb; until it lands, a state event is outside when it is not the result of one of
- * genlock's own commands (`commanded`). Re-point here once it lands:
- * `events.filter((event) => event.type === 'state' && event.outside === true).map((event) => event.state)`.
- */
-function outsideStates(events: readonly BulbEvent[], commanded: readonly BulbState[]): BulbState[] {
-  return events.flatMap((event) =>
-    event.type === 'state' && !commanded.some((state) => JSON.stringify(state) === JSON.stringify(event.state))
-      ? [event.state]
-      : [],
-  )
+/** The states of the events that say a change was made outside genlock (the Hue app, a switch). */
+function outsideStates(events: readonly BulbEvent[]): BulbState[] {
+  return events.flatMap((event) => (event.type === 'state' && event.outside === true ? [event.state] : []))
 }
 
 /** Resolves with the first state event whose state `predicate` accepts. */
@@ -46,9 +37,12 @@ describe('HueBulb keeps its state live from the bridge event stream', () => {
 
   it('sees a change made in the app: the state follows and a state event says so', async () => {
     await streamOpen(bridge)
+    const events: BulbEvent[] = []
+    bulb.subscribe((event) => events.push(event))
     const seen = stateWhere(bulb, (state) => state.brightness === 30)
     bridge.changeFromApp(1, { on: true, brightness: 30, xy: { x: 0.2, y: 0.1 } })
     expect(await seen).toMatchObject({ on: true, brightness: 30, reachable: true })
+    expect(outsideStates(events)).toEqual([await seen])
     expect(bulb.state).toEqual(await seen)
     expect(bulb.state.color).toBeDefined()
     expect(bulb.state.colorTemp).toBeUndefined()
@@ -81,7 +75,7 @@ describe('HueBulb keeps its state live from the bridge event stream', () => {
     bridge.changeFromApp(1, { brightness: 77 })
     await app
     // A change from outside is the bridge's state as it is: 370 mirek is 2703 K.
-    expect(outsideStates(events, commanded)).toEqual([{ on: true, brightness: 77, colorTemp: 2703, reachable: true }])
+    expect(outsideStates(events)).toEqual([{ on: true, brightness: 77, colorTemp: 2703, reachable: true }])
     expect(bulb.state).toEqual({ on: true, brightness: 77, colorTemp: 2703, reachable: true })
   })
 
