@@ -39,7 +39,19 @@ export interface HueBulbOptions extends QueuedBulbOptions {
   readonly caFile?: string
   /** Reconnect backoff of the bridge's event stream. Default 1 s doubling to 30 s. */
   readonly streamBackoff?: Backoff
+  /**
+   * How often the light is read while the bridge gives no event stream: CLIP v1, or not connected yet. Default
+   * {@link HUE_POLL_MS}; 0 never. Once the bridge turns out to have CLIP v2, its event stream replaces polling.
+   */
+  readonly pollMs?: number
 }
+
+/**
+ * Lights on a bridge with CLIP v1 only are read every 5 s, as Kasa bulbs are and as Home Assistant's Hue integration
+ * read v1 bridges: a change made in the Hue app is seen within seconds, for one small GET per light (ten lights on
+ * one bridge: two reads a second).
+ */
+export const HUE_POLL_MS = 5000
 
 /** How one light is driven: CLIP v2 (with pushed state) or CLIP v1 (node-hue-api). */
 interface LightDriver {
@@ -83,7 +95,11 @@ export class HueBulb extends QueuedBulb {
       },
       // What the bridge reports back is our own command once its colour went through the gamut and kelvin through
       // whole mirek: not a change made outside genlock.
-      { ...options, echo: (commanded, reported) => isHueEcho(commanded, reported, lamp.current) },
+      {
+        ...options,
+        echo: (commanded, reported) => isHueEcho(commanded, reported, lamp.current),
+        pollMs: options.pollMs ?? HUE_POLL_MS,
+      },
     )
     this.options = { ...options, port }
     this.fallbackGamut = fallbackGamut
@@ -198,6 +214,8 @@ export class HueBulb extends QueuedBulb {
   }
 
   private v2Driver(client: HueBridgeClient, id: string): LightDriver {
+    // The event stream keeps the state live from here on.
+    this.stopPolling()
     this.unfollow?.()
     this.unfollow = client.follow(id, (push) => this.onPush(client, push))
     return {
