@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { BulbEvent, BulbState } from '../../src/devices/bulb.js'
 import type { HueBulb } from '../../src/devices/hue/hue-bulb.js'
 import { HueBridgeSimulator } from '../../src/simulators/hue-bridge.js'
-import { simulatedHueBulb, streamOpen } from './support/hue.js'
+import { simulatedHueBulb, streamOpen, streamWitness } from './support/hue.js'
 
 const KEY = 'live-state-key-0123456789'
 
@@ -57,17 +57,18 @@ describe('HueBulb keeps its state live from the bridge event stream', () => {
       { color: '#8000ff' },
       { colorTemp: 2700 },
     ]
-    const echoes = commands.length
-    let echoed = 0
-    const allEchoed = new Promise<void>((resolve) =>
-      bridge.on('event', (event) => event.type === 'light' && ++echoed === echoes && resolve()),
-    )
     await streamOpen(bridge)
+    const stream = await streamWitness(bridge, KEY)
     const events: BulbEvent[] = []
     bulb.subscribe((event) => events.push(event))
     const commanded: BulbState[] = []
-    for (const command of commands) commanded.push(await bulb.setState(command))
-    await allEchoed
+    try {
+      for (const command of commands) commanded.push(await bulb.setState(command))
+      // Every echo has been heard (the bridge sends it before it answers the command) before the lamp is read back.
+      await stream.caughtUp()
+    } finally {
+      await stream.stop()
+    }
     // Reading the lamp back is no change either: 370 mirek is still the 2700 K genlock asked for.
     expect(await bulb.getStatus()).toEqual(commanded.at(-1))
     // The stream is ordered: once the app's change arrives, every echo before it has been handled.
