@@ -64,7 +64,9 @@ interface LightDriver {
  * `PUT /clip/v2/resource/light/<id>` over HTTPS with the bridge's certificate verified, and the bridge's event
  * stream keeps the state live: changes made in the Hue app or at a switch, and the lamp's reachability
  * (`zigbee_connectivity`). Older bridges, and `insecure: true`, use CLIP v1 through node-hue-api; the log says
- * which. Commands to one bridge stay within ~10 a second; a flood for one light is merged, latest wins.
+ * which, and the light is polled ({@link HUE_POLL_MS}). Either way a reported state goes through the bulb layer's
+ * outside-change check, with {@link isHueEcho} as the tolerance. Commands to one bridge stay within ~10 a second; a
+ * flood for one light is merged, latest wins.
  */
 export class HueBulb extends QueuedBulb {
   private readonly options: HueBulbOptions & { readonly port: number }
