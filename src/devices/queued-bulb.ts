@@ -198,6 +198,14 @@ export abstract class QueuedBulb implements Bulb {
     this.queue.close()
   }
 
+  /**
+   * Stops polling until the next {@link start}, for an adapter that learns only on connecting that the device pushes
+   * its state after all (a Hue bridge with an event stream needs no polls; one with CLIP v1 only does).
+   */
+  protected stopPolling(): void {
+    this.poller?.stop()
+  }
+
   /** One poll: a read without retries. A failure marks the bulb unreachable, logged at debug only (polls repeat). */
   private async poll(): Promise<boolean> {
     try {

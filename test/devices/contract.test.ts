@@ -20,6 +20,7 @@ const zigbee2mqttHarness = mqttHarness(() => broker!.url)
 runBulbContract('mqtt', zigbee2mqttHarness)
 
 runOutsideChangeContract('sim', simHarness)
+runOutsideChangeContract('hue', hueHarness)
 runOutsideChangeContract('kasa (legacy)', kasaHarness('legacy'))
 runOutsideChangeContract('kasa (KLAP)', kasaHarness('klap'))
 runOutsideChangeContract('mqtt', zigbee2mqttHarness)

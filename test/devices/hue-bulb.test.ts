@@ -1,12 +1,12 @@
 import { createServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import { connect, createServer as createTcpServer, type AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { BulbEvent } from '../../src/devices/bulb.js'
 import { DeviceCommandError, DeviceUnreachableError } from '../../src/devices/errors.js'
 import { HueBulb, type HueBulbOptions } from '../../src/devices/hue/hue-bulb.js'
-import { HUE_COLOR_CAPS, simulatedHueBulb } from './support/hue.js'
+import { HUE_COLOR_CAPS, simulatedHueBulb, streamOpen } from './support/hue.js'
 import { bridgeCertificates } from '../../src/simulators/hue-certificates.js'
-import { HueBridgeSimulator } from '../../src/simulators/hue-bridge.js'
+import { HueBridgeSimulator, type HueBridgeRequest } from '../../src/simulators/hue-bridge.js'
 
 const KEY = 'test-app-key-0123456789'
 const colorCaps = HUE_COLOR_CAPS
@@ -150,6 +150,50 @@ describe('HueBulb over CLIP v2 against the simulated bridge', () => {
     await online
   })
 
+  it('does not poll a bridge that has the event stream', async () => {
+    const hue = bulb({ pollMs: 1 })
+    await hue.start()
+    // The clock for "it would have polled by now": a CLIP v1 bulb polling as often, whose reads the bridge counts.
+    const clock = bulb({ id: 'clock', light: 2, insecure: true, ca: undefined, pollMs: 1 })
+    await clock.start()
+    const v1Read = (request: HueBridgeRequest) => request.method === 'GET' && request.path === `/api/${KEY}/lights`
+    for (let polls = 0; polls < 5; polls++) await bridge.nextRequest(v1Read)
+    const id = bridge.light(1).id
+    const reads = bridge.requests.filter(
+      (request) => request.method === 'GET' && request.path === `/clip/v2/resource/light/${id}`,
+    )
+    expect(reads).toHaveLength(1) // the read at start
+  })
+
+  it('connects on a later poll to a bridge that was down at start, then follows its event stream instead', async () => {
+    // The bridge behind a door that drops every connection until it is opened.
+    let open = false
+    const door = createTcpServer((socket) => {
+      if (!open) return void socket.destroy()
+      const upstream = connect(bridge.port, '127.0.0.1')
+      socket.pipe(upstream).pipe(socket)
+      socket.on('error', () => upstream.destroy())
+      upstream.on('error', () => socket.destroy())
+    })
+    await new Promise<void>((resolve) => door.listen(0, '127.0.0.1', resolve))
+    try {
+      const { lines, logger } = recordingLogger()
+      const hue = bulb({ port: (door.address() as AddressInfo).port, pollMs: 20, logger })
+      await hue.start()
+      expect(hue.state.reachable).toBe(false)
+      expect(lines).toContain(`${hue.description}: not reachable at start`)
+      const reachable = nextEvent(hue, (event) => event.type === 'availability' && event.reachable)
+      open = true
+      await reachable
+      await streamOpen(bridge)
+      const seen = nextEvent(hue, (event) => event.type === 'state' && event.outside === true)
+      bridge.changeFromApp(1, { on: true, brightness: 45 })
+      expect(await seen).toMatchObject({ state: { on: true, brightness: 45 } })
+    } finally {
+      door.close()
+    }
+  })
+
   it('names the device, and never the key, when the bridge refuses the key', async () => {
     const hue = bulb({ username: 'wrong-key-secret' })
     const error = await hue.setPower(true).catch((e: unknown) => e)
@@ -226,6 +270,34 @@ describe('HueBulb over CLIP v1', () => {
       expect(lines).toContain(
         `hue bridge ${bridge.bridgeId} at 127.0.0.1:${bridge.port}: CLIP v1 through node-hue-api (bridge software 1941132080 is older than 1948086000, the first with CLIP v2)`,
       )
+    } finally {
+      await hue.stop()
+      await bridge.stop()
+    }
+  })
+
+  it('reads the light every pollMs, so a change in the Hue app is seen; its own commands read back are not changes', async () => {
+    const bridge = await HueBridgeSimulator.start({ users: [KEY], firmware: 'v1' })
+    const hue = simulatedHueBulb(bridge, KEY, { id: 'old', pollMs: 20 })
+    const events: BulbEvent[] = []
+    hue.subscribe((event) => events.push(event))
+    const isRead = (request: HueBridgeRequest) => request.method === 'GET' && request.path === `/api/${KEY}/lights`
+    try {
+      await hue.start()
+      await hue.setState({ on: true, brightness: 60, colorTemp: 2700 })
+      // One read at a time: once the second read after the command comes in, the first has been handled.
+      await bridge.nextRequest(isRead)
+      await bridge.nextRequest(isRead)
+      expect(events.filter((event) => event.type === 'state' && event.outside)).toEqual([])
+      expect(hue.state).toEqual({ on: true, brightness: 60, colorTemp: 2700, reachable: true })
+      const seen = nextEvent(hue, (event) => event.type === 'state' && event.outside === true)
+      bridge.changeFromApp(1, { brightness: 30 })
+      // As the bridge has it: 2700 K went as 370 mirek, which is 2703 K.
+      expect(await seen).toEqual({
+        type: 'state',
+        state: { on: true, brightness: 30, colorTemp: 2703, reachable: true },
+        outside: true,
+      })
     } finally {
       await hue.stop()
       await bridge.stop()

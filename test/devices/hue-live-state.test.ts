@@ -2,22 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { BulbEvent, BulbState } from '../../src/devices/bulb.js'
 import type { HueBulb } from '../../src/devices/hue/hue-bulb.js'
 import { HueBridgeSimulator } from '../../src/simulators/hue-bridge.js'
-import { simulatedHueBulb, streamOpen } from './support/hue.js'
+import { simulatedHueBulb, streamOpen, streamWitness } from './support/hue.js'
 
 const KEY = 'live-state-key-0123456789'
 
-/**
- * The state events that count as a change made outside genlock (the Hue app, a switch). Contract 4 marks them
- * `outside: true` in QueuedBulb; until it lands, a state event is outside when it is not the result of one of
- * genlock's own commands (`commanded`). Re-point here once it lands:
- * `events.filter((event) => event.type === 'state' && event.outside === true).map((event) => event.state)`.
- */
-function outsideStates(events: readonly BulbEvent[], commanded: readonly BulbState[]): BulbState[] {
-  return events.flatMap((event) =>
-    event.type === 'state' && !commanded.some((state) => JSON.stringify(state) === JSON.stringify(event.state))
-      ? [event.state]
-      : [],
-  )
+/** The states of the events that say a change was made outside genlock (the Hue app, a switch). */
+function outsideStates(events: readonly BulbEvent[]): BulbState[] {
+  return events.flatMap((event) => (event.type === 'state' && event.outside === true ? [event.state] : []))
 }
 
 /** Resolves with the first state event whose state `predicate` accepts. */
@@ -46,9 +37,12 @@ describe('HueBulb keeps its state live from the bridge event stream', () => {
 
   it('sees a change made in the app: the state follows and a state event says so', async () => {
     await streamOpen(bridge)
+    const events: BulbEvent[] = []
+    bulb.subscribe((event) => events.push(event))
     const seen = stateWhere(bulb, (state) => state.brightness === 30)
     bridge.changeFromApp(1, { on: true, brightness: 30, xy: { x: 0.2, y: 0.1 } })
     expect(await seen).toMatchObject({ on: true, brightness: 30, reachable: true })
+    expect(outsideStates(events)).toEqual([await seen])
     expect(bulb.state).toEqual(await seen)
     expect(bulb.state.color).toBeDefined()
     expect(bulb.state.colorTemp).toBeUndefined()
@@ -63,17 +57,18 @@ describe('HueBulb keeps its state live from the bridge event stream', () => {
       { color: '#8000ff' },
       { colorTemp: 2700 },
     ]
-    const echoes = commands.length
-    let echoed = 0
-    const allEchoed = new Promise<void>((resolve) =>
-      bridge.on('event', (event) => event.type === 'light' && ++echoed === echoes && resolve()),
-    )
     await streamOpen(bridge)
+    const stream = await streamWitness(bridge, KEY)
     const events: BulbEvent[] = []
     bulb.subscribe((event) => events.push(event))
     const commanded: BulbState[] = []
-    for (const command of commands) commanded.push(await bulb.setState(command))
-    await allEchoed
+    try {
+      for (const command of commands) commanded.push(await bulb.setState(command))
+      // Every echo has been heard (the bridge sends it before it answers the command) before the lamp is read back.
+      await stream.caughtUp()
+    } finally {
+      await stream.stop()
+    }
     // Reading the lamp back is no change either: 370 mirek is still the 2700 K genlock asked for.
     expect(await bulb.getStatus()).toEqual(commanded.at(-1))
     // The stream is ordered: once the app's change arrives, every echo before it has been handled.
@@ -81,7 +76,7 @@ describe('HueBulb keeps its state live from the bridge event stream', () => {
     bridge.changeFromApp(1, { brightness: 77 })
     await app
     // A change from outside is the bridge's state as it is: 370 mirek is 2703 K.
-    expect(outsideStates(events, commanded)).toEqual([{ on: true, brightness: 77, colorTemp: 2703, reachable: true }])
+    expect(outsideStates(events)).toEqual([{ on: true, brightness: 77, colorTemp: 2703, reachable: true }])
     expect(bulb.state).toEqual({ on: true, brightness: 77, colorTemp: 2703, reachable: true })
   })
 

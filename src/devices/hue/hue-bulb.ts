@@ -4,7 +4,7 @@ import type { CommandSignal } from '../command-queue.js'
 import { HUE_GAMUTS, type Gamut } from '../color.js'
 import { DeviceCommandError, DeviceError, DeviceUnreachableError } from '../errors.js'
 import { QueuedBulb, type QueuedBulbOptions, type SendContext } from '../queued-bulb.js'
-import { applyCommand, resolveCommand, type ResolvedCommand } from '../resolve-command.js'
+import { resolveCommand, type ResolvedCommand } from '../resolve-command.js'
 import { BridgeHttpError } from './bridge-https.js'
 import { openInsecureV1, openVerifiedV1, type V1LightsApi } from './clip-v1.js'
 import { findV2Light, fromV2Light, lampOf, toV2LightBody, type HueLamp, type V2Light } from './clip-v2.js'
@@ -39,7 +39,19 @@ export interface HueBulbOptions extends QueuedBulbOptions {
   readonly caFile?: string
   /** Reconnect backoff of the bridge's event stream. Default 1 s doubling to 30 s. */
   readonly streamBackoff?: Backoff
+  /**
+   * How often the light is read while the bridge gives no event stream: CLIP v1, or not connected yet. Default
+   * {@link HUE_POLL_MS}; 0 never. Once the bridge turns out to have CLIP v2, its event stream replaces polling.
+   */
+  readonly pollMs?: number
 }
+
+/**
+ * Lights on a bridge with CLIP v1 only are read every 5 s, as Kasa bulbs are and as Home Assistant's Hue integration
+ * read v1 bridges: a change made in the Hue app is seen within seconds, for one small GET per light (ten lights on
+ * one bridge: two reads a second).
+ */
+export const HUE_POLL_MS = 5000
 
 /** How one light is driven: CLIP v2 (with pushed state) or CLIP v1 (node-hue-api). */
 interface LightDriver {
@@ -48,18 +60,13 @@ interface LightDriver {
 }
 
 /**
- * Our own commands whose echo may still come back on the event stream: a bridge reports each change it carried
- * out, possibly after the next command was sent, so the last few are kept (8 is more than a bridge's 10-a-second
- * budget lets pile up within one round trip).
- */
-const RECENT_COMMANDS = 8
-
-/**
  * A Philips Hue light behind a bridge. Where the bridge's software has CLIP v2 (since 2021), commands are
  * `PUT /clip/v2/resource/light/<id>` over HTTPS with the bridge's certificate verified, and the bridge's event
  * stream keeps the state live: changes made in the Hue app or at a switch, and the lamp's reachability
  * (`zigbee_connectivity`). Older bridges, and `insecure: true`, use CLIP v1 through node-hue-api; the log says
- * which. Commands to one bridge stay within ~10 a second; a flood for one light is merged, latest wins.
+ * which, and the light is polled ({@link HUE_POLL_MS}). Either way a reported state goes through the bulb layer's
+ * outside-change check, with {@link isHueEcho} as the tolerance. Commands to one bridge stay within ~10 a second; a
+ * flood for one light is merged, latest wins.
  */
 export class HueBulb extends QueuedBulb {
   private readonly options: HueBulbOptions & { readonly port: number }
@@ -68,13 +75,18 @@ export class HueBulb extends QueuedBulb {
   private gate: CommandGate | undefined
   private driver: Promise<LightDriver> | undefined
   private unfollow: (() => void) | undefined
-  private lamp: HueLamp
-  private recent: BulbState[] = []
+  /**
+   * The lamp's gamut and white range as the bridge last reported them. A holder, so the echo matcher given to the
+   * bulb layer (before `this` exists) always sees the newest.
+   */
+  private readonly lamp: { current: HueLamp }
   private capabilitiesChecked = false
 
   constructor(options: HueBulbOptions) {
     const port = options.port ?? (options.insecure ? 80 : 443)
     const defaultPort = options.insecure ? 80 : 443
+    const fallbackGamut = HUE_GAMUTS[options.gamut ?? 'C']
+    const lamp = { current: { gamut: fallbackGamut, mirek: { min: 153, max: 500 } } }
     super(
       {
         id: options.id,
@@ -83,11 +95,17 @@ export class HueBulb extends QueuedBulb {
         capabilities: options.capabilities,
         description: `${options.id} (hue ${options.host}${port === defaultPort ? '' : `:${port}`} light ${options.light})`,
       },
-      options,
+      // What the bridge reports back is our own command once its colour went through the gamut and kelvin through
+      // whole mirek: not a change made outside genlock.
+      {
+        ...options,
+        echo: (commanded, reported) => isHueEcho(commanded, reported, lamp.current),
+        pollMs: options.pollMs ?? HUE_POLL_MS,
+      },
     )
     this.options = { ...options, port }
-    this.fallbackGamut = HUE_GAMUTS[options.gamut ?? 'C']
-    this.lamp = { gamut: this.fallbackGamut, mirek: { min: 153, max: 500 } }
+    this.fallbackGamut = fallbackGamut
+    this.lamp = lamp
   }
 
   /** Connects to the bridge and reads the light once; a bridge that is down is logged, not thrown (commands retry). */
@@ -120,15 +138,13 @@ export class HueBulb extends QueuedBulb {
 
   protected async send(command: ResolvedCommand, context: SendContext): Promise<BulbState> {
     const driver = await this.connect(context.signal)
-    const expected = applyCommand(this.state, command)
-    this.recent = [...this.recent.slice(1 - RECENT_COMMANDS), expected]
     try {
       await driver.send(command, context.signal)
     } catch (error) {
-      this.recent = this.recent.filter((state) => state !== expected)
       throw this.explain(error)
     }
-    return expected
+    // The bridge answers a command with what it accepted, not the light's state: the state is what we asked for.
+    return context.expected
   }
 
   protected async fetchState(signal: CommandSignal): Promise<BulbState> {
@@ -200,17 +216,19 @@ export class HueBulb extends QueuedBulb {
   }
 
   private v2Driver(client: HueBridgeClient, id: string): LightDriver {
+    // The event stream keeps the state live from here on.
+    this.stopPolling()
     this.unfollow?.()
     this.unfollow = client.follow(id, (push) => this.onPush(client, push))
     return {
       send: async (command, signal) => {
-        const { status, body } = await client.putLight(id, toV2LightBody(command, this.lamp), signal)
+        const { status, body } = await client.putLight(id, toV2LightBody(command, this.lamp.current), signal)
         // 207: accepted, but the bridge cannot reach the lamp ("may not have effect").
         if (status === 207) throw new BridgeHttpError(207, describeErrors(body))
       },
       read: async (signal) => {
         const light = await client.readLight(id, signal)
-        return this.classify(this.stateOf(light, client.connected(light))) ?? this.state
+        return this.stateOf(light, client.connected(light))
       },
     }
   }
@@ -220,23 +238,23 @@ export class HueBulb extends QueuedBulb {
     return {
       send: async (command, signal) => {
         await this.bridge().limiter.acquire(signal)
-        await api.setLightState(number, toHueLightState(command, this.lamp.gamut))
+        await api.setLightState(number, toHueLightState(command, this.lamp.current.gamut))
       },
       read: async () => {
         const light = await api.getLight(number)
-        if (light.colorGamut) this.lamp = { ...this.lamp, gamut: light.colorGamut }
+        if (light.colorGamut) this.lamp.current = { ...this.lamp.current, gamut: light.colorGamut }
         this.checkV1Capabilities(light.state)
         const state = fromHueLightState(light.state)
         if (!state.reachable)
           throw new DeviceUnreachableError(this.description, 'the bridge says the light is not reachable')
-        return this.classify(state) ?? this.state
+        return state
       },
     }
   }
 
   /** Our state from a v2 light; notes the lamp's gamut and white range; unreachable lamps throw. */
   private stateOf(light: V2Light, connected: boolean): BulbState {
-    this.lamp = lampOf(light, this.fallbackGamut)
+    this.lamp.current = lampOf(light, this.fallbackGamut)
     this.checkV2Capabilities(light)
     if (!connected) throw new DeviceUnreachableError(this.description, 'the bridge cannot reach the lamp')
     return fromV2Light(light, true)
@@ -251,30 +269,9 @@ export class HueBulb extends QueuedBulb {
       if (push.connected) this.report({ ...this.state, reachable: true })
       else this.markReachable(false, new DeviceUnreachableError(this.description, 'the bridge cannot reach the lamp'))
     } else {
-      this.lamp = lampOf(push.light, this.fallbackGamut)
-      const state = this.classify(fromV2Light(push.light, client.connected(push.light)))
-      if (state) this.report(state)
+      this.lamp.current = lampOf(push.light, this.fallbackGamut)
+      this.reportObserved(fromV2Light(push.light, client.connected(push.light)))
     }
-  }
-
-  /**
-   * What a state the bridge reported (pushed, or read) means. The echo of one of our recent commands is not news:
-   * its colour came back through the gamut and 8-bit rounding, its kelvin through whole mirek, so the state we
-   * commanded stands (`undefined` for the echo of an older command: nothing new). Anything else is a change made
-   * outside genlock — the Hue app, a switch — and is the state.
-   *
-   * Contract 4 (outside changes) moves this comparison into QueuedBulb; {@link isHueEcho} is the Hue tolerance.
-   */
-  private classify(state: BulbState): BulbState | undefined {
-    const echoed = this.recent.findIndex((commanded) => isHueEcho(commanded, state, this.lamp))
-    if (echoed < 0) {
-      this.recent = []
-      return state
-    }
-    const newest = echoed === this.recent.length - 1
-    // Echoes of older commands cannot follow a newer one's: the bridge reports in order.
-    this.recent = this.recent.slice(echoed)
-    return newest ? this.recent[0]! : undefined
   }
 
   /** Warns once when the device file promises more than the lamp has: the bridge would ignore those fields. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Bulb, BulbEvent } from '../../../src/devices/bulb.js'
 import { DeviceError, DeviceTimeoutError } from '../../../src/devices/errors.js'
+import type { OutsideChangeHarness } from './outside-change-contract.js'
 
 /** Queue settings every harness builds its bulb with: short enough for tests, long enough for a local peer. */
 export const CONTRACT_QUEUE = { timeoutMs: 400, retries: 1, backoffMs: 0 }
@@ -22,20 +23,21 @@ export interface BulbHarness {
   hang(hung: boolean): void
   /** The device goes away (unplugged, offline, unreachable from its bridge). */
   unplug(): Promise<void>
-  /** For adapters that hear the device's own reports (an event stream, state messages, a poll). */
-  readonly reports?: {
-    /** A person turns the bulb on at `brightness` % outside genlock (an app, a switch). */
-    changeOutside(brightness: number): void
+  dispose(): Promise<void>
+}
+
+/** A harness whose device pushes its reports as they happen (an event stream), without being asked. */
+export interface LiveReportsHarness extends OutsideChangeHarness {
+  readonly reports: {
     /** The device's reports stop reaching genlock (`true`: stream dropped and refused), or come back (`false`). */
     cut(cut: boolean): Promise<void>
   }
-  dispose(): Promise<void>
 }
 
 /** What an adapter's harness offers beyond the common faults. */
 export interface ContractFeatures {
-  /** The adapter hears the device's own reports: run the outside-change tests. */
-  readonly reports?: boolean
+  /** The device pushes its state (a {@link LiveReportsHarness}): run the tests of pushed changes too. */
+  readonly reports: true
 }
 
 /** Resolves with the first state event at `brightness`. */
@@ -50,10 +52,16 @@ function stateAt(bulb: Bulb, brightness: number): Promise<BulbEvent> {
 }
 
 /** The behaviour every adapter must share, run once per adapter against its real protocol peer. */
+export function runBulbContract(adapter: string, createHarness: () => Promise<BulbHarness>): void
+export function runBulbContract(
+  adapter: string,
+  createHarness: () => Promise<LiveReportsHarness>,
+  features: ContractFeatures,
+): void
 export function runBulbContract(
   adapter: string,
   createHarness: () => Promise<BulbHarness>,
-  features: ContractFeatures = {},
+  features?: ContractFeatures,
 ): void {
   describe(`Bulb contract: ${adapter}`, () => {
     async function withHarness(run: (harness: BulbHarness) => Promise<void>): Promise<void> {
@@ -124,24 +132,27 @@ export function runBulbContract(
         expect(events).toContainEqual(expect.objectContaining({ type: 'availability', reachable: false }))
       }))
 
-    if (!features.reports) return
+    if (!features?.reports) return
+    // The overloads give these tests a LiveReportsHarness.
+    const live = (run: (harness: LiveReportsHarness) => Promise<void>) =>
+      withHarness((harness) => run(harness as LiveReportsHarness))
 
     it('sees a change made outside genlock: the state follows and a state event says so', () =>
-      withHarness(async ({ bulb, reports }) => {
+      live(async ({ bulb, changeFromApp }) => {
         const seen = stateAt(bulb, 37)
-        reports!.changeOutside(37)
-        expect(await seen).toMatchObject({ type: 'state', state: { on: true, brightness: 37 } })
+        await changeFromApp({ on: true, brightness: 37 })
+        expect(await seen).toMatchObject({ type: 'state', state: { on: true, brightness: 37 }, outside: true })
         expect(bulb.state).toMatchObject({ on: true, brightness: 37, reachable: true })
       }))
 
     it('catches up on a change made while its reports were cut off, once they are back', () =>
-      withHarness(async ({ bulb, reports }) => {
-        await reports!.cut(true)
-        reports!.changeOutside(23)
+      live(async ({ bulb, changeFromApp, reports }) => {
+        await reports.cut(true)
+        await changeFromApp({ on: true, brightness: 23 })
         expect(bulb.state.brightness).not.toBe(23)
         const caughtUp = stateAt(bulb, 23)
-        await reports!.cut(false)
-        await caughtUp
+        await reports.cut(false)
+        expect(await caughtUp).toMatchObject({ type: 'state', state: { on: true, brightness: 23 }, outside: true })
         expect(bulb.state).toMatchObject({ on: true, brightness: 23 })
       }))
   })

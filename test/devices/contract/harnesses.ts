@@ -8,9 +8,9 @@ import { SimBulb } from '../../../src/devices/sim/sim-bulb.js'
 import { HueBridgeSimulator } from '../../../src/simulators/hue-bridge.js'
 import { KasaSimulator } from '../../../src/simulators/kasa.js'
 import { Zigbee2MqttLights } from '../../../src/simulators/zigbee2mqtt-lights.js'
-import { simulatedHueBulb, streamOpen } from '../support/hue.js'
+import { simulatedHueBulb, streamOpen, streamWitness } from '../support/hue.js'
 import { MqttTestLink } from '../support/mqtt-test-link.js'
-import { CONTRACT_QUEUE, type BulbHarness } from './bulb-contract.js'
+import { CONTRACT_QUEUE, type LiveReportsHarness } from './bulb-contract.js'
 import type { OutsideChangeHarness } from './outside-change-contract.js'
 
 const toHsv = converter('hsv')
@@ -42,11 +42,12 @@ export async function simHarness(): Promise<OutsideChangeHarness> {
 }
 
 /** A Hue light on the simulated bridge, over CLIP v2 and HTTPS (the simulator's CA trusted through `ca`). */
-export async function hueHarness(): Promise<BulbHarness> {
+export async function hueHarness(): Promise<LiveReportsHarness> {
   const bridge = await HueBridgeSimulator.start({ users: ['contract-user'] })
   const bulb = simulatedHueBulb(bridge, 'contract-user', { capabilities: CAPS, queue: CONTRACT_QUEUE })
   await bulb.start()
   await streamOpen(bridge)
+  const stream = await streamWitness(bridge, 'contract-user')
   const bodies = () =>
     bridge.lightCommands(1).map(({ body }) => body as { dimming?: { brightness: number }; color?: { xy: Xy } })
   return {
@@ -59,14 +60,22 @@ export async function hueHarness(): Promise<BulbHarness> {
     failNext: () => (bridge.fault = 'busy-once'),
     hang: (hung) => (bridge.fault = hung ? 'hang' : 'none'),
     unplug: async () => bridge.setConnected(1, false),
+    changeFromApp: async ({ on, brightness }) => bridge.changeFromApp(1, { on, brightness }),
+    // The pushed state first, then a read: a read must not overtake the events the bridge sent before it.
+    observe: async () => {
+      await stream.caughtUp()
+      await bulb.getStatus()
+    },
     reports: {
-      changeOutside: (brightness) => bridge.changeFromApp(1, { on: true, brightness }),
       cut: async (cut) => {
         bridge.refuseEventStreams(cut)
         if (cut) bridge.dropEventStreams()
       },
     },
-    dispose: () => bridge.stop(),
+    dispose: async () => {
+      await stream.stop()
+      await bridge.stop()
+    },
   }
 }
 
