@@ -1,18 +1,7 @@
-import { execFile, spawn } from 'node:child_process'
-import {
-  chmodSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
+import { spawn } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { connectAsync } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
@@ -20,13 +9,12 @@ import { knownConfigKeys } from '../../src/cli/addon/genlock-config.js'
 import { lookupUser } from '../../src/cli/addon/privileges.js'
 import { Observer } from '../mqtt/observer.js'
 import { freePort, type ServiceProcess } from '../support/services.js'
+import { installedPackage } from '../e2e/support/installed-package.js'
 import { ADDON_DIR, addonManifest, randomLogin, StandInSupervisor, startMosquittoWithLogin } from './addon-support.js'
 import { commandWords, mapPaths, replayDockerfile, type ReplayedStage } from './dockerfile.js'
 
-const run = promisify(execFile)
-const repo = join(import.meta.dirname, '../..')
 /**
- * The image's CMD runs the daemon as `node` (uid 1000 in node:20-bookworm-slim). This machine has no such user,
+ * The image's CMD runs the daemon as `node` (uid 1000 in node:26-bookworm-slim). This machine has no such user,
  * so the test swaps in `nobody`: the same switch from root to a user without a home or a shell.
  */
 const DAEMON_USER = 'nobody'
@@ -34,28 +22,12 @@ const DAEMON_USER = 'nobody'
 let workspace: string
 let image: ReplayedStage
 
-/** The genlock package as npm would publish it: compiled from this checkout and packed. */
-async function packGenlock(into: string): Promise<string> {
-  const stage = join(into, 'package')
-  mkdirSync(stage)
-  cpSync(join(repo, 'package.json'), join(stage, 'package.json'))
-  await run(process.execPath, [
-    join(repo, 'node_modules/typescript/bin/tsc'),
-    '-p',
-    join(repo, 'tsconfig.build.json'),
-    '--outDir',
-    join(stage, 'dist'),
-  ])
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', into], { cwd: stage })
-  const [{ filename }] = JSON.parse(stdout) as [{ filename: string }]
-  return join(into, filename)
-}
-
 beforeAll(async () => {
   workspace = mkdtempSync(join(tmpdir(), 'genlock-addon-image-'))
   // The daemon drops to an unprivileged user that must reach the installed package, as in the real image's /opt.
   chmodSync(workspace, 0o755)
-  const tarball = await packGenlock(workspace)
+  // The package as npm would publish it (npm pack of this checkout), built once per source state for every test file.
+  const { tarball } = await installedPackage()
   const stages = await replayDockerfile(join(ADDON_DIR, 'Dockerfile'), ADDON_DIR, join(workspace, 'image'), {
     ...process.env,
     GENLOCK_PACKAGE: tarball,

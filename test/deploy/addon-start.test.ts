@@ -331,8 +331,8 @@ describe('the add-on folder', () => {
     expect(configs).toEqual([join(ADDON_DIR, 'config.yaml')])
   })
 
-  it('is an add-on for aarch64, amd64 and armv7 that needs MQTT, with an ingress sidebar panel', () => {
-    expect(manifest.arch).toEqual(['aarch64', 'amd64', 'armv7'])
+  it('is an add-on for aarch64 and amd64 (what Node 26 is built for) that needs MQTT, with an ingress sidebar panel', () => {
+    expect(manifest.arch).toEqual(['aarch64', 'amd64'])
     expect(manifest.services).toEqual(['mqtt:need'])
     expect(manifest.ingress).toBe(true)
     expect(manifest.ingress_port).toBe(8099)

@@ -3,12 +3,28 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { userEnv } from './user-cli.js'
 
-/** One `await import('<specifier>')` in a compiled file, and the names the file takes from what it gets. */
+/**
+ * One module a compiled file loads on demand — `await import('<specifier>')`, or `require('<specifier>')` through
+ * `createRequire` (how genlock loads CommonJS packages, whose named exports Node's ESM loader does not always see) —
+ * and the names the file takes from what it gets.
+ */
 export interface LazyImport {
   /** The compiled file, relative to the package folder (e.g. `dist/devices/kasa/kasa-bulb.js`). */
   readonly file: string
   readonly specifier: string
   readonly names: readonly string[]
+  /** `require`: loaded with a require made by createRequire; `from` is the package whose folder it resolves in. */
+  readonly loader: 'import' | 'require'
+  readonly from?: string
+}
+
+/**
+ * The names genlock takes from the CommonJS packages it requires (a required module is used through a variable
+ * whose name the compiled code does not tie to the call, so they are listed here).
+ */
+const REQUIRED_NAMES: Readonly<Record<string, readonly string[]>> = {
+  'tplink-smarthome-api': ['Client'],
+  'tplink-smarthome-simulator': ['Device'],
 }
 
 function javascriptFiles(dir: string): string[] {
@@ -33,12 +49,23 @@ export function lazyImports(packageDir: string): LazyImport[] {
         .split(',')
         .map((part) => part.split(':')[0]!.trim())
         .filter(Boolean)
-      found.push({ file, specifier: match[3]!, names })
+      found.push({ file, specifier: match[3]!, names, loader: 'import' })
     }
-    for (const match of code.matchAll(/(?<![\w.])(\w+)\s*=\s*await import\((['"])([^'"]+)\2\)/g)) {
+    for (const match of code.matchAll(/(?<![\w.])(\w+)\s*=\s*\(?\s*await import\((['"])([^'"]+)\2\)/g)) {
       const variable = match[1]!
       const names = new Set([...code.matchAll(new RegExp(`\\b${variable}\\.(\\w+)`, 'g'))].map((use) => use[1]!))
-      found.push({ file, specifier: match[3]!, names: [...names] })
+      // `default` is how a namespace is unwrapped when present, never a name the file needs.
+      names.delete('default')
+      found.push({ file, specifier: match[3]!, names: [...names], loader: 'import' })
+    }
+    for (const match of code.matchAll(/createRequire\(import\.meta\.url\)\((['"])([^'"]+)\1\)/g)) {
+      found.push({ file, specifier: match[2]!, names: REQUIRED_NAMES[match[2]!] ?? [], loader: 'require' })
+    }
+    // A require rooted in another package's folder: `const r = createRequire(here.resolve('pkg'))`, then `r('./x')`.
+    for (const root of code.matchAll(/const (\w+) = createRequire\(\w+\.resolve\((['"])([^'"]+)\2\)\)/g)) {
+      for (const use of code.matchAll(new RegExp(`\\b${root[1]!}\\((['"])([^'"]+)\\1\\)`, 'g'))) {
+        found.push({ file, specifier: use[2]!, names: [], loader: 'require', from: root[3]! })
+      }
     }
   }
   return found
@@ -51,9 +78,17 @@ export interface ImportOutcome {
 }
 
 const PROBE = `
-const { specifier, names } = JSON.parse(process.env.GENLOCK_PROBE)
+import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
+const { specifier, names, loader, from } = JSON.parse(process.env.GENLOCK_PROBE)
+const here = pathToFileURL(process.cwd() + '/probe.js')
 try {
-  const namespace = await import(specifier)
+  let namespace
+  if (loader === 'import') namespace = await import(specifier)
+  else {
+    const base = createRequire(here)
+    namespace = (from ? createRequire(base.resolve(from)) : base)(specifier)
+  }
   console.log(JSON.stringify({ missing: names.filter((name) => namespace[name] === undefined) }))
 } catch (error) {
   console.log(JSON.stringify({ missing: names, error: error.message }))
@@ -65,7 +100,7 @@ try {
  * the file's own folder resolves relative and bare specifiers from exactly where the file would.
  */
 export function importAsThePackageDoes(packageDir: string, lazy: LazyImport): Promise<ImportOutcome> {
-  const probe = JSON.stringify({ specifier: lazy.specifier, names: lazy.names })
+  const probe = JSON.stringify(lazy)
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
