@@ -13,6 +13,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'src/store': [],
   'src/net': [],
   'src/config': [],
+  'src/http': [],
   'src/mqtt': ['src/bus'],
   'src/devices': ['src/bus', 'src/config', 'src/lock'],
   'src/simulators': ['src/bus', 'src/net', 'src/mqtt', 'src/devices'],
@@ -30,6 +31,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
     'src/automation',
     'src/homeassistant',
     'src/setup',
+    'src/http',
   ],
   'src/cli': [
     'src/bus',
