@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
+import { DURATION_FORMS, parseDuration } from './duration.js'
 import { passwordHashProblem, type BrokerLogin } from './password-hash.js'
 import { ConfigError, type ConfigProblem } from './problems.js'
 import { YamlSource } from './yaml-source.js'
@@ -144,6 +145,25 @@ const homeassistantSchema = z.strictObject({
   manual_priority: z.number().finite().default(100),
 })
 
+const holdDuration = z.union([z.string(), z.number(), z.record(z.string(), z.number())]).transform((value, ctx) => {
+  const ms = parseDuration(value)
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `must be a duration (${DURATION_FORMS}), or 0 for momentary` })
+    return z.NEVER
+  }
+  return ms
+})
+
+/** A person's change holds the bulb (manual control): its priority, how long it holds, and what ends it early. */
+const manualSchema = z.strictObject({
+  /** Lock priority of a person's change. Default `homeassistant.manual_priority` (100). */
+  priority: z.number().finite().optional(),
+  /** How long a person's change holds the bulb; each new change restarts it. `0`: momentary, as before. */
+  hold: holdDuration.default(30 * 60_000),
+  /** A person switching the bulb off ends the hold (and suspended automations resume). */
+  release_on_off: z.boolean().default(true),
+})
+
 /** True when the runtime knows `name` as an IANA time zone (`Europe/Berlin`, `UTC`). */
 export function isTimeZone(name: string): boolean {
   try {
@@ -181,6 +201,7 @@ export const configSchema = z.strictObject({
   data_dir: z.string().min(1).default('./data'),
   locks: locksSchema.default({ backend: 'memory' }),
   homeassistant: homeassistantSchema.default({ prefix: 'homeassistant', manual_priority: 100 }),
+  manual: manualSchema.default({ hold: 30 * 60_000, release_on_off: true }),
   /** The zone of `at`, `cron`, time windows and `now` in automations. Default: the system's. */
   timezone: timezoneSchema.optional(),
   location: locationSchema.optional(),
@@ -230,6 +251,16 @@ export interface HomeAssistantSettings {
   readonly manualPriority: number
 }
 
+/** Manual control: a Home Assistant light command or a change made outside genlock holds the bulb. */
+export interface ManualSettings {
+  /** Lock priority of a person's change (`manual.priority`, else `homeassistant.manual_priority`). */
+  readonly priority: number
+  /** How long a person's change holds the bulb, ms; 0 = momentary (one transaction per change). */
+  readonly holdMs: number
+  /** Switching the bulb off (a person) ends the hold. */
+  readonly releaseOnOff: boolean
+}
+
 /** A loaded, validated config with every path made absolute. */
 export interface GenlockConfig {
   /** Absolute path of the config file itself. */
@@ -241,6 +272,7 @@ export interface GenlockConfig {
   readonly dataDir: string
   readonly locks: LockSettings
   readonly homeassistant: HomeAssistantSettings
+  readonly manual: ManualSettings
   /** IANA time zone of automations' local times (config or the system's). */
   readonly timezone: string
   /** For sun triggers; undefined when config.yaml has none. */
@@ -326,6 +358,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     prefix: raw.homeassistant.prefix,
     manualPriority: raw.homeassistant.manual_priority,
   }
+  const manual: ManualSettings = {
+    priority: raw.manual.priority ?? raw.homeassistant.manual_priority,
+    holdMs: raw.manual.hold,
+    releaseOnOff: raw.manual.release_on_off,
+  }
   const timezone = raw.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone
   return {
     file: path,
@@ -335,6 +372,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     dataDir,
     locks,
     homeassistant,
+    manual,
     timezone,
     location: raw.location,
     log: raw.log,

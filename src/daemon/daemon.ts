@@ -18,6 +18,7 @@ import { DaemonEvents } from './events.js'
 import type { DaemonContext, Extension } from './extension.js'
 import { FileWatch } from './extensions/file-watch.js'
 import { HomeAssistantExtension } from './extensions/home-assistant.js'
+import { ManualHolds } from './extensions/manual-holds.js'
 import { StateTopics } from './extensions/state-topics.js'
 import { DeviceHolders } from './holders.js'
 import { FolderLoader, type ReloadOutcome } from './reload.js'
@@ -79,6 +80,7 @@ export class Daemon {
       locks,
       engine,
       devices: bulbs.devices,
+      deviceConfig: (id) => bulbs.configs.find((device) => device.id === id),
       get automations() {
         return folders.automations
       },
@@ -266,6 +268,8 @@ export class Daemon {
       // forgot our session forgot our retained topics with it.
       this.bus.onReconnect(() => events.emit('republishRequested', 'reconnected')),
     )
+    // Before any extension's listener: the state topics read the hold's end as they publish.
+    events.on({ name: 'holders' }, 'manualHold', (id, hold) => holders.setManualHold(id, hold.until))
     // Run events cost the engine an object per step: only connected while an extension listens.
     events.source('run', () => this.engine.on('run', (event) => events.emit('run', event)))
   }
@@ -275,7 +279,7 @@ export class Daemon {
 function extensionsFor(config: GenlockConfig, options: DaemonOptions): Extension[] {
   const guest = options.guest === true
   return [
-    ...(guest ? [] : [new StateTopics()]),
+    ...(guest ? [] : [new StateTopics(), new ManualHolds()]),
     ...(!guest && config.homeassistant.discovery ? [new HomeAssistantExtension()] : []),
     ...((options.watch ?? true) ? [new FileWatch(options.reloadDebounceMs ?? 150)] : []),
     ...(options.extensions ?? []),

@@ -42,6 +42,11 @@ const common = {
   retries: z.number().int().min(0).max(10).default(2),
   /** First retry backoff; doubles per retry. */
   backoffMs: z.number().int().min(0).max(10_000).default(100),
+  /**
+   * A change made outside genlock (the app, a wall switch, a remote): `hold` (default) makes it a person's manual
+   * change that holds the bulb (config `manual`); `ignore` leaves the lock alone (the state is still followed).
+   */
+  outside_changes: z.enum(['hold', 'ignore']).default('hold'),
 }
 
 const host = z.string(required).min(1, { message: 'is empty (give the IP address or host name)' })

@@ -16,14 +16,15 @@ export function sanitizeId(text: string): string {
 }
 
 /** What an entity is about: an automation (switch, run-state sensor) or a bulb (light, holder sensor). */
-export type EntityKind = 'automation_switch' | 'automation_state' | 'light' | 'holder'
+export type EntityKind = 'automation_switch' | 'automation_state' | 'light' | 'holder' | 'release'
 
 /** The Home Assistant component each kind is discovered as. */
-export const COMPONENT_OF: Readonly<Record<EntityKind, 'switch' | 'sensor' | 'light'>> = {
+export const COMPONENT_OF: Readonly<Record<EntityKind, 'switch' | 'sensor' | 'light' | 'button'>> = {
   automation_switch: 'switch',
   automation_state: 'sensor',
   light: 'light',
   holder: 'sensor',
+  release: 'button',
 }
 
 /**
@@ -51,6 +52,11 @@ export function lightTopics(
 ): { readonly state: string; readonly command: string; readonly attributes: string } {
   const state = `${baseTopic}/device/${deviceId}/light`
   return { state, command: `${state}/set`, attributes: `${state}/attributes` }
+}
+
+/** `<base>/device/<id>/release`: any payload ends a person's manual hold on the bulb. */
+export function releaseTopic(baseTopic: string, deviceId: string): string {
+  return `${baseTopic}/device/${deviceId}/release`
 }
 
 /** The identifier of the Home Assistant device an automation or a bulb appears as. */
