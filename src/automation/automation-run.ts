@@ -4,6 +4,7 @@ import { isLockError, type CommitPromise, type Locker, type Transaction } from '
 import type { CompiledAutomation } from './compile.js'
 import { runVariables, type ExpressionLookups, type TriggerData } from './expression-context.js'
 import type { RecoveryAction, RunEventBody, RunOutcomeKind, TriggerVia } from './run-events.js'
+import { resumingWithLook, type RunLooks } from './resume-look.js'
 import { StepRuntime, type RunProgress, type RunServices, type StepCode } from './step-runtime.js'
 
 /** Where one run is. */
@@ -64,6 +65,7 @@ export class AutomationRun implements RunProgress {
   readonly automation: string
   readonly onError: 'abort' | 'continue'
   readonly services: RunServices
+  readonly looks: RunLooks | undefined
   private settle!: (outcome: RunOutcome) => void
   private commit: CommitPromise<void, Bulb | Bulb[]> | undefined
   private cancelReason: string | undefined
@@ -78,6 +80,8 @@ export class AutomationRun implements RunProgress {
     this.automation = owner.plan.definition.name
     this.onError = owner.plan.definition.onError
     this.services = owner.services
+    // Only a run that resumes where it was needs its look back; the others start their steps over.
+    this.looks = owner.plan.definition.onPreempt === 'resume' ? new Map() : undefined
     this.finished = new Promise((resolve) => (this.settle = resolve))
   }
 
@@ -159,7 +163,13 @@ export class AutomationRun implements RunProgress {
       const bulbs = new Map(devices.map((id, i) => [id, handles[i]!]))
       this.owner.snapshotOnce()
       const variables = runVariables(this.automation, this.trigger, this.owner.services.lookups)
-      return steps(new StepRuntime(this, ctx, bulbs, variables))
+      const running = steps(new StepRuntime(this, ctx, bulbs, variables))
+      if (!this.looks) return running
+      return resumingWithLook(running, ctx, this.looks, bulbs, {
+        commands: this.services.commands,
+        holder: this.automation,
+        warn: (message) => this.logger.warn(message),
+      })
     }
   }
 

@@ -44,6 +44,9 @@ export class Automation implements RunOwner {
   private readonly subscriptions: (() => void)[] = []
   private currentReplacement: CompiledReplacement | undefined
   private snapshot: Map<string, Promise<BulbState>> | undefined
+  /** Per device, who else took its lock since the snapshot (then it is not restored); followed while one exists. */
+  private takenSince = new Map<string, string>()
+  private stopFollowingLocks: (() => void) | undefined
   private lastError: string | undefined
   private restoring: Promise<void> = Promise.resolve()
   private disposed = false
@@ -208,6 +211,7 @@ export class Automation implements RunOwner {
         return [id, this.services.commands.stateAfterPending(id, () => bulb.state)]
       }),
     )
+    this.followLocks()
   }
 
   runChanged(): void {
@@ -269,20 +273,46 @@ export class Automation implements RunOwner {
     this.onChange(this)
   }
 
-  /** Puts each bulb back as it was when the automation first got it, unless someone else has it now. */
+  /**
+   * Puts each bulb back as it was when the automation first got it, unless someone else has it now or took it
+   * since (a person's manual change, another automation: theirs is the newer state).
+   */
   private async restore(): Promise<void> {
     const snapshot = this.snapshot
+    const takenSince = this.takenSince
     this.snapshot = undefined
+    this.takenSince = new Map()
+    this.stopFollowingLocks?.()
+    this.stopFollowingLocks = undefined
     if (!snapshot) return
     const { devices } = this.plan.definition
     const { restoreTimeoutMs } = this.services
     await Promise.all(
       devices.map((id, i) => {
         const state = snapshot.get(id)
-        return state && restoreDevice(id, this.deviceLockers[i]!, state, this.name, restoreTimeoutMs, this.logger)
+        return (
+          state &&
+          restoreDevice(id, this.deviceLockers[i]!, state, this.name, restoreTimeoutMs, this.logger, takenSince.get(id))
+        )
       }),
     )
   }
+
+  /** Notes who else takes one of its bulbs while a restore snapshot exists. */
+  private followLocks(): void {
+    if (this.stopFollowingLocks) return
+    const own = `automation:${this.name}`
+    const devices = new Set(this.plan.definition.devices)
+    this.stopFollowingLocks = this.services.locks.protocol.on((event) => {
+      if (event.type !== 'acquired' || event.lockerGuid === own || !devices.has(event.resource)) return
+      if (!this.takenSince.has(event.resource)) this.takenSince.set(event.resource, holderName(event.lockerGuid))
+    })
+  }
+}
+
+/** `automation:party` → `party`, `manual:bath_bulb` → `manual`. */
+function holderName(lockerGuid: string): string {
+  return lockerGuid.replace(/^automation:/, '').replace(/^manual:.*/, 'manual')
 }
 
 /** What fired, for log lines: `mqtt home/door`, `at 2026-12-24T07:00:00+01:00`, `state hall_bulb off → on`. */

@@ -35,7 +35,7 @@ async function partyAndAlarm(): Promise<Omit<Harness, 'protocol'>> {
 }
 
 describe('party and alarm with locks on Redis', () => {
-  it('the alarm preempts, the party stays off the bulb, then resumes at the next step', async () => {
+  it('the alarm preempts, the party stays off the bulb, then resumes in its look at the next step', async () => {
     const { bus, bulb, engine } = await partyAndAlarm()
     const blue = bulb().nextCommand((entry) => entry.command.color === 'blue')
     bus.send('home/party', 'ON')
@@ -45,14 +45,17 @@ describe('party and alarm with locks on Redis', () => {
     const first = await firstAlarm
     await bulb().waitForCommands(bulb().commandLog.indexOf(first) + 4)
     const resumed = bulb().nextCommand((entry) => entry.origin?.holder === 'party')
+    const yellow = bulb().nextCommand((entry) => entry.origin?.holder === 'party' && entry.command.color === 'yellow')
     bus.send('home/alarm', 'OFF')
     const next = await resumed
     const log = bulb().commandLog
     expect(log.slice(log.indexOf(first), log.indexOf(next)).every((entry) => entry.origin?.holder === 'alarm')).toBe(
       true,
     )
-    expect(next.command).toEqual({ color: 'yellow' })
+    // Its own look (blue at 80 %) back first, then yellow.
+    expect(next.command).toEqual({ on: true, brightness: 80, color: { r: 0, g: 0, b: 255 } })
     expect(next.origin!.token!).toBeGreaterThan(first.origin!.token!)
+    expect(log.indexOf(await yellow)).toBe(log.indexOf(next) + 1)
     bus.send('home/party', 'OFF')
     await waitForStatus(engine, 'party', 'idle')
   })
