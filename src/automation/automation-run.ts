@@ -163,12 +163,16 @@ export class AutomationRun implements RunProgress {
       const bulbs = new Map(devices.map((id, i) => [id, handles[i]!]))
       this.owner.snapshotOnce()
       const variables = runVariables(this.automation, this.trigger, this.owner.services.lookups)
-      const running = steps(new StepRuntime(this, ctx, bulbs, variables))
+      const runtime = new StepRuntime(this, ctx, bulbs, variables)
+      const running = steps(runtime)
       if (!this.looks) return running
       return resumingWithLook(running, ctx, this.looks, bulbs, {
         commands: this.services.commands,
         holder: this.automation,
         warn: (message) => this.logger.warn(message),
+        report: (device, command, answer) => {
+          if (runtime.events.listening) runtime.reportCommand(device, command, answer)
+        },
       })
     }
   }

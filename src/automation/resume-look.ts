@@ -1,10 +1,20 @@
-import type { Bulb, BulbState } from '../devices/bulb.js'
+import type { Bulb, BulbCommand, BulbState } from '../devices/bulb.js'
 import type { TransactionContext } from '../lock/index.js'
 import type { CommandTracker } from './command-tracker.js'
 import { restoreCommand } from './restore.js'
 
 /** What a run last set on each of its bulbs: the state each bulb answered its last command with. */
 export type RunLooks = Map<string, BulbState>
+
+/** What putting a run's look back uses of the run. */
+export interface LookServices {
+  readonly commands: CommandTracker
+  /** The run's automation: the holder its commands carry. */
+  readonly holder: string
+  warn(message: string): void
+  /** Reports each command sent (a `command` run event, like a `set` step's). */
+  report(device: string, command: BulbCommand, answer: Promise<BulbState>): void
+}
 
 /**
  * Runs `steps` and, each time the run gets its lock back after losing it (`on_preempt: resume`), first puts its
@@ -17,7 +27,7 @@ export function* resumingWithLook(
   ctx: TransactionContext,
   looks: RunLooks,
   bulbs: ReadonlyMap<string, Bulb>,
-  services: { readonly commands: CommandTracker; readonly holder: string; readonly warn: (message: string) => void },
+  services: LookServices,
 ): Generator<unknown, void, unknown> {
   let attempt = ctx.attempt
   let ok = true
@@ -53,7 +63,7 @@ function putBack(
   ctx: TransactionContext,
   looks: RunLooks,
   bulbs: ReadonlyMap<string, Bulb>,
-  services: { readonly commands: CommandTracker; readonly holder: string },
+  services: LookServices,
 ): Promise<unknown> | undefined {
   const sends: Promise<unknown>[] = []
   for (const [id, look] of looks) {
@@ -62,7 +72,10 @@ function putBack(
     const command = restoreCommand(look)
     if (JSON.stringify(restoreCommand(bulb.state)) === JSON.stringify(command)) continue
     const origin = { holder: services.holder, token: ctx.token }
-    sends.push(services.commands.track(id, bulb.setState(command, origin)))
+    const answer = services.commands.track(id, bulb.setState(command, origin))
+    services.report(id, command, answer)
+    // Its look is what it set: the answer is the same state again.
+    sends.push(answer)
   }
   return sends.length === 0 ? undefined : Promise.all(sends)
 }

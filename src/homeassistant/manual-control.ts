@@ -123,8 +123,22 @@ export class ManualControl {
     if (source === 'outside') {
       const state = change as BulbState
       if (releasing) {
-        // Already off at the bulb: nothing to send, the person is done with it.
-        if (this.run || this.deadline !== undefined) this.release('switched off outside genlock')
+        if (this.run) {
+          // The person is done with it. A change of theirs still on its way to the bulb must not switch it back
+          // on: the off is applied (where the bulb does not show it already), then the lock is let go.
+          this.pending = { command: restoreCommand(state), unlessShowing: state }
+          this.look = undefined
+          this.momentary = true
+          this.stopTimer()
+          this.logger.info(
+            { device: this.bulb.id },
+            `manual hold on ${this.bulb.id} ended: switched off outside genlock`,
+          )
+          this.wakeUp()
+          this.onChange()
+        } else if (this.deadline !== undefined) {
+          this.release('switched off outside genlock')
+        }
         return
       }
       this.pending = { command: restoreCommand(state), unlessShowing: state }
