@@ -6,6 +6,7 @@ import type { CompiledAutomation, CompiledReplacement } from './compile.js'
 import type { AutomationDefinition } from './definition.js'
 import type { ExpressionLookups, TriggerData } from './expression-context.js'
 import { restoreDevice } from './restore.js'
+import type { RunJournal } from './run-journal.js'
 import type { ScheduleMemory } from './schedule-memory.js'
 import type { AutomationState, AutomationStatus } from './status.js'
 import type { RunServices } from './step-runtime.js'
@@ -22,6 +23,8 @@ export interface AutomationServices extends RunServices {
   readonly memory: ScheduleMemory
   /** Every device by id, as the engine has them now (state triggers watch any of them). */
   devices(): ReadonlyMap<string, Bulb>
+  /** What runs are going and what their bulbs were before: on disk, for the start after a crash. */
+  readonly journal: RunJournal
   /** How long putting one bulb back may take before it is given up, ms. */
   readonly restoreTimeoutMs: number
   /** The next run id (unique per engine). */
@@ -208,7 +211,9 @@ export class Automation implements RunOwner {
     this.snapshot = new Map(
       this.bulbs.map((bulb, i) => {
         const id = definition.devices[i]!
-        return [id, this.services.commands.stateAfterPending(id, () => bulb.state)]
+        const state = this.services.commands.stateAfterPending(id, () => bulb.state)
+        void state.then((before) => this.services.journal.snapshot(this.name, id, before))
+        return [id, state]
       }),
     )
     this.followLocks()
@@ -238,6 +243,7 @@ export class Automation implements RunOwner {
   private launch(trigger: TriggerData, source: TriggerSource): void {
     const run = new AutomationRun(this, trigger, source, this.services.nextRunId())
     this.runs.add(run)
+    this.services.journal.started(this.name)
     this.lastError = undefined
     void run.finished.then((outcome) => this.ended(run, outcome))
     run.start()
@@ -269,7 +275,11 @@ export class Automation implements RunOwner {
       this.launch(next.trigger, next.source)
       return
     }
-    if (this.runs.size === 0) this.restoring = this.restore()
+    if (this.runs.size === 0) {
+      this.restoring = this.restore().finally(() => {
+        if (this.runs.size === 0) this.services.journal.ended(this.name)
+      })
+    }
     this.onChange(this)
   }
 

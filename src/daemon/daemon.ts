@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { AutomationEngine, readScheduleRecord, type AutomationDefinition } from '../automation/index.js'
+import { AutomationEngine, readRunJournal, readScheduleRecord, type AutomationDefinition } from '../automation/index.js'
 import { loadConfig, type GenlockConfig } from '../config/config.js'
 import { createLogger, type Logger } from '../config/logger.js'
 import type { Bulb } from '../devices/bulb.js'
@@ -149,6 +149,17 @@ export class Daemon {
         validate: readScheduleRecord,
         logger: logger.child({ component: 'store' }),
       }),
+      // The runs going and their bulbs' states before: after a crash, the next start puts those bulbs back. A
+      // guest (genlock simulate) must neither act on nor overwrite the real daemon's journal.
+      ...(options.guest === true
+        ? {}
+        : {
+            runJournal: new StateFile({
+              path: join(dataDir, 'runs.json'),
+              validate: readRunJournal,
+              logger: logger.child({ component: 'store' }),
+            }),
+          }),
     })
     const folders = new FolderLoader({
       config,
@@ -164,6 +175,7 @@ export class Daemon {
       ;({ outcome } = await folders.apply())
       for (const extension of extensionsFor(config, options)) await daemon.startExtension(extension)
       engine.start()
+      if (options.guest !== true) daemon.clearCrashedRunStates()
       bus.release()
       await bus.announceOnline()
     } catch (error) {
@@ -251,6 +263,21 @@ export class Daemon {
         `extension ${extension.name} failed to start; running without it`,
       )
     }
+  }
+
+  /**
+   * A crashed daemon left `<base>/automation/<name>` retained as `running`: loaded automations have theirs
+   * published again as they are now (the state topics do that at start); one no longer loaded has its cleared.
+   */
+  private clearCrashedRunStates(): void {
+    void this.engine.crashedRuns().then((names) => {
+      for (const name of names) {
+        if (this.folders.automations.some((definition) => definition.name === name)) continue
+        this.bus
+          .publish(`${this.config.mqtt.baseTopic}/automation/${name}`, '', { retain: true, qos: 1 })
+          .catch((error: Error) => this.logger.warn({ automation: name, err: error.message }, 'clear failed'))
+      }
+    })
   }
 
   /** Feeds the event bus from the engine, the locks and the connection. */
