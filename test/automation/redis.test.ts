@@ -63,7 +63,10 @@ describe('party and alarm with locks on Redis', () => {
     )
     // The party resumes at the step after the last one it finished before the alarm took the bulb (on a loaded
     // machine that need not be the blue seen above: the alarm's acquire can take longer than the party's wait).
-    const lastPartyStep = log.slice(0, log.indexOf(first)).findLast((entry) => entry.origin?.holder === 'party')!
+    const lastPartyStep = log
+      .slice(0, log.indexOf(first))
+      .filter((entry) => entry.origin?.holder === 'party')
+      .at(-1)!
     expect(next.command).toEqual(PARTY_CYCLE[(cycleIndex(lastPartyStep.command) + 1) % PARTY_CYCLE.length])
     expect(next.origin!.token!).toBeGreaterThan(first.origin!.token!)
     bus.send('home/party', 'OFF')
