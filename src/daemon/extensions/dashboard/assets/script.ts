@@ -57,10 +57,12 @@ export const SCRIPT_JS = `'use strict';
       class: 'bulb' + (bulb.on ? '' : ' off') + (bulb.reachable ? '' : ' unreachable'), 'data-bulb': bulb.id
     }, [
       el('div', { class: 'well' }, [swatch]),
-      el('div', { class: 'name', text: bulb.name }),
-      el('div', { class: 'meta', text: meta }),
-      holder,
-      bulb.waiting.length ? el('div', { class: 'waits', text: 'waiting: ' + bulb.waiting.map(party).join(', ') }) : null
+      el('div', {}, [
+        el('div', { class: 'name', text: bulb.name }),
+        el('div', { class: 'meta', text: meta }),
+        holder,
+        bulb.waiting.length ? el('div', { class: 'waits', text: 'waiting: ' + bulb.waiting.map(party).join(', ') }) : null
+      ])
     ]);
   }
 
@@ -109,8 +111,8 @@ export const SCRIPT_JS = `'use strict';
   function renderTimeline() {
     var now = Date.now() + skew;
     var list = Array.from(runs.values()).sort(function (a, b) { return b.start - a.start; });
-    var from = list.reduce(function (min, run) { return Math.min(min, run.start); }, now - 60000);
-    var span = Math.max(1, now - from);
+    var from = list.reduce(function (min, run) { return Math.min(min, run.start); }, now);
+    var span = Math.max(5000, now - from);
     var rows = list.map(function (run) {
       var bar = el('div', { class: 'bar' }, run.segments.map(function (segment) {
         var seg = el('i', { class: 'seg ' + segment.state, title: segment.state });
@@ -122,7 +124,10 @@ export const SCRIPT_JS = `'use strict';
       var notes = el('div', { class: 'notes' }, run.notes.map(function (note, i) {
         return el('span', { class: 'note-' + note.kind, text: (i ? ' · ' : '') + note.text });
       }));
-      return el('li', { class: 'run', 'data-run': run.name }, [el('span', { class: 'name', text: run.name }), bar, notes]);
+      var when = new Date(run.start - skew).toLocaleTimeString();
+      return el('li', { class: 'run', 'data-run': run.name }, [
+        el('span', { class: 'name', text: run.name }), bar, el('span', { class: 'meta', text: when }), notes
+      ]);
     });
     $('timeline').replaceChildren.apply($('timeline'), rows.length ? rows : [el('li', { text: 'no runs yet' })]);
   }

@@ -17,8 +17,8 @@ ul,ol{list-style:none;margin:0;padding:0}
 .bulbs{display:grid;gap:.6em}
 @media (min-width:30em){.bulbs{grid-template-columns:1fr 1fr}}
 .bulb,.automation,.run,.problems li{background:var(--card);border:1px solid var(--line);border-radius:.6em;padding:.6em}
-.bulb{display:grid;grid-template-columns:3.2em 1fr;gap:.2em .8em;align-items:center}
-.well{grid-row:span 3;width:3.2em;height:3.2em;border-radius:50%;background:#000;overflow:hidden;border:1px solid var(--line)}
+.bulb{display:flex;gap:.8em;align-items:center}
+.well{flex:none;width:3.2em;height:3.2em;border-radius:50%;background:#000;overflow:hidden;border:1px solid var(--line)}
 .swatch{width:100%;height:100%}
 .bulb.off .swatch{visibility:hidden}
 .bulb.unreachable{opacity:.6}
@@ -39,7 +39,7 @@ button:disabled{opacity:.5;cursor:default}
 .seg.waiting{background:var(--wait)}
 .seg.running{background:var(--ok)}
 .seg.suspended{background:repeating-linear-gradient(45deg,var(--warn) 0 4px,transparent 4px 8px)}
-.notes{grid-column:2;font-size:.8em;color:var(--dim)}
+.notes{font-size:.8em;color:var(--dim)}
 .note-preempted{color:var(--warn)}
 .note-resumed,.note-restarted{color:var(--ok)}
 .note-failed{color:var(--bad)}
