@@ -59,11 +59,6 @@ describe('the committed schemas', () => {
     expect(readFileSync(join(ROOT, 'schemas', `${name}.schema.json`), 'utf8')).toBe(schemaText(built[name]))
   })
 
-  it('ship in the package', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }
-    expect(pkg.files).toContain('schemas')
-  })
-
   it.each(SCHEMA_NAMES)('%s: every field has a description and examples, and none is an empty {}', (name) => {
     const missing: string[] = []
     const visit = (node: unknown, path: string): void => {
