@@ -72,6 +72,8 @@ function stepDefinition(): JsonSchema {
     anyOf: STEP_KINDS.map((kind) => {
       const companions = COMPANION_KEYS[kind] ?? []
       return {
+        // Editors label a completion of this branch `object(<title>)`.
+        title: `${kind} step`,
         type: 'object',
         description: STEP_TEXT[kind],
         properties: {
@@ -89,7 +91,7 @@ function stepDefinition(): JsonSchema {
 function triggerDefinition(): JsonSchema {
   return {
     description: `One trigger: a map with one of ${Object.keys(triggerBodies).join(', ')}.`,
-    anyOf: Object.values(triggerBodies).map((body) => toJson(body)),
+    anyOf: Object.entries(triggerBodies).map(([kind, body]) => ({ title: `${kind} trigger`, ...toJson(body) })),
   }
 }
 
