@@ -1,8 +1,7 @@
 import { z } from 'zod'
 import { condition, deviceIds, duration, publishTopic, template, topicPattern } from './automation-schema.js'
 import type { StepKind } from './definition.js'
-import { colorsNamed } from 'culori'
-import { parseColor } from '../devices/color.js'
+import { CSS_COLOR_NAMES, parseColor } from '../devices/color.js'
 import { checkTemplate, isTemplate } from './expression.js'
 import { closest } from './suggest.js'
 
@@ -51,7 +50,7 @@ const kelvin = z
   })
   .meta({ description: 'White of a colour temperature.', examples: [{ kelvin: 2700 }] })
 
-const COLOR_NAMES = Object.keys(colorsNamed).sort()
+const COLOR_NAMES = [...CSS_COLOR_NAMES].sort()
 /** A JSON Schema pattern for `words` in any case (parseColor trims and ignores case). */
 const anyCaseWords = (words: readonly string[]) =>
   `^\\s*(${words.map((word) => [...word].map((c) => `[${c}${c.toUpperCase()}]`).join('')).join('|')})\\s*$`
@@ -68,7 +67,7 @@ const colorText = z
     try {
       parseColor(text)
     } catch {
-      const guess = closest(text.trim(), Object.keys(colorsNamed))
+      const guess = closest(text.trim(), CSS_COLOR_NAMES)
       ctx.addIssue({
         code: 'custom',
         message:
