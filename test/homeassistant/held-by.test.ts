@@ -119,6 +119,24 @@ describe('held by', () => {
     await heldBy('none', from)
   })
 
+  it('switching the bulb off from Home Assistant ends the hold: the party has the bulb back', async () => {
+    const { bulb, heldBy, command } = await start()
+    let from = bed.ha.mark
+    await bed.ha.publish('home/party', 'ON')
+    await heldBy('party', from)
+    from = bed.ha.mark
+    await command({ state: 'ON', brightness: 10 })
+    await heldBy('manual', from)
+    const off = bulb.nextCommand((entry) => by('manual')(entry) && entry.command.on === false)
+    const back = bed.ha.mark
+    await command({ state: 'OFF' })
+    expect((await off).state.on).toBe(false)
+    // The off was applied under the hold, then the lock let go: the party goes on (and switches the bulb on).
+    await heldBy('party', back)
+    await bed.ha.publish('home/party', 'OFF')
+    await heldBy('none', back)
+  })
+
   it('with manual.hold 0, a command is momentary: manual, then the party has it back at once', async () => {
     const begin = bed.ha.mark
     const genlock = await bed.start(
