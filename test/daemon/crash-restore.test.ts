@@ -3,7 +3,7 @@
  * until someone looked. genlock keeps the runs going and their bulbs' states before (data_dir/runs.json, written
  * atomically); the next start puts back what a crashed run left and publishes the true run states.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Zigbee2MqttLights, type SimulatedZigbeeLight } from '../../src/simulators/zigbee2mqtt-lights.js'
@@ -20,7 +20,7 @@ const daemons: DaemonProcess[] = []
 beforeAll(async () => {
   mosquitto = await startMosquitto()
   lights = await Zigbee2MqttLights.start({ url: mosquitto.url, names: [`crash_${process.pid}`] })
-  home = await Observer.connect(mosquitto.url, ['crash/#'])
+  home = await Observer.connect(mosquitto.url, ['crash/#', 'crash2/#'])
 })
 afterAll(async () => {
   for (const daemon of daemons) await daemon.stop('SIGKILL')
@@ -86,5 +86,33 @@ describe('a daemon killed mid-alarm', () => {
     expect((await second.stop('SIGTERM')).code).toBe(0)
     expect(existsSync(join(dir, 'data', 'runs.json'))).toBe(true)
     expect(JSON.parse(readFileSync(join(dir, 'data', 'runs.json'), 'utf8'))).toEqual({ version: 1, automations: {} })
+  })
+
+  it('clears the retained state of a crashed automation whose file is gone, and still puts its bulb back', async () => {
+    const light = lights.lights[0]!
+    await light.changeFromApp({ state: 'ON', brightness: 51, color_mode: 'color_temp', color_temp: 250 })
+    const { dir, configFile } = writeSetup({
+      config: `mqtt: { url: "${mosquitto.url}", base_topic: crash2, client_id: crash2_${process.pid} }\n`,
+      devices: { 'bath_bulb.yaml': `id: bath_bulb\nadapter: mqtt\ntopic: ${light.topic}\n` },
+      automations: { 'alarm.yaml': ALARM.replaceAll('wait: 500ms', 'wait: 100ms') },
+    })
+    const first = DaemonProcess.start(configFile)
+    daemons.push(first)
+    await first.ready()
+    await home.client.publishAsync('home/alarm', 'ON', { qos: 1 })
+    await home.waitFor((m) => m.topic === 'crash2/automation/alarm' && JSON.parse(m.payload).state === 'running')
+    await lightState(light, (state) => state.color_mode === 'xy')
+    await first.stop('SIGKILL')
+
+    rmSync(join(dir, 'automations', 'alarm.yaml'))
+    const from = home.mark
+    const second = DaemonProcess.start(configFile)
+    daemons.push(second)
+    await second.waitForLog((entry) => entry.msg === 'restored bath_bulb')
+    await lightState(light, (state) => state.color_mode === 'color_temp')
+    expect(light.state).toMatchObject({ state: 'ON', brightness: 51, color_temp: 250 })
+    const cleared = await home.waitFor((m) => m.topic === 'crash2/automation/alarm', from)
+    expect(cleared.payload).toBe('')
+    expect((await second.stop('SIGTERM')).code).toBe(0)
   })
 })
