@@ -49,6 +49,11 @@ export class DeviceReconciler {
     return this.bulbs
   }
 
+  /** Device id → the file the running bulb's config came from. */
+  get files(): ReadonlyMap<string, string> {
+    return new Map([...this.sources].map(([id, source]) => [id, source.file]))
+  }
+
   /** The configs the running bulbs were built from. */
   get configs(): DeviceConfig[] {
     return [...this.sources.values()].map((source) => source.config)
