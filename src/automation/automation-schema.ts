@@ -309,7 +309,9 @@ export const automationFile = z.strictObject({
   on_preempt: onPreempt.default('resume'),
   on_error: z.enum(['abort', 'continue']).default('abort'),
   restore: z.boolean().default(false),
-  lock: z.strictObject({ ttl: duration.optional(), acquire_timeout: duration.optional() }).default({}),
+  lock: z
+    .strictObject({ ttl: duration.optional(), acquire_timeout: duration.optional(), outage_wait: duration.optional() })
+    .default({}),
   mode: z.enum(['single', 'restart', 'queued', 'parallel']).default('single'),
   max: z.number().int().min(1).default(10),
   steps: z.array(z.unknown()).min(1, 'an automation needs at least one step'),
