@@ -121,7 +121,8 @@ export class Daemon {
       )
     }
     const { bus, broker } = await connect(config, options, logger)
-    const locks = genLock(undefined, lockProtocol(config, logger))
+    const protocol = lockProtocol(config, logger)
+    const locks = genLock(undefined, protocol)
     const events = new DaemonEvents(logger)
     const holders = new DeviceHolders()
     const deviceLogger = logger.child({ component: 'devices' })
@@ -135,6 +136,7 @@ export class Daemon {
     })
     const engine = new AutomationEngine({
       locks,
+      lockBackend: protocol.backend,
       devices: bulbs.devices,
       bus,
       baseTopic: config.mqtt.baseTopic,
