@@ -50,7 +50,7 @@ steps:
     // one unbroken flood filled that queue and the press behind it was dropped.
     const flood = async (round: number) => {
       for (let chunk = 0; chunk < TOPICS / CHUNK; chunk++) {
-        for (let i = 0; i < CHUNK; i++) client.publish(`zigbee2mqtt/r${round}c${chunk}device${i}`, PAYLOAD)
+        for (let i = 0; i < CHUNK; i++) await client.publishAsync(`zigbee2mqtt/r${round}c${chunk}device${i}`, PAYLOAD)
         // Messages on one connection arrive in order: once this one has triggered, every payload before it was seen.
         const press = `zigbee2mqtt/button${round}c${chunk}`
         await client.publishAsync(press, 'press', { qos: 1 })
