@@ -122,6 +122,23 @@ describe('the dashboard routes on the daemon', () => {
     expect(JSON.parse(json.body)).toMatchObject({ bulbs: [{ id: 'bath_bulb' }] })
   })
 
+  // Last: it stops the daemon.
+  it('ends open event streams when the daemon stops, and stops listening', async () => {
+    const ended = new Promise<void>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/events', headers: auth }, (response) => {
+        response.once('data', () => void running.daemon.stop())
+        response.on('end', resolve)
+        response.on('error', reject)
+        response.resume()
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    await ended
+    await running.daemon.stop()
+    await expect(send(port, '/', { headers: auth })).rejects.toThrow(/ECONNREFUSED/)
+  })
+
   /** The first `count` frames of the event stream, read as EventSource would. */
   function firstFrames(listenerPort: number, count: number): Promise<{ event: string; data: unknown }[]> {
     return new Promise((resolve, reject) => {
