@@ -11,6 +11,8 @@ import { startTestDaemon, type TestDaemon } from '../daemon/harness.js'
 import { send } from '../http/support.js'
 import { freePort, startMosquitto, type ServiceProcess } from '../support/services.js'
 
+/** Generous: CI runs this beside every other integration test on two cores. */
+const WAIT_MS = 15_000
 const PREFIX = '/api/hassio_ingress/stand-in-token'
 const PROXY_ADDRESS = '127.0.0.2'
 
@@ -80,10 +82,10 @@ describe('the dashboard behind Home Assistant ingress', () => {
     const requested: string[] = []
     page.on('request', (sent) => requested.push(new URL(sent.url()).pathname))
     await page.goto(`http://127.0.0.1:${proxyPort}${PREFIX}/`)
-    await page.locator('#connection').filter({ hasText: 'live' }).waitFor({ timeout: 10_000 })
+    await page.locator('#connection').filter({ hasText: 'live' }).waitFor({ timeout: WAIT_MS })
     await page.getByRole('button', { name: 'Start party' }).click()
     const holder = page.locator('[data-bulb="bath_bulb"] .holder')
-    await holder.filter({ hasText: 'held by party (0)' }).waitFor({ timeout: 10_000 })
+    await holder.filter({ hasText: 'held by party (0)' }).waitFor({ timeout: WAIT_MS })
     // Every request the page made stayed under the prefix: nothing asked for the proxy's root.
     expect(requested).toEqual(
       expect.arrayContaining([`${PREFIX}/`, `${PREFIX}/app.js`, `${PREFIX}/events`, `${PREFIX}/automation`]),
@@ -92,5 +94,5 @@ describe('the dashboard behind Home Assistant ingress', () => {
     await page.close()
     // Straight to the daemon, not through the proxy: refused.
     expect((await send(port, '/')).status).toBe(403)
-  }, 60_000)
+  }, 90_000)
 })
