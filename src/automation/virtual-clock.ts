@@ -33,7 +33,7 @@ const MAX_TIMER_MS = 2_147_483_647
  * await clock.advance(10 * 60_000) // the callback runs; the clock then reads 07:05
  */
 export class VirtualClock implements Clock {
-  readonly speed: number
+  private rate: number
   /** Virtual time at `anchor` (real, performance.now); while held, simply the time. */
   private base: number
   private anchor = performance.now()
@@ -44,16 +44,30 @@ export class VirtualClock implements Clock {
   private held = false
 
   constructor(options: VirtualClockOptions) {
-    const speed = options.speed ?? 1
-    if (!Number.isFinite(speed) || speed < 0) throw new RangeError(`speed must be 0 or more, not ${speed}`)
     if (!Number.isFinite(options.start)) throw new RangeError('start must be a time')
-    this.speed = speed
+    this.rate = checkedSpeed(options.speed ?? 1)
     this.base = Math.floor(options.start)
   }
 
   now(): number {
-    if (this.held || this.speed === 0) return this.base
-    return this.base + Math.floor((performance.now() - this.anchor) * this.speed)
+    if (this.held || this.rate === 0) return this.base
+    return this.base + Math.floor((performance.now() - this.anchor) * this.rate)
+  }
+
+  /** Virtual ms per real ms (0: stopped). */
+  get speed(): number {
+    return this.rate
+  }
+
+  /**
+   * Runs on at `speed` from now on, from the time it reads now: a simulation starts its clock stopped and sets
+   * its speed once the daemon is up, so the seconds it took to start are not minutes at 60×.
+   */
+  setSpeed(speed: number): void {
+    this.base = this.now()
+    this.anchor = performance.now()
+    this.rate = checkedSpeed(speed)
+    this.arm()
   }
 
   after(ms: number, callback: () => void): Cancel {
@@ -152,12 +166,12 @@ export class VirtualClock implements Clock {
 
   /** At a speed, one real timer for the earliest callback. */
   private arm(): void {
-    if (this.held || this.speed === 0) return
     clearTimeout(this.timer)
     this.timer = undefined
+    if (this.held || this.rate === 0) return
     const first = this.queue[0]
     if (!first) return
-    const wait = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((first.due - this.now()) / this.speed)))
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((first.due - this.now()) / this.rate)))
     this.timer = setTimeout(() => this.fire(), wait)
     // What keeps a simulation alive is its broker connection and terminal, not a schedule days away.
     this.timer.unref()
@@ -175,4 +189,9 @@ export class VirtualClock implements Clock {
       this.arm()
     }
   }
+}
+
+function checkedSpeed(speed: number): number {
+  if (!Number.isFinite(speed) || speed < 0) throw new RangeError(`speed must be 0 or more, not ${speed}`)
+  return speed
 }

@@ -87,6 +87,21 @@ describe('VirtualClock', () => {
     clock.dispose()
   })
 
+  it('starts stopped and runs once given a speed, from the time it read then', async () => {
+    const clock = new VirtualClock({ start: START, speed: 0 })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(clock.now()).toBe(START)
+    const fired = new Promise<number>((resolve) => clock.after(10_000, () => resolve(clock.now())))
+    clock.setSpeed(1000)
+    expect(clock.speed).toBe(1000)
+    expect(await fired).toBeGreaterThanOrEqual(START + 10_000)
+    clock.setSpeed(0)
+    const stopped = clock.now()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(clock.now()).toBe(stopped)
+    expect(() => clock.setSpeed(-2)).toThrow(RangeError)
+  })
+
   it('refuses a negative speed or no start', () => {
     expect(() => new VirtualClock({ start: START, speed: -1 })).toThrow(RangeError)
     expect(() => new VirtualClock({ start: Number.NaN })).toThrow(RangeError)

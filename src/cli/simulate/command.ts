@@ -88,8 +88,9 @@ export function addSimulateCommand(program: Command): void {
         })
         const config = await checkedConfig(options.config)
         const start = startTime(options, script, config.timezone, parseStartTime)
-        // A script's clock stands still between its commands: only `advance` moves it, so every run is the same.
-        const clock = new VirtualClock({ start, speed: script ? 0 : speed })
+        // Stopped while the daemon starts (seconds that would be minutes at 60×), then at --speed. A script's clock
+        // stays stopped: only its `advance` commands move it, so every run is the same.
+        const clock = new VirtualClock({ start, speed: 0 })
 
         const format = timelineFormatter({ broker: script === undefined })
         const recent: string[] = []
@@ -122,6 +123,7 @@ export function addSimulateCommand(program: Command): void {
         process.once('SIGTERM', () => void quit())
         process.once('SIGINT', () => void quit())
         const runner = new CommandRunner(timeline, clock, problem)
+        if (!script) clock.setSpeed(speed)
 
         if (script) {
           await runScript(options.script!, script.commands, timeline, runner, stop)
