@@ -36,7 +36,10 @@ const events = (stdout: string) =>
 function checkWakeUpAlarm(result: Finished): void {
   expect(result.stderr).toBe('')
   expect(result.code).toBe(0)
-  // What it printed when the example was written (TZ=UTC): a script's clock moves only with its commands.
+  // What it printed when the example was written (TZ=UTC): a script's clock moves only with its commands. After a
+  // change to the shipped setup, write it again and read the diff:
+  //   TZ=UTC npm run -s genlock -- simulate --config config.example.yaml --script examples/wake-up-alarm.sim \
+  //     > examples/wake-up-alarm.out
   expect(result.stdout).toBe(readFileSync(join(ROOT, 'examples/wake-up-alarm.out'), 'utf8'))
 
   const lines = events(result.stdout)
