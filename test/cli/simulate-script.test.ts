@@ -69,8 +69,10 @@ function checkWakeUpAlarm(result: Finished): void {
 }
 
 /** The `$ genlock simulate …` lines of `genlock simulate --help`, as argument lists. */
-function helpExamples(): string[][] {
-  const simulate = createProgram().commands.find((command) => command.name() === 'simulate')!
+async function helpExamples(): Promise<string[][]> {
+  const simulate = (await createProgram(['node', 'genlock', 'simulate'])).commands.find(
+    (command) => command.name() === 'simulate',
+  )!
   let help = ''
   simulate.configureOutput({ writeOut: (text) => (help += text) })
   simulate.outputHelp()
@@ -79,7 +81,7 @@ function helpExamples(): string[][] {
   )
 }
 
-const examples = helpExamples()
+const examples = await helpExamples()
 
 describe('the examples in genlock simulate --help run as written from the repository', () => {
   it('there is one for the live view, the speed, headless with a record, and a script', () => {
