@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { VirtualClock } from '../../src/automation/virtual-clock.js'
-import { harness, type Harness } from './support.js'
+import { memoryProtocol } from '../../src/lock/index.js'
+import type { RunEvent } from '../../src/automation/run-events.js'
+import { harness, harnessOver, type Harness } from './support.js'
 
 const START = Date.parse('2026-12-24T06:55:00Z')
 
@@ -151,5 +153,46 @@ describe('the engine on a VirtualClock', () => {
       ['wake_up', 20],
       ['wake_up', 25],
     ])
+  })
+
+  it("a lock's ttl and acquire_timeout count on the clock the daemon gives the memory locks", async () => {
+    const clock = new VirtualClock({ start: START, speed: 0 })
+    const long = `name: long
+priority: 10
+devices: bath_bulb
+lock: { ttl: 1m }
+trigger: { mqtt: home/long }
+steps:
+  - set: { on: true }
+  - wait: 10m
+`
+    const waiter = `name: waiter
+priority: 5
+devices: bath_bulb
+lock: { acquire_timeout: 5s }
+trigger: { mqtt: home/waiter }
+steps:
+  - set: { on: false }
+`
+    const protocol = memoryProtocol(clock)
+    h = {
+      ...(await harnessOver(protocol, { 'long.yaml': long, 'waiter.yaml': waiter }, { time: { clock } })),
+      protocol,
+    }
+    const events: RunEvent[] = []
+    h.engine.on('run', (event) => events.push(event))
+    h.bus.send('home/long', 'ON')
+    await clock.advance(0)
+    h.bus.send('home/waiter', 'ON')
+    await clock.advance(4_000)
+    expect(events.filter((event) => event.type === 'ended')).toEqual([])
+    await clock.advance(1_000) // 5 s: the waiter gives up
+    expect(events.find((event) => event.automation === 'waiter' && event.type === 'ended')).toMatchObject({
+      outcome: 'failed',
+    })
+    expect(events.some((event) => event.type === 'lock-lost')).toBe(false)
+    // 1 min on the clock, well under a second of real time: the ttl runs out.
+    await clock.advance(55_000)
+    expect(events.find((event) => event.type === 'lock-lost')).toMatchObject({ automation: 'long', code: 'EXPIRED' })
   })
 })
