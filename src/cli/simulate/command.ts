@@ -12,7 +12,7 @@ import { colorSupport, type ColorMode } from '../render/colors.js'
 import { renderScreen } from '../render/screen.js'
 import { COMMAND_HELP, parseCommand } from './input.js'
 import { automationKeys } from './keys.js'
-import { readScript, type Script, type ScriptCommand } from './script.js'
+import { checkScriptNames, readScript, type Script, type ScriptCommand } from './script.js'
 import type { CommandRunner } from './runner.js'
 import type { Timeline, TimelineEvent } from './timeline.js'
 
@@ -187,7 +187,6 @@ async function runScript(
   runner: CommandRunner,
   stop: () => Promise<void>,
 ): Promise<void> {
-  const { checkScriptNames } = await import('./script.js')
   try {
     checkScriptNames(file, commands, timeline.automationNames, timeline.deviceIds)
   } catch (error) {

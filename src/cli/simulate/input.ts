@@ -1,5 +1,6 @@
 /** What the user of `genlock simulate` types, presses or scripts, and the MQTT message that fires an automation. */
-import { parseDuration, type TriggerDefinition } from '../../automation/index.js'
+import type { TriggerDefinition } from '../../automation/index.js'
+import { parseDuration } from '../../config/duration.js'
 import { isWildcard, publishTopicProblem } from '../../bus/index.js'
 import type { BulbCommand } from '../../devices/bulb.js'
 import { parseColor } from '../../devices/color.js'
