@@ -620,15 +620,13 @@ export const automationFile = z
         }),
         acquire_timeout: duration.optional().meta({
           description:
-            'How long a run waits for its bulbs while the lock backend answers, before it gives up. Time Redis is ' +
-            'out of reach does not count (see outage_wait). Default: no limit.',
+            'How long a run waits for its bulbs, while the lock backend answers, before it gives up. Default: no limit.',
           examples: ['5s', '2s'],
         }),
         outage_wait: duration.optional().meta({
           description:
-            'How long a trigger waits for an unreachable lock backend (Redis): a run that could not get its lock ' +
-            'because Redis was down asks again once it is back, each time with the whole acquire_timeout, until ' +
-            'this has passed since its first failure. 0: fail at once. Default: 5m.',
+            'How long a triggered run waits for an unreachable lock backend (Redis down) to come back before it ' +
+            'fails; it runs as soon as the backend answers. Default: 5m.',
           examples: ['5m', '30s'],
         }),
       })
