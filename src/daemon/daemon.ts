@@ -16,7 +16,7 @@ import { createLogger, type Logger } from '../config/logger.js'
 import type { Bulb } from '../devices/bulb.js'
 import { DeviceReconciler } from '../devices/reconcile.js'
 import { createBulb, createSimulatedBulb } from '../devices/index.js'
-import genLock, { type LockerFactory } from '../lock/index.js'
+import genLock, { type BackendReachability, type LockerFactory } from '../lock/index.js'
 import { StateFile } from '../store/index.js'
 import type { EmbeddedBroker, MqttConnection } from '../mqtt/index.js'
 import { connect, lockProtocol, type BrokerChoice } from './connect.js'
@@ -25,6 +25,7 @@ import type { DaemonContext, Extension } from './extension.js'
 import { Dashboard } from './extensions/dashboard/index.js'
 import { FileWatch } from './extensions/file-watch.js'
 import { HomeAssistantExtension } from './extensions/home-assistant.js'
+import { LockBackendState } from './extensions/lock-backend.js'
 import { ManualHolds } from './extensions/manual-holds.js'
 import { StateTopics } from './extensions/state-topics.js'
 import { DeviceHolders } from './holders.js'
@@ -84,6 +85,7 @@ export class Daemon {
     readonly holders: DeviceHolders,
     readonly events: DaemonEvents,
     readonly dataDir: string,
+    lockBackend: BackendReachability | undefined,
   ) {
     this.context = {
       config,
@@ -99,6 +101,7 @@ export class Daemon {
       holders,
       events,
       dataDir,
+      lockBackend,
       reload: () => this.reload(),
     }
   }
@@ -187,7 +190,20 @@ export class Daemon {
       engine,
       logger,
     })
-    const daemon = new Daemon(config, logger, bus, broker, locks, engine, bulbs, folders, holders, events, dataDir)
+    const daemon = new Daemon(
+      config,
+      logger,
+      bus,
+      broker,
+      locks,
+      engine,
+      bulbs,
+      folders,
+      holders,
+      events,
+      dataDir,
+      protocol.backend,
+    )
     daemon.forwardEvents()
     let outcome: ReloadOutcome
     try {
@@ -326,6 +342,7 @@ function extensionsFor(config: GenlockConfig, options: DaemonOptions, outcome: R
   const guest = options.guest === true
   return [
     ...(guest ? [] : [new StateTopics(), new ManualHolds()]),
+    ...(guest ? [] : [new LockBackendState()]),
     ...(!guest && config.homeassistant.discovery ? [new HomeAssistantExtension()] : []),
     ...((options.watch ?? true) ? [new FileWatch(options.reloadDebounceMs ?? 150)] : []),
     ...(config.http ? [new Dashboard({ outcome })] : []),

@@ -1,8 +1,14 @@
 /**
- * Home Assistant over MQTT: discovery of automations and bulbs, and manual control (a person's change, from HA or
- * made at the bulb, holds the bulb at the manual priority).
+ * Home Assistant over MQTT: discovery of automations, bulbs and the lock backend, and manual control (a person's
+ * change, from HA or made at the bulb, holds the bulb at the manual priority).
  */
-export { automationDiscovery, bulbDiscovery, type DiscoveryContext, type DiscoveryMessage } from './discovery.js'
+export {
+  automationDiscovery,
+  bulbDiscovery,
+  lockBackendDiscovery,
+  type DiscoveryContext,
+  type DiscoveryMessage,
+} from './discovery.js'
 export {
   HomeAssistant,
   type AutomationView,

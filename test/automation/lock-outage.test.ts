@@ -55,7 +55,7 @@ async function outage(lock: string): Promise<Omit<Harness, 'protocol'>> {
 }
 
 it('a trigger during a Redis outage runs once Redis is back', async () => {
-  const { bus, bulb, logged, lines } = await outage('{ acquire_timeout: 500ms, outage_wait: 1m }')
+  const { bus, bulb, logged, lines } = await outage('{ acquire_timeout: 2s, outage_wait: 1m }')
   const waiting = logged('the lock backend is out of reach')
   bus.send('home/flash', 'red')
   await waiting
