@@ -4,6 +4,7 @@ import { addHealthCommand } from './health.js'
 import { addRunCommand } from './run-daemon.js'
 import { addStatusCommand } from './status.js'
 import { addTriggerCommand } from './trigger.js'
+import { addTraceCommand } from './trace.js'
 import { addValidateCommand } from './validate.js'
 import { addSimulateCommand } from './simulate/command.js'
 import { addSimCommand } from './sim.js'
@@ -39,6 +40,7 @@ export function createProgram(): Command {
   addHealthCommand(program)
   addTriggerCommand(program)
   addStatusCommand(program)
+  addTraceCommand(program)
   addSimulateCommand(program)
   addSimCommand(program)
   addHuePairCommand(program)

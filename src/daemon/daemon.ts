@@ -19,6 +19,7 @@ import type { DaemonContext, Extension } from './extension.js'
 import { FileWatch } from './extensions/file-watch.js'
 import { HomeAssistantExtension } from './extensions/home-assistant.js'
 import { StateTopics } from './extensions/state-topics.js'
+import { Traces } from './extensions/traces/traces.js'
 import { DeviceHolders } from './holders.js'
 import { FolderLoader, type ReloadOutcome } from './reload.js'
 
@@ -275,7 +276,8 @@ export class Daemon {
 function extensionsFor(config: GenlockConfig, options: DaemonOptions): Extension[] {
   const guest = options.guest === true
   return [
-    ...(guest ? [] : [new StateTopics()]),
+    // A guest shares a real daemon's broker and topics: it must not publish its state, nor write its data_dir.
+    ...(guest ? [] : [new StateTopics(), new Traces()]),
     ...(!guest && config.homeassistant.discovery ? [new HomeAssistantExtension()] : []),
     ...((options.watch ?? true) ? [new FileWatch(options.reloadDebounceMs ?? 150)] : []),
     ...(options.extensions ?? []),

@@ -61,8 +61,11 @@ export function automationDiscovery(context: DiscoveryContext, name: string): Di
       value_template: '{{ value_json.state }}',
       device_class: 'enum',
       options: RUN_STATES,
-      json_attributes_topic: stateTopic,
-      json_attributes_template: "{{ {'last_error': value_json.last_error} | tojson }}",
+      // The last run's summary, from the traces extension (`genlock trace <name>` prints the whole run).
+      json_attributes_topic: `${stateTopic}/trace`,
+      json_attributes_template:
+        "{{ {'last_result': value_json.result, 'last_started': value_json.started, " +
+        "'preempted_by': value_json.preempted_by, 'last_error': value_json.error} | tojson }}",
       ...common,
     }),
   ]

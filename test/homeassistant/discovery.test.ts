@@ -115,6 +115,13 @@ describe('Home Assistant discovery over a real mosquitto', () => {
     await jsonOn(stateTopic, (body) => body['state'] === 'running', from)
     await ha.publish(String(party['command_topic']), String(party['payload_off']))
     await jsonOn(stateTopic, (body) => body['state'] === 'idle', from)
+    // The run-state sensor's attributes: the last run's trace summary.
+    const [, state] = findConfig('sensor', '_automation_state_party')
+    expect(state['json_attributes_topic']).toBe(`${stateTopic}/trace`)
+    const summary = await jsonOn(String(state['json_attributes_topic']), (body) => body['result'] === 'stopped', from)
+    expect(JSON.parse(summary.payload)).toMatchObject({ started: expect.any(String), preempted_by: null, error: null })
+    for (const field of ['result', 'started', 'preempted_by', 'error'])
+      expect(state['json_attributes_template']).toContain(`value_json.${field}`)
   })
 
   it('applies a light command and publishes the state in the JSON schema', async () => {
