@@ -20,6 +20,7 @@ import { FileWatch } from './extensions/file-watch.js'
 import { HomeAssistantExtension } from './extensions/home-assistant.js'
 import { StateTopics } from './extensions/state-topics.js'
 import { Traces } from './extensions/traces/traces.js'
+import { Health } from './extensions/health/health.js'
 import { DeviceHolders } from './holders.js'
 import { FolderLoader, type ReloadOutcome } from './reload.js'
 
@@ -58,6 +59,7 @@ export class Daemon {
   private reloading: Promise<unknown> = Promise.resolve()
   private stopping: Promise<void> | undefined
   private readonly cleanups: (() => void)[] = []
+  private lastReload: ReloadOutcome = { problems: [], warnings: [], devices: 0, automations: 0 }
 
   private constructor(
     readonly config: GenlockConfig,
@@ -73,6 +75,7 @@ export class Daemon {
     readonly events: DaemonEvents,
     readonly dataDir: string,
   ) {
+    const lastReload = () => this.lastReload
     this.context = {
       config,
       logger,
@@ -86,6 +89,9 @@ export class Daemon {
       holders,
       events,
       dataDir,
+      get lastReload() {
+        return lastReload()
+      },
       reload: () => this.reload(),
     }
   }
@@ -161,6 +167,7 @@ export class Daemon {
     let outcome: ReloadOutcome
     try {
       ;({ outcome } = await folders.apply())
+      daemon.lastReload = outcome
       for (const extension of extensionsFor(config, options)) await daemon.startExtension(extension)
       engine.start()
       bus.release()
@@ -199,6 +206,7 @@ export class Daemon {
     })
     this.reloading = next.catch(() => undefined)
     return next.then(async (outcome) => {
+      this.lastReload = outcome
       this.events.emit('reloaded', outcome)
       await this.bus.settled()
       return outcome
@@ -277,7 +285,7 @@ function extensionsFor(config: GenlockConfig, options: DaemonOptions): Extension
   const guest = options.guest === true
   return [
     // A guest shares a real daemon's broker and topics: it must not publish its state, nor write its data_dir.
-    ...(guest ? [] : [new StateTopics(), new Traces()]),
+    ...(guest ? [] : [new StateTopics(), new Traces(), new Health()]),
     ...(!guest && config.homeassistant.discovery ? [new HomeAssistantExtension()] : []),
     ...((options.watch ?? true) ? [new FileWatch(options.reloadDebounceMs ?? 150)] : []),
     ...(options.extensions ?? []),

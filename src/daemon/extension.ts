@@ -30,6 +30,8 @@ export interface DaemonContext {
   readonly events: DaemonEvents
   /** Where state between runs goes (`data_dir`); exists. Use src/store's StateFile for files in it. */
   readonly dataDir: string
+  /** What the last load or reload of devices/ and automations/ found: the current file problems among it. */
+  readonly lastReload: ReloadOutcome
   /** Re-reads devices/ and automations/ and applies what changed (what file watching calls). */
   reload(): Promise<ReloadOutcome>
 }

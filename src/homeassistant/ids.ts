@@ -15,8 +15,12 @@ export function sanitizeId(text: string): string {
   return clean === '' ? hash : `${clean}_${hash}`
 }
 
-/** What an entity is about: an automation (switch, run-state sensor) or a bulb (light, holder sensor). */
-export type EntityKind = 'automation_switch' | 'automation_state' | 'light' | 'holder'
+/**
+ * What an entity is about: an automation (switch, run-state sensor), a bulb (light, holder sensor), or genlock
+ * itself (its health: config problems, unreachable bulbs).
+ */
+export type EntityKind =
+  'automation_switch' | 'automation_state' | 'light' | 'holder' | 'config_problems' | 'unreachable_bulbs'
 
 /** The Home Assistant component each kind is discovered as. */
 export const COMPONENT_OF: Readonly<Record<EntityKind, 'switch' | 'sensor' | 'light'>> = {
@@ -24,6 +28,8 @@ export const COMPONENT_OF: Readonly<Record<EntityKind, 'switch' | 'sensor' | 'li
   automation_state: 'sensor',
   light: 'light',
   holder: 'sensor',
+  config_problems: 'sensor',
+  unreachable_bulbs: 'sensor',
 }
 
 /**
@@ -54,6 +60,6 @@ export function lightTopics(
 }
 
 /** The identifier of the Home Assistant device an automation or a bulb appears as. */
-export function deviceIdentifier(baseTopic: string, kind: 'automation' | 'bulb', name: string): string {
+export function deviceIdentifier(baseTopic: string, kind: 'automation' | 'bulb' | 'daemon', name: string): string {
   return `genlock_${sanitizeId(baseTopic)}_${kind}_${sanitizeId(name)}`
 }
