@@ -139,7 +139,8 @@ export function healthDiscovery(context: DiscoveryContext): DiscoveryMessage[] {
     state_class: 'measurement',
     device: {
       identifiers: [deviceIdentifier(baseTopic, 'daemon', baseTopic)],
-      name: `genlock ${baseTopic}`,
+      // Named after the base topic only when it is not the default: two genlock instances on one broker.
+      name: baseTopic === 'genlock' ? 'genlock' : `genlock ${baseTopic}`,
       manufacturer: 'genlock',
       model: 'daemon',
       sw_version: VERSION,
