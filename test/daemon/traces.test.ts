@@ -140,4 +140,24 @@ describe('run traces', () => {
     expect(traceOutput(dataDir, 'party', { run: 1 })).toMatch(/^party run 1: /)
     expect(() => traceOutput(dataDir, 'party', { run: 7 })).toThrow(/no run 7 kept; runs 1–2/)
   })
+
+  it('shows a manual command from Home Assistant taking the bulb as a preemption by manual', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'genlock-traces-'))
+    const t = await start(dataDir)
+    const bulb = t.bulb('bath_bulb')
+    const from = mqtt.mark
+    const red = bulb.nextCommand(by('party'))
+    await mqtt.publish('home/party', 'ON')
+    await red
+    const manual = bulb.nextCommand(by('manual'))
+    await mqtt.publish(`${t.baseTopic}/device/bath_bulb/light/set`, JSON.stringify({ state: 'ON', brightness: 30 }))
+    await manual
+    const summary = await summaryOn(t, 'party', (s) => s['preempted_by'] === 'manual', from)
+    expect(JSON.parse(summary.payload)).toMatchObject({ preempted_priority: 100 })
+    await mqtt.publish('home/party', 'OFF')
+    await summaryOn(t, 'party', (s) => s['result'] === 'stopped', from)
+    await t.daemon.stop()
+    running = undefined
+    expect(traceOutput(dataDir, 'party', {})).toMatch(/preempted by manual \(priority 100\) at step 1 › repeat/)
+  })
 })
