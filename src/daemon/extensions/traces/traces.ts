@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises'
 import { StateFile } from '../../../store/index.js'
 import type { DaemonContext, Extension } from '../../extension.js'
+import { perTick } from '../../per-tick.js'
 import { readTraceRecord, RUNS_KEPT, traceFile, tracesDir, type TraceRecord } from './trace-file.js'
 import { summaryOf, TraceRecorder, type RunTrace } from './trace.js'
 
@@ -35,6 +36,11 @@ export class Traces implements Extension {
   /** The summary last published per automation. */
   private readonly published = new Map<string, string>()
   private recorder!: TraceRecorder
+  private stopped = false
+  /** A summary is published once per tick however much of the run changed in it (a run that starts and ends). */
+  private readonly summaryChanged = perTick((automations: string[]) =>
+    automations.forEach((a) => this.publishSummary(a)),
+  )
 
   async start(context: DaemonContext): Promise<void> {
     this.context = context
@@ -53,6 +59,7 @@ export class Traces implements Extension {
 
   /** Writes every trace file with unsaved changes. */
   async stop(): Promise<void> {
+    this.stopped = true
     await Promise.all([...this.kept.keys()].map((automation) => this.save(automation)))
   }
 
@@ -96,7 +103,7 @@ export class Traces implements Extension {
       kept.runs.push(trace)
       if (kept.runs.length > RUNS_KEPT) kept.runs.splice(0, kept.runs.length - RUNS_KEPT)
     }
-    this.publishSummary(trace.automation)
+    this.summaryChanged(trace.automation)
     kept.timer ??= setTimeout(() => void this.save(trace.automation), WRITE_DELAY_MS).unref()
   }
 
@@ -136,6 +143,7 @@ export class Traces implements Extension {
   }
 
   private publish(automation: string, payload: string): void {
+    if (this.stopped) return
     if (this.published.get(automation) === payload) return
     if (payload === '') this.published.delete(automation)
     else this.published.set(automation, payload)
