@@ -60,10 +60,10 @@ export class Health implements Extension {
       if (event.type !== 'command') return
       const counts = this.countsOf(event.device)
       counts.commands++
-      if (!event.ok) {
-        counts.failures++
-        counts.lastError = event.error ?? 'failed'
-      }
+      // A command that worked changes nothing worth a message (its count goes out with the next report).
+      if (event.ok) return
+      counts.failures++
+      counts.lastError = event.error ?? 'failed'
       this.changed()
     })
     events.on(this, 'deviceEvent', (_id, event) => {
