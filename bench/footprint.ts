@@ -13,6 +13,7 @@
  *   FOOTPRINT_IDLE_S=60 FOOTPRINT_EXTRA_FLAGS=--lite-mode npx tsx bench/footprint.ts   (a full minute, and one
  *   more embedded genlock with other node flags)
  *   FOOTPRINT_METRICS=1 npx tsx bench/footprint.ts   (and one with the Prometheus metrics on, scraped every 15 s)
+ *   FOOTPRINT_BASELINE=../main npx tsx bench/footprint.ts   (and one built from another checkout: before/after)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -32,6 +33,8 @@ const SETTLE_SECONDS = 12
 /** FOOTPRINT_METRICS=1 adds the shipped-flags embedded genlock with the Prometheus metrics on, scraped. */
 const WITH_METRICS = process.env.FOOTPRINT_METRICS === '1'
 const SCRAPE_SECONDS = 15
+/** FOOTPRINT_BASELINE=<another checkout> adds a genlock built from that checkout's src (e.g. main), same flags. */
+const BASELINE = process.env.FOOTPRINT_BASELINE
 
 const repo = process.cwd()
 const SHIPPED_FLAGS = shippedNodeFlags(repo)
@@ -253,6 +256,19 @@ async function main(): Promise<void> {
       logLevel: 'warning',
     })
   }
+  const baselineBundle = join(repo, '.bench-build/footprint/genlock-baseline.mjs')
+  if (BASELINE) {
+    await build({
+      entryPoints: [join(BASELINE, 'src/cli/index.ts')],
+      outfile: baselineBundle,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'warning',
+    })
+  }
   const redJs = installNodeRed(join(scratch, 'node-red-install'))
   const mosquitto = await startMosquitto()
   const subjects: Subject[] = []
@@ -266,6 +282,13 @@ async function main(): Promise<void> {
       return startProcess(name, args, [/"msg":"genlock ready"/], `mqtt://127.0.0.1:${port}`, scratch)
     }
     subjects.push(await embedded(`genlock, embedded broker, node ${flags}`, SHIPPED_FLAGS))
+    if (BASELINE) {
+      const port = await freePort()
+      const config = writeGenlockSetup(join(scratch, 'genlock-baseline'), `{ embedded: true, port: ${port} }`)
+      const args = [...SHIPPED_FLAGS, baselineBundle, 'run', '--config', config]
+      const name = `genlock of ${BASELINE}, embedded broker, node ${flags}`
+      subjects.push(await startProcess(name, args, [/"msg":"genlock ready"/], `mqtt://127.0.0.1:${port}`, scratch))
+    }
     if (WITH_METRICS) {
       const port = await freePort()
       const httpPort = await freePort()
