@@ -179,7 +179,8 @@ export class TraceRecorder {
         break
       }
       case 'lock-lost': {
-        const by = this.takenBy.get(trace.automation)
+        // A ttl that ran out has no taker: a taker noted for another of its runs is not this one's.
+        const by = event.code === 'PREEMPTED' ? this.takenBy.get(trace.automation) : undefined
         this.takenBy.delete(trace.automation)
         trace.result = 'suspended'
         if (by) trace.preemptedBy = by
