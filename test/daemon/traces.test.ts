@@ -117,7 +117,7 @@ describe('run traces', () => {
     expect(timeline).toMatch(/\d\d:\d\d:\d\d\.\d{3} preempted by alarm \(priority 200\) at step 1 › repeat 4\n/)
     expect(timeline).toMatch(/waits for bath_bulb, held by alarm \(priority 200\)/)
     expect(timeline).toMatch(/got the lock back: resumed at step 1 › repeat 4/)
-    expect(timeline).toMatch(/→ bath_bulb brightness 80, color red: ok in [\d.]+ ms/)
+    expect(timeline).toMatch(/→ bath_bulb brightness 80, color red: ok in [\d.]+ ms, now on 80 % #ff0000\n/)
 
     // A restart: the kept runs come back, the summary is published again, and run numbers go on.
     const again = await start(dataDir)

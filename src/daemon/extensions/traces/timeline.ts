@@ -1,5 +1,6 @@
 import type { TriggerVia } from '../../../automation/index.js'
-import type { BulbCommand } from '../../../devices/bulb.js'
+import type { BulbCommand, BulbState } from '../../../devices/bulb.js'
+import { toHex } from '../../../devices/color.js'
 import type { Holder, RunTrace, TraceEntry } from './trace.js'
 
 /**
@@ -42,6 +43,13 @@ function commandText(command: BulbCommand): string {
     .join(', ')
 }
 
+/** The bulb's answer: `on 80 % #ff0000`, `off`, `on 40 % 2700 K`. */
+function stateText(state: BulbState): string {
+  if (!state.on) return 'off'
+  const colour = state.color ? ` ${toHex(state.color)}` : state.colorTemp !== undefined ? ` ${state.colorTemp} K` : ''
+  return `on ${Math.round(state.brightness)} %${colour}`
+}
+
 /** What one entry says, without its time; `state` tracks what came before (for "resumed at"). */
 function entryText(entry: TraceEntry, state: { lostAt?: string; action?: string }): string | undefined {
   switch (entry.type) {
@@ -63,7 +71,8 @@ function entryText(entry: TraceEntry, state: { lostAt?: string; action?: string 
       return entry.error === undefined ? undefined : `${stepName(entry.path)} (${entry.kind}) failed: ${entry.error}`
     case 'command':
       return entry.ok
-        ? `  → ${entry.device} ${commandText(entry.command)}: ok in ${entry.ms} ms`
+        ? `  → ${entry.device} ${commandText(entry.command)}: ok in ${entry.ms} ms` +
+            (entry.state ? `, now ${stateText(entry.state)}` : '')
         : `  → ${entry.device} ${commandText(entry.command)}: FAILED after ${entry.ms} ms: ${entry.error}`
     case 'preempted':
       state.lostAt = entry.step
