@@ -141,6 +141,22 @@ describe('run traces', () => {
     expect(() => traceOutput(dataDir, 'party', { run: 7 })).toThrow(/no run 7 kept; runs 1–2/)
   })
 
+  it('names the step that failed, and the error the run ended with', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'genlock-traces-'))
+    const t = await start(dataDir)
+    t.bulb('bath_bulb').setReachable(false)
+    const from = mqtt.mark
+    await mqtt.publish('home/party', 'ON')
+    const summary = await summaryOn(t, 'party', (s) => s['result'] === 'failed', from)
+    expect(JSON.parse(summary.payload)['error']).toMatch(/bath_bulb/)
+    await t.daemon.stop()
+    running = undefined
+    const timeline = traceOutput(dataDir, 'party', {})
+    expect(timeline).toMatch(/step 1 › repeat 1 \(set\) failed: .*bath_bulb/)
+    expect(timeline).toMatch(/→ bath_bulb brightness 80, color red: FAILED after [\d.]+ ms: .*bath_bulb/)
+    expect(timeline).toMatch(/ended: failed \(.*bath_bulb.*\)\n$/)
+  })
+
   it('shows a manual command from Home Assistant taking the bulb as a preemption by manual', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'genlock-traces-'))
     const t = await start(dataDir)
