@@ -6,13 +6,15 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DaemonHealth } from '../../src/daemon/extensions/health/health.js'
+import { createLogger } from '../../src/config/logger.js'
+import { Daemon } from '../../src/daemon/index.js'
+import { Health, type DaemonHealth } from '../../src/daemon/extensions/health/health.js'
 import { checkHealth, describeDaemonHealth } from '../../src/health.js'
-import { PARTY, simBulb } from '../cli/setup-files.js'
+import { PARTY, simBulb, writeSetup } from '../cli/setup-files.js'
 import { discoveryProblems } from '../homeassistant/support.js'
 import { Observer } from '../mqtt/observer.js'
 import { startMosquitto, type ServiceProcess } from '../support/services.js'
-import { nextReload, startTestDaemon, type TestDaemon } from './harness.js'
+import { LogCapture, nextReload, startTestDaemon, type TestDaemon } from './harness.js'
 
 const BROKEN = `name: broken
 devices: [bath_bulb]
@@ -44,6 +46,26 @@ describe('the health report', () => {
     mqtt
       .waitFor((m) => m.topic === `${t.baseTopic}/health` && test(JSON.parse(m.payload) as DaemonHealth), from)
       .then((m) => JSON.parse(m.payload) as DaemonHealth)
+
+  it('publishes again every interval while nothing changes', async () => {
+    const base = `health_${process.pid}`
+    const { configFile } = writeSetup({
+      config: `mqtt: { url: "${mosquitto.url}", base_topic: ${base}, client_id: ${base} }\n`,
+      devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
+    })
+    const logs = new LogCapture()
+    const logger = createLogger({ level: 'info', pretty: false, destination: logs.stream })
+    // The built-in one publishes every minute; this one, beside it, every 50 ms.
+    const daemon = await Daemon.start(configFile, { logger, watch: false, extensions: [new Health(50)] })
+    try {
+      const from = mqtt.mark
+      const reports = () => mqtt.seen.slice(from).filter((m) => m.topic === `${base}/health`).length
+      while (reports() < 4) await mqtt.waitFor((m) => m.topic === `${base}/health`, mqtt.mark)
+      expect(reports()).toBeGreaterThanOrEqual(4)
+    } finally {
+      await daemon.stop()
+    }
+  })
 
   it('reports config problems and unreachable bulbs, on change, and clears them when fixed', async () => {
     const t = (running = await startTestDaemon(mosquitto.url, {
