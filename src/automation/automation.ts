@@ -124,6 +124,7 @@ export class Automation implements RunOwner {
     // Subscribed from the start so a message right after a wait_for begins is not missed while the broker
     // confirms a new subscription, and so `last['topic']` in an expression has something to read.
     for (const topic of plan.watchedTopics) this.subscriptions.push(hub.watch(topic, () => {}))
+    for (const topic of plan.lastTopics) this.subscriptions.push(hub.keepLast(topic))
   }
 
   /** Starts a run (or queues it, or ignores it) as `mode` says. */

@@ -34,6 +34,8 @@ export interface CompiledAutomation {
    * `last['topic']` / `last_json['topic']` (from jexl's syntax tree).
    */
   readonly watchedTopics: readonly string[]
+  /** The topics expressions read as `last['topic']` / `last_json['topic']`: the only ones the hub remembers. */
+  readonly lastTopics: readonly string[]
 }
 
 /** The replacing steps, or why there are none (a preemption then fails the run with that reason). */
@@ -59,6 +61,7 @@ export function compileAutomation(
     triggers,
     stops,
     watchedTopics: [...compiler.topics],
+    lastTopics: [...compiler.lastTopics],
   }
   if (!replacement) return compiled
   const name = typeof definition.onPreempt === 'object' ? definition.onPreempt.replace : ''
@@ -77,6 +80,7 @@ export function compileAutomation(
  */
 class StepCompiler {
   readonly topics = new Set<string>()
+  readonly lastTopics = new Set<string>()
 
   /** A step list at `path`; `targets`: the devices a `set` without `device` addresses. */
   list(steps: readonly StepDefinition[], targets: readonly string[], path: string): StepCode {
@@ -164,7 +168,10 @@ class StepCompiler {
   }
 
   private read<T extends { readonly topicsRead: readonly string[] }>(expression: T): T {
-    for (const topic of expression.topicsRead) this.topics.add(topic)
+    for (const topic of expression.topicsRead) {
+      this.topics.add(topic)
+      this.lastTopics.add(topic)
+    }
     return expression
   }
 }

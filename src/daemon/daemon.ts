@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { AutomationEngine, readScheduleRecord, type AutomationDefinition } from '../automation/index.js'
+import { AutomationEngine, readScheduleRecord, type AutomationDefinition, type Clock } from '../automation/index.js'
 import { loadConfig, type GenlockConfig } from '../config/config.js'
 import { createLogger, type Logger } from '../config/logger.js'
 import type { Bulb } from '../devices/bulb.js'
@@ -42,6 +42,11 @@ export interface DaemonOptions extends BrokerChoice {
   readonly extensions?: readonly Extension[] | undefined
   /** Use this folder instead of `data_dir`. */
   readonly dataDir?: string | undefined
+  /**
+   * Where automations, their locks' ttl and acquire timeouts, and simulated bulbs' fades get their time. Default
+   * the system clock; `genlock simulate` passes a virtual one (then the locks run in memory, whatever the config).
+   */
+  readonly clock?: Clock | undefined
 }
 
 /**
@@ -128,26 +133,33 @@ export class Daemon {
       )
     }
     const { bus, broker } = await connect(config, options, logger)
-    const locks = genLock(undefined, lockProtocol(config, logger))
+    const protocol = lockProtocol(config, logger, options.clock)
+    const locks = genLock(undefined, protocol)
     const events = new DaemonEvents(logger)
     const holders = new DeviceHolders()
     const deviceLogger = logger.child({ component: 'devices' })
     const bulbs = new DeviceReconciler({
       create:
         options.bulbs === 'simulated'
-          ? (device) => createSimulatedBulb(device, { logger: deviceLogger })
+          ? (device) =>
+              createSimulatedBulb(device, {
+                logger: deviceLogger,
+                ...(options.clock ? { clock: options.clock.now.bind(options.clock) } : {}),
+              })
           : (device) => createBulb(device, { mqtt: bus, logger: deviceLogger }),
       follow: (id, bulb) => bulb.subscribe((event) => events.emit('deviceEvent', id, event)),
       logger: deviceLogger,
     })
     const engine = new AutomationEngine({
       locks,
+      lockBackend: protocol.backend,
       devices: bulbs.devices,
       bus,
       baseTopic: config.mqtt.baseTopic,
       logger,
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       timezone: config.timezone,
+      ...(options.clock ? { clock: options.clock } : {}),
       ...(config.location ? { location: config.location } : {}),
       // Only triggers with `catch_up` are recorded: the last fire times a restart needs to run one it missed.
       scheduleStore: new StateFile({

@@ -21,9 +21,17 @@ export default function genLock(defaults?: AcquireOptions, protocol?: LockingPro
 export { alwaysResume, alwaysRestart, type CommitPromise } from './commit-promise.js'
 export { LockError, isLockError, type LockErrorCode } from './errors.js'
 export type { Locker, LockerFactory } from './locker.js'
-export { MemoryProtocol, memoryProtocol, type ResourceSnapshot } from './memory.js'
+export { MemoryProtocol, memoryProtocol, type LockTimer, type ResourceSnapshot } from './memory.js'
 export type { AcquireOptions } from './options.js'
-export type { AcquireRequest, Lease, LockEvent, LockEventListener, LockEventType, LockingProtocol } from './protocol.js'
+export type {
+  AcquireRequest,
+  BackendReachability,
+  Lease,
+  LockEvent,
+  LockEventListener,
+  LockEventType,
+  LockingProtocol,
+} from './protocol.js'
 export { RedisProtocol, redisProtocol, type RedisLockLogger, type RedisProtocolOptions } from './redis/index.js'
 export type { RecoverHandler, RecoveryOp, RecoveryOps } from './recovery.js'
 export { call, type Transaction, type TransactionContext } from './transaction.js'

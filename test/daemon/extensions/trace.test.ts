@@ -52,16 +52,16 @@ describe('the trace recorder', () => {
     for (const lockFirst of [true, false]) {
       const { recording, traces } = recorder()
       recording.onRun(run({ type: 'triggered', via: { kind: 'command' } }))
-      recording.onLock(lock('acquired'), 2)
+      recording.onLock(lock('acquired'))
       recording.onRun(run({ type: 'running' }, 2))
       const preempted = lock('preempted', { by: { lockerGuid: 'automation:alarm', priority: 200 } })
       const lost = run({ type: 'lock-lost', code: 'PREEMPTED', step: 'steps.0' }, 3)
       if (lockFirst) {
-        recording.onLock(preempted, 3)
+        recording.onLock(preempted)
         recording.onRun(lost)
       } else {
         recording.onRun(lost)
-        recording.onLock(preempted, 3)
+        recording.onLock(preempted)
       }
       const trace = traces[0]!
       expect(trace.preemptedBy).toEqual({ holder: 'alarm', priority: 200 })

@@ -119,6 +119,11 @@ export class TraceRecorder {
   private readonly holders = new Map<string, Holder & { lockerGuid: string }>()
   /** Per automation: who took its bulbs last, until its run reports the loss. */
   private readonly takenBy = new Map<string, Holder>()
+  /**
+   * The time of the last run event. Lock events carry no time, and the engine's clock may be virtual (`genlock
+   * simulate`): a run asks for its lock right after it is triggered or recovers, so a wait is stamped with that.
+   */
+  private lastAt = 0
 
   constructor(
     /** Gives the next run number of `automation`. */
@@ -134,6 +139,7 @@ export class TraceRecorder {
 
   onRun(event: RunEvent): void {
     const { at } = event
+    this.lastAt = at
     if (event.type === 'triggered') {
       const trace: RunTrace = {
         automation: event.automation,
@@ -202,8 +208,9 @@ export class TraceRecorder {
     }
   }
 
-  onLock(event: LockEvent, at: number): void {
+  onLock(event: LockEvent): void {
     const { resource } = event
+    const at = this.lastAt
     if (event.type === 'acquired') {
       this.holders.set(resource, {
         lockerGuid: event.lockerGuid,

@@ -51,7 +51,7 @@ export class Traces implements Extension {
     )
     const { events } = context
     events.on(this, 'run', (event) => this.recorder.onRun(event))
-    events.on(this, 'lock', (event) => this.recorder.onLock(event, Date.now()))
+    events.on(this, 'lock', (event) => this.recorder.onLock(event))
     events.on(this, 'republishRequested', () => this.republish())
     events.on(this, 'reloaded', () => this.clearRemoved())
     this.republish()
