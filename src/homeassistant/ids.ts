@@ -15,8 +15,18 @@ export function sanitizeId(text: string): string {
   return clean === '' ? hash : `${clean}_${hash}`
 }
 
-/** What an entity is about: an automation (switch, run-state sensor) or a bulb (light, holder sensor). */
-export type EntityKind = 'automation_switch' | 'automation_state' | 'light' | 'holder' | 'lock_backend'
+/**
+ * What an entity is about: an automation (switch, run-state sensor), a bulb (light, holder sensor), or genlock
+ * itself (its health: config problems, unreachable bulbs; the lock backend's reachability).
+ */
+export type EntityKind =
+  | 'automation_switch'
+  | 'automation_state'
+  | 'light'
+  | 'holder'
+  | 'config_problems'
+  | 'unreachable_bulbs'
+  | 'lock_backend'
 
 /** The Home Assistant component each kind is discovered as. */
 export const COMPONENT_OF: Readonly<Record<EntityKind, 'switch' | 'sensor' | 'light' | 'binary_sensor'>> = {
@@ -25,6 +35,8 @@ export const COMPONENT_OF: Readonly<Record<EntityKind, 'switch' | 'sensor' | 'li
   light: 'light',
   holder: 'sensor',
   lock_backend: 'binary_sensor',
+  config_problems: 'sensor',
+  unreachable_bulbs: 'sensor',
 }
 
 /**
@@ -55,6 +67,6 @@ export function lightTopics(
 }
 
 /** The identifier of the Home Assistant device an automation or a bulb appears as. */
-export function deviceIdentifier(baseTopic: string, kind: 'automation' | 'bulb', name: string): string {
+export function deviceIdentifier(baseTopic: string, kind: 'automation' | 'bulb' | 'daemon', name: string): string {
   return `genlock_${sanitizeId(baseTopic)}_${kind}_${sanitizeId(name)}`
 }
