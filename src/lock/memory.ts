@@ -1,10 +1,12 @@
 import { LockError, type LockErrorCode } from './errors.js'
 import type { AcquireRequest, Lease, LockEventListener, LockingProtocol } from './protocol.js'
 import { EventFanout } from './events.js'
+import { WaiterQueue, type QueueEntry } from './waiter-queue.js'
 
 interface Waiter {
   readonly request: AcquireRequest
-  readonly seq: number
+  /** Its place in each resource's queue, in the order of request.resources. */
+  readonly entries: QueueEntry<Waiter>[]
   attempts: number
   resolve(lease: Lease): void
   reject(error: LockError): void
@@ -20,8 +22,10 @@ interface Hold {
 
 interface Slot {
   hold: Hold | undefined
-  /** Sorted: highest priority first, then first come first served. */
-  readonly queue: Waiter[]
+  /** Highest priority first, then first come first served. */
+  readonly queue: WaiterQueue<Waiter>
+  /** The queued waiters with a finite maxAcquireAttempts: only they count lost chances. */
+  limited: Set<Waiter> | undefined
 }
 
 /** What one resource's lock looks like right now (for tests, logs and Home Assistant state). */
@@ -92,14 +96,11 @@ export class MemoryProtocol implements LockingProtocol {
   private readonly events = new EventFanout()
   private readonly dirty = new Set<string>()
   private pumping = false
-  private seq = 0
   /**
    * One counter for every resource: tokens then only grow per resource even after an idle resource's
    * bookkeeping is dropped (a per-resource counter would restart at 1 and let a stale holder look current).
    */
   private lastToken = 0
-  /** Waiters with a finite maxAcquireAttempts; when none, grants skip counting lost chances. */
-  private limitedWaiters = 0
   private closed = false
 
   on(listener: LockEventListener): () => void {
@@ -142,14 +143,17 @@ export class MemoryProtocol implements LockingProtocol {
       return {
         resource: name,
         holder: hold && { lockerGuid: hold.lockerGuid, priority: hold.priority, leases: hold.leases.length },
-        waiting: (slot?.queue ?? []).map((w) => ({ lockerGuid: w.request.lockerGuid, priority: w.request.priority })),
+        waiting: [...(slot?.queue ?? [])].map((w) => ({
+          lockerGuid: w.request.lockerGuid,
+          priority: w.request.priority,
+        })),
       }
     })
   }
 
   /** True when nothing is held or waited for. */
   get idle(): boolean {
-    for (const slot of this.slots.values()) if (slot.hold || slot.queue.length > 0) return false
+    for (const slot of this.slots.values()) if (slot.hold || slot.queue.size > 0) return false
     return true
   }
 
@@ -172,7 +176,7 @@ export class MemoryProtocol implements LockingProtocol {
   private slot(resource: string): Slot {
     let slot = this.slots.get(resource)
     if (!slot) {
-      slot = { hold: undefined, queue: [] }
+      slot = { hold: undefined, queue: new WaiterQueue(), limited: undefined }
       this.slots.set(resource, slot)
     }
     return slot
@@ -189,7 +193,7 @@ export class MemoryProtocol implements LockingProtocol {
       if (!slot) continue
       const hold = slot.hold
       if (hold && hold.lockerGuid === request.lockerGuid) continue
-      const first = slot.queue[0]
+      const first = slot.queue.first()
       if (first !== undefined && first !== waiter) {
         // A new request ranks after every waiter of the same or higher priority.
         if (waiter !== undefined || first.request.priority >= request.priority) return false
@@ -235,9 +239,9 @@ export class MemoryProtocol implements LockingProtocol {
 
   /** Every waiter that just watched the lock go to someone else has used one more attempt. */
   private countLostChances(slot: Slot, winner: string): void {
-    if (this.limitedWaiters === 0 || slot.queue.length === 0) return
-    for (const waiter of [...slot.queue]) {
-      if (waiter.request.lockerGuid === winner || waiter.request.maxAcquireAttempts === Infinity) continue
+    if (!slot.limited) return
+    for (const waiter of [...slot.limited]) {
+      if (waiter.request.lockerGuid === winner) continue
       if (++waiter.attempts >= waiter.request.maxAcquireAttempts) {
         this.dropWaiter(waiter, 'ALREADY_LOCKED', `gave up after ${waiter.attempts} attempts`)
       }
@@ -248,20 +252,19 @@ export class MemoryProtocol implements LockingProtocol {
     return new Promise<Lease>((resolve, reject) => {
       const waiter: Waiter = {
         request,
-        seq: this.seq++,
+        entries: [],
         attempts: 1,
         resolve,
         reject,
         timer: undefined,
         onAbort: undefined,
       }
+      const limited = request.maxAcquireAttempts !== Infinity
       for (const resource of request.resources) {
-        const queue = this.slot(resource).queue
-        let index = queue.length
-        while (index > 0 && queue[index - 1]!.request.priority < request.priority) index--
-        queue.splice(index, 0, waiter)
+        const slot = this.slot(resource)
+        waiter.entries.push(slot.queue.push(waiter, request.priority))
+        if (limited) (slot.limited ??= new Set()).add(waiter)
       }
-      if (request.maxAcquireAttempts !== Infinity) this.limitedWaiters++
       if (request.acquireTimeout !== Infinity) {
         waiter.timer = setTimeout(() => {
           this.dropWaiter(waiter, 'ACQUIRE_TIMEOUT', `not granted within ${request.acquireTimeout} ms`)
@@ -281,13 +284,15 @@ export class MemoryProtocol implements LockingProtocol {
 
   /** Takes a waiter out of every queue; it stops blocking whoever ranked after it. */
   private unqueue(waiter: Waiter): void {
-    for (const resource of waiter.request.resources) {
-      const queue = this.slots.get(resource)?.queue
-      const index = queue?.indexOf(waiter) ?? -1
-      if (index >= 0) queue!.splice(index, 1)
-      this.dirty.add(resource)
+    const resources = waiter.request.resources
+    for (let i = 0; i < resources.length; i++) {
+      const slot = this.slots.get(resources[i]!)
+      if (slot) {
+        slot.queue.remove(waiter.entries[i]!)
+        if (slot.limited?.delete(waiter) && slot.limited.size === 0) slot.limited = undefined
+      }
+      this.dirty.add(resources[i]!)
     }
-    if (waiter.request.maxAcquireAttempts !== Infinity) this.limitedWaiters--
     if (waiter.timer) clearTimeout(waiter.timer)
     if (waiter.onAbort) waiter.request.signal?.removeEventListener('abort', waiter.onAbort)
   }
@@ -337,13 +342,12 @@ export class MemoryProtocol implements LockingProtocol {
         this.dirty.delete(resource)
         const slot = this.slots.get(resource)
         if (!slot) continue
-        while (slot.queue.length > 0) {
-          const waiter = slot.queue[0]!
+        for (let waiter = slot.queue.first(); waiter; waiter = slot.queue.first()) {
           if (!this.grantable(waiter.request, waiter)) break
           this.unqueue(waiter)
           waiter.resolve(this.grant(waiter.request))
         }
-        if (!slot.hold && slot.queue.length === 0) this.slots.delete(resource)
+        if (!slot.hold && slot.queue.size === 0) this.slots.delete(resource)
       }
     } finally {
       this.pumping = false
