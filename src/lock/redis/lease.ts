@@ -1,24 +1,6 @@
-import { performance } from 'node:perf_hooks'
 import type { LockError } from '../errors.js'
 import type { Lease } from '../protocol.js'
-
-/** Monotonic ms: wall-clock jumps never stretch a lease. It keeps counting while the process is stopped. */
-export const clock = (): number => performance.now()
-
-/**
- * A stretch of time during which this client's heartbeat is known to be alive on the server. Every lease
- * granted in it is good until `deadline` (local monotonic ms, already short of the server's deadline by the
- * drift allowance). A renewal that returns in time moves the deadline on; once it passes, the epoch is over
- * for good and its leases are lost, even if a late renewal comes back afterwards.
- */
-export class Epoch {
-  readonly leases = new Set<RedisLease>()
-  constructor(public deadline: number) {}
-
-  get alive(): boolean {
-    return clock() < this.deadline
-  }
-}
+import type { Epoch } from './heartbeat.js'
 
 /** What the protocol does for a lease. */
 export interface LeaseOwner {
@@ -41,7 +23,7 @@ export class RedisLease implements Lease {
     private readonly owner: LeaseOwner,
     /** The server's id for this lease (the id of the request that got it). */
     readonly id: string,
-    readonly epoch: Epoch,
+    readonly epoch: Epoch<RedisLease>,
     readonly resources: readonly string[],
     readonly lockerGuid: string,
     readonly priority: number,
@@ -54,7 +36,7 @@ export class RedisLease implements Lease {
    */
   get valid(): boolean {
     if (!this.live) return false
-    const now = clock()
+    const now = this.epoch.clock()
     return now < this.epoch.deadline && now < this.ttlDeadline
   }
 

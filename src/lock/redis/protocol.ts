@@ -3,7 +3,8 @@ import { LockError, type LockErrorCode } from '../errors.js'
 import { EventFanout } from '../events.js'
 import type { AcquireRequest, Lease, LockEvent, LockEventListener, LockingProtocol } from '../protocol.js'
 import { RedisConnections } from './connection.js'
-import { clock, Epoch, RedisLease, type LeaseOwner } from './lease.js'
+import { Heartbeat, type Epoch } from './heartbeat.js'
+import { RedisLease, type LeaseOwner } from './lease.js'
 import { redactUrl, resolveRedisOptions, type RedisProtocolOptions, type ResolvedRedisOptions } from './options.js'
 
 /** What the server tells a client on its channel (see scripts.ts). */
@@ -74,12 +75,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
   private releases: string[] = []
   private readonly leases = new Map<string, RedisLease>()
   private readonly events = new EventFanout()
-  private epoch = new Epoch(0)
-  private epochTimer: ReturnType<typeof setTimeout> | undefined
-  private renewTimer: ReturnType<typeof setTimeout> | undefined
-  private renewAt = Infinity
-  private renewing = false
-  private renewAgain = false
+  private readonly heartbeat: Heartbeat<RedisLease>
   private seq = 0
   private down = false
   private closed = false
@@ -88,6 +84,10 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     this.options = resolveRedisOptions(options)
     this.prefix = `{${this.options.keyPrefix}}:`
     this.key = `${this.prefix}clients`
+    this.heartbeat = new Heartbeat<RedisLease>(this.options, {
+      renew: () => this.renew(),
+      expire: (epoch, reason) => this.expireEpoch(epoch, reason),
+    })
   }
 
   on(listener: LockEventListener): () => void {
@@ -139,8 +139,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    clearTimeout(this.renewTimer)
-    clearTimeout(this.epochTimer)
+    this.heartbeat.stop()
     const ids: string[] = []
     for (const p of [...this.pending.values()]) {
       if (p.sent) ids.push(p.id)
@@ -204,8 +203,8 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     const r = p.request
     const mayWait = r.maxAcquireAttempts > 1 && r.acquireTimeout > 0
     p.sent = true
-    this.scheduleRenew(this.options.renewEvery)
-    const sent = clock()
+    this.heartbeat.keepAlive()
+    const sent = this.heartbeat.now()
     let reply: [string, string?, number?]
     try {
       reply = await connections.command.genlockAcquire(
@@ -226,7 +225,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
       this.giveUp(p, 'LOST', `Redis refused the acquire: ${messageOf(error)}`)
       return
     }
-    this.extend(sent)
+    this.heartbeat.extend(sent)
     if (isDone(p)) {
       // Given up while the script ran (or a resubmission raced a grant): whatever it got must go back.
       if (reply[0] !== 'F' && !this.leases.has(p.id)) this.sendRelease([p.id])
@@ -245,7 +244,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
         this.watchAbort(p)
         this.events.emitForRequest('waiting', r)
       }
-      this.wakeAt(Number(detail))
+      this.heartbeat.wakeAt(Number(detail))
     } else if (r.maxAcquireAttempts <= 1) {
       this.giveUp(p, 'ALREADY_LOCKED', 'locked by another holder', false)
     } else {
@@ -344,7 +343,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     if (this.closed) return
     if (this.down) this.options.logger?.warn({ url: redactUrl(this.options.url) }, 'genlock: Redis is back')
     this.down = false
-    this.scheduleRenew(0) // the server may have restarted: find out at once what it still knows
+    this.heartbeat.renewIn(0) // the server may have restarted: find out at once what it still knows
   }
 
   /**
@@ -360,8 +359,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
         'genlock: lost the Redis connection; held locks are lost, acquisitions wait for it',
       )
     }
-    this.epoch.deadline = 0
-    this.expireEpoch(this.epoch, 'the connection to Redis was lost')
+    this.heartbeat.lapse('the connection to Redis was lost')
     // Replies may be long in coming now: let cancellation reach requests whose acquire is in flight.
     for (const p of [...this.pending.values()]) this.watchAbort(p)
   }
@@ -370,11 +368,11 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
 
   private granted(p: Pending, tokens: string[], victims: number): void {
     if (p.state === 'done' || p.state === 'handoff') return
-    if (!this.epoch.alive) {
+    if (!this.heartbeat.alive) {
       // We cannot tell how long the server will keep this grant: a renewal decides (see renew).
       p.state = 'confirm'
       this.watchAbort(p)
-      this.scheduleRenew(0)
+      this.heartbeat.renewIn(0)
       return
     }
     p.tokens = tokens
@@ -395,12 +393,11 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     const r = p.request
     const tokens: Record<string, number> = {}
     r.resources.forEach((resource, i) => (tokens[resource] = Number(p.tokens![i])))
-    const lease = new RedisLease(this, p.id, this.epoch, r.resources, r.lockerGuid, r.priority, tokens)
+    const lease = new RedisLease(this, p.id, this.heartbeat.epoch, r.resources, r.lockerGuid, r.priority, tokens)
     this.leases.set(p.id, lease)
-    this.epoch.leases.add(lease)
-    this.armEpochTimer()
+    this.heartbeat.join(lease)
     if (r.lockTtl !== Infinity) {
-      lease.ttlDeadline = clock() + r.lockTtl
+      lease.ttlDeadline = this.heartbeat.now() + r.lockTtl
       lease.ttlTimer = setTimeout(
         () => this.loseLease(lease, 'EXPIRED', `lockTtl of ${r.lockTtl} ms reached`, undefined, true),
         r.lockTtl,
@@ -408,7 +405,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     }
     this.events.emitForLease('acquired', lease)
     if (p.lostEarly) this.applyLoss(lease, p.lostEarly)
-    else if (!this.epoch.alive)
+    else if (!this.heartbeat.alive)
       this.loseLease(lease, 'LOST', 'the Redis lease ran out during the hand-off', undefined, true)
     p.resolve(lease)
   }
@@ -487,86 +484,32 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     lease.epoch.leases.delete(lease)
   }
 
-  // --- the heartbeat ----------------------------------------------------------------------------------
+  // --- the heartbeat (timing in heartbeat.ts) ---------------------------------------------------------
 
-  /** The server renewed our heartbeat no earlier than `sent`: leases are good until sent + lease - drift. */
-  private extend(sent: number): void {
-    const deadline = sent + this.options.lease - this.options.drift
-    if (this.epoch.alive) {
-      if (deadline > this.epoch.deadline) this.epoch.deadline = deadline
-      return
-    }
-    // An epoch whose deadline passed never comes back, even if this renewal was only late.
-    this.expireEpoch(this.epoch, `the Redis lease was not renewed within ${this.options.lease} ms`)
-    this.epoch = new Epoch(deadline)
-  }
-
-  private expireEpoch(epoch: Epoch, reason: string): void {
+  private expireEpoch(epoch: Epoch<RedisLease>, reason: string): void {
     for (const lease of [...epoch.leases]) this.loseLease(lease, 'LOST', reason, undefined, true)
-  }
-
-  private armEpochTimer(): void {
-    if (this.epochTimer || this.closed) return
-    this.epochTimer = setTimeout(
-      () => {
-        this.epochTimer = undefined
-        const epoch = this.epoch
-        if (epoch.leases.size === 0) return
-        if (epoch.alive) this.armEpochTimer()
-        else this.expireEpoch(epoch, `the Redis lease was not renewed within ${this.options.lease} ms`)
-      },
-      Math.max(0, this.epoch.deadline - clock()),
-    )
-    this.epochTimer.unref()
-  }
-
-  private scheduleRenew(delay: number): void {
-    if (this.closed) return
-    const at = clock() + delay
-    if (this.renewTimer && this.renewAt <= at) return
-    clearTimeout(this.renewTimer)
-    this.renewAt = at
-    this.renewTimer = setTimeout(() => {
-      this.renewTimer = undefined
-      this.renewAt = Infinity
-      void this.renew()
-    }, delay)
-    this.renewTimer.unref()
-  }
-
-  /** A waiter wakes (renews, which reaps) when another client's heartbeat runs out, in case it held our lock. */
-  private wakeAt(ms: number): void {
-    if (ms >= 0) this.scheduleRenew(ms + 1)
   }
 
   /**
    * Renews the heartbeat and reconciles with the server: leases it no longer has are lost, grants whose
    * message went missing are taken, waiters it forgot (a restart) are queued again.
    */
-  private async renew(): Promise<void> {
+  private async renew(): Promise<boolean> {
     const connections = this.connections
-    if (!connections || this.closed) return
-    if (this.renewing) {
-      this.renewAgain = true
-      return
-    }
+    if (!connections || this.closed) return false
     const ids = [...this.leases.keys()]
     for (const p of this.pending.values()) if (p.state === 'queued' || p.state === 'confirm') ids.push(p.id)
-    if (ids.length === 0 && this.pending.size === 0) return // idle: the heartbeat may lapse
-    this.renewing = true
-    const sent = clock()
+    if (ids.length === 0 && this.pending.size === 0) return false // idle: the heartbeat may lapse
+    const sent = this.heartbeat.now()
     let reply: string[]
     try {
       this.flushReleases()
       reply = await connections.command.genlockRenew(this.key, this.prefix, this.clientId, this.options.lease, ...ids)
     } catch (error) {
       this.options.logger?.warn({ err: error }, 'genlock: Redis lease renewal failed')
-      this.renewing = false
-      this.scheduleRenew(this.options.renewEvery)
-      return
+      return true
     }
-    this.renewing = false
-    this.extend(sent)
+    this.heartbeat.extend(sent)
     let waiting = false
     ids.forEach((id, i) => {
       const status = reply[i] ?? ''
@@ -586,12 +529,8 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
         this.granted(p, tokens, victims)
       }
     })
-    this.scheduleRenew(this.options.renewEvery)
-    if (waiting) this.wakeAt(Number(reply[ids.length]))
-    if (this.renewAgain) {
-      this.renewAgain = false
-      this.scheduleRenew(0)
-    }
+    if (waiting) this.heartbeat.wakeAt(Number(reply[ids.length]))
+    return true
   }
 
   // --- events -----------------------------------------------------------------------------------------
