@@ -82,7 +82,7 @@ async function openBroker(
 
 /** The lock protocol `locks.backend` names. */
 export function lockProtocol(config: GenlockConfig, logger: Logger): LockingProtocol {
-  if (config.locks.backend === 'memory') return memoryProtocol()
+  if (config.locks.backend === 'memory') return memoryProtocol({ logger: logger.child({ component: 'locks' }) })
   return redisProtocol({
     url: config.locks.url,
     keyPrefix: config.locks.keyPrefix,

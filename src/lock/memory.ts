@@ -1,6 +1,8 @@
-import { LockError, type LockErrorCode } from './errors.js'
-import type { AcquireRequest, Lease, LockEventListener, LockingProtocol } from './protocol.js'
-import { EventFanout } from './events.js'
+import type { LockError, LockErrorCode } from './errors.js'
+import { LeaseBase } from './lease-base.js'
+import type { LockLogger } from './logger.js'
+import type { AcquireRequest, Lease, LockingProtocol } from './protocol.js'
+import { ProtocolBase } from './protocol-base.js'
 import { WaiterQueue, type QueueEntry } from './waiter-queue.js'
 
 interface Waiter {
@@ -35,21 +37,25 @@ export interface ResourceSnapshot {
   readonly waiting: readonly { lockerGuid: string; priority: number }[]
 }
 
-class MemoryLease implements Lease {
-  valid = true
-  lossReason: LockError | undefined
+class MemoryLease extends LeaseBase {
   ttlTimer: ReturnType<typeof setTimeout> | undefined
-  private lostListeners: ((error: LockError) => unknown)[] | undefined
   private tokenRecord: Record<string, number> | undefined
 
   constructor(
     private readonly protocol: MemoryProtocol,
-    readonly resources: readonly string[],
-    readonly lockerGuid: string,
-    readonly priority: number,
+    resources: readonly string[],
+    lockerGuid: string,
+    priority: number,
     /** The memory protocol's tokens come from one counter, so a lease has the same token on every resource. */
     readonly token: number,
-  ) {}
+    logger: LockLogger,
+  ) {
+    super(resources, lockerGuid, priority, logger)
+  }
+
+  get valid(): boolean {
+    return this.live
+  }
 
   get tokens(): Readonly<Record<string, number>> {
     if (!this.tokenRecord) {
@@ -59,27 +65,15 @@ class MemoryLease implements Lease {
     return this.tokenRecord
   }
 
-  onLost(listener: (error: LockError) => unknown): void {
-    if (this.lossReason) {
-      const reason = this.lossReason
-      queueMicrotask(() => listener(reason))
-    } else if (this.valid) {
-      ;(this.lostListeners ??= []).push(listener)
-    }
-  }
-
   release(): void {
     this.protocol.releaseLease(this)
   }
+}
 
-  /** Called by the protocol after it has marked the lease lost. */
-  notifyLost(error: LockError): void {
-    this.lossReason = error
-    const listeners = this.lostListeners
-    this.lostListeners = undefined
-    // Listeners run user code (recovery handlers); never run it from inside a protocol decision.
-    if (listeners) queueMicrotask(() => listeners.forEach((listener) => listener(error)))
-  }
+/** Options of the in-memory protocol. */
+export interface MemoryProtocolOptions {
+  /** Where a throwing event or lease-loss listener is reported (default: stderr). */
+  logger?: LockLogger
 }
 
 /**
@@ -91,9 +85,8 @@ class MemoryLease implements Lease {
  * protocol.on((event) => log.debug(event))
  * const { newLocker } = genLock({}, protocol)
  */
-export class MemoryProtocol implements LockingProtocol {
+export class MemoryProtocol extends ProtocolBase<MemoryLease> implements LockingProtocol {
   private readonly slots = new Map<string, Slot>()
-  private readonly events = new EventFanout()
   private readonly dirty = new Set<string>()
   private pumping = false
   /**
@@ -101,16 +94,14 @@ export class MemoryProtocol implements LockingProtocol {
    * bookkeeping is dropped (a per-resource counter would restart at 1 and let a stale holder look current).
    */
   private lastToken = 0
-  private closed = false
 
-  on(listener: LockEventListener): () => void {
-    return this.events.add(listener)
+  constructor(options: MemoryProtocolOptions = {}) {
+    super(options.logger)
   }
 
   acquire(request: AcquireRequest): Lease | Promise<Lease> {
-    if (request.resources.length === 0) throw new TypeError('acquire needs at least one resource')
-    if (this.closed) return Promise.reject(this.error('LOST', 'the locking protocol is closed', request))
-    if (request.signal?.aborted) return Promise.reject(this.error('CANCELLED', 'acquire aborted', request))
+    const refused = this.refuse(request)
+    if (refused) return refused
     if (this.grantable(request, undefined)) {
       const lease = this.grant(request)
       this.pump() // a preempted composite holder may have freed other resources
@@ -167,7 +158,7 @@ export class MemoryProtocol implements LockingProtocol {
   }
 
   releaseLease(lease: MemoryLease): void {
-    if (!lease.valid) return
+    if (!lease.live) return
     this.detach(lease)
     this.events.emitForLease('released', lease)
     this.pump()
@@ -212,10 +203,17 @@ export class MemoryProtocol implements LockingProtocol {
     if (preempted) {
       const by = { lockerGuid: request.lockerGuid, priority: request.priority }
       for (const victim of new Set(preempted)) {
-        if (victim.valid) this.lose(victim, 'PREEMPTED', `preempted by priority ${request.priority}`, by)
+        this.lose(victim, 'PREEMPTED', `preempted by priority ${request.priority}`, by)
       }
     }
-    const lease = new MemoryLease(this, request.resources, request.lockerGuid, request.priority, ++this.lastToken)
+    const lease = new MemoryLease(
+      this,
+      request.resources,
+      request.lockerGuid,
+      request.priority,
+      ++this.lastToken,
+      this.logger,
+    )
     for (const resource of request.resources) {
       const slot = this.slot(resource)
       if (slot.hold) {
@@ -228,9 +226,7 @@ export class MemoryProtocol implements LockingProtocol {
     }
     if (request.lockTtl !== Infinity) {
       lease.ttlTimer = setTimeout(() => {
-        if (!lease.valid) return
-        this.lose(lease, 'EXPIRED', `lockTtl of ${request.lockTtl} ms reached`)
-        this.pump()
+        if (this.lose(lease, 'EXPIRED', `lockTtl of ${request.lockTtl} ms reached`)) this.pump()
       }, request.lockTtl)
     }
     this.events.emitForLease('acquired', lease)
@@ -303,21 +299,9 @@ export class MemoryProtocol implements LockingProtocol {
     waiter.reject(this.error(code, message, waiter.request))
   }
 
-  /** Marks a lease lost and frees its resources; the caller pumps. */
-  private lose(
-    lease: MemoryLease,
-    code: LockErrorCode,
-    message: string,
-    by?: { lockerGuid: string; priority: number },
-  ): void {
-    this.detach(lease)
-    const type = code === 'PREEMPTED' ? 'preempted' : code === 'EXPIRED' ? 'expired' : 'lost'
-    this.events.emitForLease(type, lease, by)
-    lease.notifyLost(new LockError(code, `${lease.resources.join(', ')}: ${message}`, lease.resources))
-  }
-
-  private detach(lease: MemoryLease): void {
-    lease.valid = false
+  /** Frees the lease's resources; whoever detaches pumps. */
+  protected detach(lease: MemoryLease): void {
+    lease.live = false
     if (lease.ttlTimer) clearTimeout(lease.ttlTimer)
     for (const resource of lease.resources) {
       const slot = this.slots.get(resource)
@@ -353,13 +337,9 @@ export class MemoryProtocol implements LockingProtocol {
       this.pumping = false
     }
   }
-
-  private error(code: LockErrorCode, message: string, request: AcquireRequest): LockError {
-    return new LockError(code, `${request.resources.join(', ')}: ${message}`, request.resources)
-  }
 }
 
 /** Creates the in-memory protocol (the default). */
-export function memoryProtocol(): MemoryProtocol {
-  return new MemoryProtocol()
+export function memoryProtocol(options?: MemoryProtocolOptions): MemoryProtocol {
+  return new MemoryProtocol(options)
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { LockError, type LockErrorCode } from '../errors.js'
-import { EventFanout } from '../events.js'
-import type { AcquireRequest, Lease, LockEvent, LockEventListener, LockingProtocol } from '../protocol.js'
+import type { LockError, LockErrorCode } from '../errors.js'
+import type { AcquireRequest, Lease, LockEvent, LockingProtocol } from '../protocol.js'
+import { ProtocolBase } from '../protocol-base.js'
 import { RedisConnections } from './connection.js'
 import { Heartbeat, type Epoch } from './heartbeat.js'
 import { RedisLease, type LeaseOwner } from './lease.js'
@@ -59,7 +59,7 @@ interface Pending {
  * // ...
  * await protocol.close()
  */
-export class RedisProtocol implements LockingProtocol, LeaseOwner {
+export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingProtocol, LeaseOwner {
   /** This client's id on the server (leases, waiters and its channel hang off it). */
   readonly clientId = randomBytes(9).toString('base64url')
   private readonly options: ResolvedRedisOptions
@@ -74,14 +74,14 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
   /** Lease and waiter ids to give back, batched within a tick (see sendRelease). */
   private releases: string[] = []
   private readonly leases = new Map<string, RedisLease>()
-  private readonly events = new EventFanout()
   private readonly heartbeat: Heartbeat<RedisLease>
   private seq = 0
   private down = false
-  private closed = false
 
   constructor(options: RedisProtocolOptions = {}) {
-    this.options = resolveRedisOptions(options)
+    const resolved = resolveRedisOptions(options)
+    super(resolved.logger)
+    this.options = resolved
     this.prefix = `{${this.options.keyPrefix}}:`
     this.key = `${this.prefix}clients`
     this.heartbeat = new Heartbeat<RedisLease>(this.options, {
@@ -90,14 +90,9 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     })
   }
 
-  on(listener: LockEventListener): () => void {
-    return this.events.add(listener)
-  }
-
   acquire(request: AcquireRequest): Promise<Lease> {
-    if (request.resources.length === 0) throw new TypeError('acquire needs at least one resource')
-    if (this.closed) return Promise.reject(this.error('LOST', 'the locking protocol is closed', request))
-    if (request.signal?.aborted) return Promise.reject(this.error('CANCELLED', 'acquire aborted', request))
+    const refused = this.refuse(request)
+    if (refused) return refused
     return new Promise<Lease>((resolve, reject) => {
       const p: Pending = {
         id: `${this.clientId}.${(this.seq++).toString(36)}`,
@@ -393,7 +388,8 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     const r = p.request
     const tokens: Record<string, number> = {}
     r.resources.forEach((resource, i) => (tokens[resource] = Number(p.tokens![i])))
-    const lease = new RedisLease(this, p.id, this.heartbeat.epoch, r.resources, r.lockerGuid, r.priority, tokens)
+    const epoch = this.heartbeat.epoch
+    const lease = new RedisLease(this, p.id, epoch, r.resources, r.lockerGuid, r.priority, tokens, this.logger)
     this.leases.set(p.id, lease)
     this.heartbeat.join(lease)
     if (r.lockTtl !== Infinity) {
@@ -469,15 +465,10 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     by: LockEvent['by'] | undefined,
     giveBack: boolean,
   ): void {
-    if (!lease.live) return
-    this.detach(lease)
-    const type = code === 'PREEMPTED' ? 'preempted' : code === 'EXPIRED' ? 'expired' : 'lost'
-    this.events.emitForLease(type, lease, by)
-    lease.notifyLost(new LockError(code, `${lease.resources.join(', ')}: ${message}`, lease.resources))
-    if (giveBack) this.sendRelease([lease.id])
+    if (this.lose(lease, code, message, by) && giveBack) this.sendRelease([lease.id])
   }
 
-  private detach(lease: RedisLease): void {
+  protected detach(lease: RedisLease): void {
     lease.live = false
     clearTimeout(lease.ttlTimer)
     this.leases.delete(lease.id)
@@ -531,12 +522,6 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     })
     if (waiting) this.heartbeat.wakeAt(Number(reply[ids.length]))
     return true
-  }
-
-  // --- events -----------------------------------------------------------------------------------------
-
-  private error(code: LockErrorCode, message: string, request: AcquireRequest): LockError {
-    return new LockError(code, `${request.resources.join(', ')}: ${message}`, request.resources)
   }
 }
 
