@@ -1,8 +1,7 @@
 import { z } from 'zod'
 import { condition, deviceIds, duration, publishTopic, template, topicPattern } from './automation-schema.js'
 import type { StepKind } from './definition.js'
-import { colorsNamed } from 'culori'
-import { parseColor } from '../devices/color.js'
+import { CSS_COLOR_NAMES, parseColor } from '../devices/color.js'
 import { checkTemplate, isTemplate } from './expression.js'
 import { closest } from './suggest.js'
 
@@ -36,7 +35,7 @@ const colorText = z.string().superRefine((text: string, ctx) => {
   try {
     parseColor(text)
   } catch {
-    const guess = closest(text.trim(), Object.keys(colorsNamed))
+    const guess = closest(text.trim(), CSS_COLOR_NAMES)
     ctx.addIssue({
       code: 'custom',
       message:
