@@ -30,6 +30,8 @@ interface Slot {
   limited: Set<Waiter> | undefined
 }
 
+const ONCE = Object.freeze({ once: true })
+
 /** What one resource's lock looks like right now (for tests, logs and Home Assistant state). */
 export interface ResourceSnapshot {
   readonly resource: string
@@ -246,9 +248,12 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
 
   private enqueue(request: AcquireRequest): Promise<Lease> {
     return new Promise<Lease>((resolve, reject) => {
+      const resources = request.resources
       const waiter: Waiter = {
         request,
-        entries: [],
+        // Sized up front: a queue 10,000 deep keeps every one of these alive, and a pushed-to empty array
+        // reserves room for 16.
+        entries: new Array<QueueEntry<Waiter>>(resources.length),
         attempts: 1,
         resolve,
         reject,
@@ -256,9 +261,9 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
         onAbort: undefined,
       }
       const limited = request.maxAcquireAttempts !== Infinity
-      for (const resource of request.resources) {
-        const slot = this.slot(resource)
-        waiter.entries.push(slot.queue.push(waiter, request.priority))
+      for (let i = 0; i < resources.length; i++) {
+        const slot = this.slot(resources[i]!)
+        waiter.entries[i] = slot.queue.push(waiter, request.priority)
         if (limited) (slot.limited ??= new Set()).add(waiter)
       }
       if (request.acquireTimeout !== Infinity) {
@@ -272,7 +277,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
           this.dropWaiter(waiter, 'CANCELLED', 'acquire aborted')
           this.pump()
         }
-        request.signal.addEventListener('abort', waiter.onAbort, { once: true })
+        request.signal.addEventListener('abort', waiter.onAbort, ONCE)
       }
       this.events.emitForRequest('waiting', request)
     })
