@@ -5,6 +5,18 @@ import type { AcquireRequest, Lease, LockingProtocol } from './protocol.js'
 import { ProtocolBase } from './protocol-base.js'
 import { WaiterQueue, type QueueEntry } from './waiter-queue.js'
 
+/** Calls `callback` once `ms` have passed; returns the cancel function. An automation Clock is one. */
+export interface LockTimer {
+  after(ms: number, callback: () => void): () => void
+}
+
+const realTimer: LockTimer = {
+  after(ms, callback) {
+    const timer = setTimeout(callback, ms)
+    return () => clearTimeout(timer)
+  },
+}
+
 interface Waiter {
   readonly request: AcquireRequest
   /** Its place in each resource's queue, in the order of request.resources. */
@@ -12,7 +24,8 @@ interface Waiter {
   attempts: number
   resolve(lease: Lease): void
   reject(error: LockError): void
-  timer: ReturnType<typeof setTimeout> | undefined
+  /** Cancels the acquire timeout. */
+  timer: (() => void) | undefined
   onAbort: (() => void) | undefined
 }
 
@@ -40,7 +53,8 @@ export interface ResourceSnapshot {
 }
 
 class MemoryLease extends LeaseBase {
-  ttlTimer: ReturnType<typeof setTimeout> | undefined
+  /** Cancels the ttl timer. */
+  ttlTimer: (() => void) | undefined
   private tokenRecord: Record<string, number> | undefined
 
   constructor(
@@ -76,6 +90,8 @@ class MemoryLease extends LeaseBase {
 export interface MemoryProtocolOptions {
   /** Where a throwing event or lease-loss listener is reported (default: stderr). */
   logger?: LockLogger
+  /** Where ttl and acquire timeouts are counted; real timers unless a simulation passes its clock. */
+  timer?: LockTimer
 }
 
 /**
@@ -97,8 +113,13 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
    */
   private lastToken = 0
 
-  constructor(options: MemoryProtocolOptions = {}) {
-    super(options.logger)
+  private readonly timer: LockTimer
+
+  /** A LockTimer alone is the same as `{ timer }`. */
+  constructor(options: MemoryProtocolOptions | LockTimer = {}) {
+    const resolved: MemoryProtocolOptions = isLockTimer(options) ? { timer: options } : options
+    super(resolved.logger)
+    this.timer = resolved.timer ?? realTimer
   }
 
   acquire(request: AcquireRequest): Lease | Promise<Lease> {
@@ -227,9 +248,9 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
       this.countLostChances(slot, request.lockerGuid)
     }
     if (request.lockTtl !== Infinity) {
-      lease.ttlTimer = setTimeout(() => {
+      lease.ttlTimer = this.timer.after(request.lockTtl, () => {
         if (this.lose(lease, 'EXPIRED', `lockTtl of ${request.lockTtl} ms reached`)) this.pump()
-      }, request.lockTtl)
+      })
     }
     this.events.emitForLease('acquired', lease)
     return lease
@@ -267,10 +288,10 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
         if (limited) (slot.limited ??= new Set()).add(waiter)
       }
       if (request.acquireTimeout !== Infinity) {
-        waiter.timer = setTimeout(() => {
+        waiter.timer = this.timer.after(request.acquireTimeout, () => {
           this.dropWaiter(waiter, 'ACQUIRE_TIMEOUT', `not granted within ${request.acquireTimeout} ms`)
           this.pump()
-        }, request.acquireTimeout)
+        })
       }
       if (request.signal) {
         waiter.onAbort = () => {
@@ -294,7 +315,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
       }
       this.dirty.add(resources[i]!)
     }
-    if (waiter.timer) clearTimeout(waiter.timer)
+    waiter.timer?.()
     if (waiter.onAbort) waiter.request.signal?.removeEventListener('abort', waiter.onAbort)
   }
 
@@ -307,7 +328,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
   /** Frees the lease's resources; whoever detaches pumps. */
   protected detach(lease: MemoryLease): void {
     lease.live = false
-    if (lease.ttlTimer) clearTimeout(lease.ttlTimer)
+    lease.ttlTimer?.()
     for (const resource of lease.resources) {
       const slot = this.slots.get(resource)
       const hold = slot?.hold
@@ -344,7 +365,11 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
   }
 }
 
-/** Creates the in-memory protocol (the default). */
-export function memoryProtocol(options?: MemoryProtocolOptions): MemoryProtocol {
+/** Creates the in-memory protocol (the default); options as for {@link MemoryProtocol}'s constructor. */
+export function memoryProtocol(options?: MemoryProtocolOptions | LockTimer): MemoryProtocol {
   return new MemoryProtocol(options)
+}
+
+function isLockTimer(options: MemoryProtocolOptions | LockTimer): options is LockTimer {
+  return typeof (options as Partial<LockTimer>).after === 'function'
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { LockError, LockErrorCode } from '../errors.js'
-import type { AcquireRequest, Lease, LockEvent, LockingProtocol } from '../protocol.js'
+import { reportListenerError, type LockLogger } from '../logger.js'
+import type { AcquireRequest, BackendReachability, Lease, LockEvent, LockingProtocol } from '../protocol.js'
 import { ProtocolBase } from '../protocol-base.js'
 import { RedisConnections } from './connection.js'
 import { Heartbeat, type Epoch } from './heartbeat.js'
@@ -77,17 +78,24 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
   private readonly heartbeat: Heartbeat<RedisLease>
   private seq = 0
   private down = false
+  private readonly reachability: Reachability
 
   constructor(options: RedisProtocolOptions = {}) {
     const resolved = resolveRedisOptions(options)
     super(resolved.logger)
     this.options = resolved
+    this.reachability = new Reachability(this.logger)
     this.prefix = `{${this.options.keyPrefix}}:`
     this.key = `${this.prefix}clients`
     this.heartbeat = new Heartbeat<RedisLease>(this.options, {
       renew: () => this.renew(),
       expire: (epoch, reason) => this.expireEpoch(epoch, reason),
     })
+  }
+
+  /** Whether Redis answers now: false from a dropped connection (or a failed first connect) until it is back. */
+  get backend(): BackendReachability {
+    return this.reachability
   }
 
   acquire(request: AcquireRequest): Promise<Lease> {
@@ -170,6 +178,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
       ready: () => this.onReady(),
       down: (error) => this.onDown(error),
     }).then(async (connections) => {
+      this.reachability.set(true)
       this.connections = connections
       if (this.closed) await connections.close()
       await connections.subscribed
@@ -177,6 +186,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
       return connections
     })
     this.connecting.catch((error: unknown) => {
+      this.reachability.set(false)
       this.options.logger?.warn({ url: redactUrl(url), err: error }, 'genlock: cannot set up the Redis client')
       this.connecting = undefined
     })
@@ -338,6 +348,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     if (this.closed) return
     if (this.down) this.options.logger?.warn({ url: redactUrl(this.options.url) }, 'genlock: Redis is back')
     this.down = false
+    this.reachability.set(true)
     this.heartbeat.renewIn(0) // the server may have restarted: find out at once what it still knows
   }
 
@@ -354,6 +365,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
         'genlock: lost the Redis connection; held locks are lost, acquisitions wait for it',
       )
     }
+    this.reachability.set(false)
     this.heartbeat.lapse('the connection to Redis was lost')
     // Replies may be long in coming now: let cancellation reach requests whose acquire is in flight.
     for (const p of [...this.pending.values()]) this.watchAbort(p)
@@ -555,4 +567,29 @@ function messageOf(error: unknown): string {
  */
 export function redisProtocol(options?: RedisProtocolOptions): RedisProtocol {
   return new RedisProtocol(options)
+}
+
+/** {@link BackendReachability} for the Redis protocol: reachable until told otherwise. */
+class Reachability implements BackendReachability {
+  reachable = true
+  private readonly listeners = new Set<(reachable: boolean) => void>()
+
+  constructor(private readonly logger: LockLogger) {}
+
+  set(reachable: boolean): void {
+    if (this.reachable === reachable) return
+    this.reachable = reachable
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(reachable)
+      } catch (error) {
+        reportListenerError(this.logger, error, { reachable }, 'Redis reachability')
+      }
+    }
+  }
+
+  onChange(listener: (reachable: boolean) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
 }
