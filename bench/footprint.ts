@@ -12,6 +12,8 @@
  *   npx tsx bench/footprint.ts      (idle window 20 s after 12 s settling)
  *   FOOTPRINT_IDLE_S=60 FOOTPRINT_EXTRA_FLAGS=--lite-mode npx tsx bench/footprint.ts   (a full minute, and one
  *   more embedded genlock with other node flags)
+ *   FOOTPRINT_METRICS=1 npx tsx bench/footprint.ts   (and one with the Prometheus metrics on, scraped every 15 s)
+ *   FOOTPRINT_BASELINE=../main npx tsx bench/footprint.ts   (and one built from another checkout: before/after)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -28,6 +30,11 @@ const AUTOMATIONS = 20
 const TRIGGERS = 10_000
 const IDLE_SECONDS = Number(process.env.FOOTPRINT_IDLE_S ?? 20)
 const SETTLE_SECONDS = 12
+/** FOOTPRINT_METRICS=1 adds the shipped-flags embedded genlock with the Prometheus metrics on, scraped. */
+const WITH_METRICS = process.env.FOOTPRINT_METRICS === '1'
+const SCRAPE_SECONDS = 15
+/** FOOTPRINT_BASELINE=<another checkout> adds a genlock built from that checkout's src (e.g. main), same flags. */
+const BASELINE = process.env.FOOTPRINT_BASELINE
 
 const repo = process.cwd()
 const SHIPPED_FLAGS = shippedNodeFlags(repo)
@@ -236,9 +243,36 @@ async function main(): Promise<void> {
     packages: 'external',
     logLevel: 'warning',
   })
+  const metricsBundle = join(repo, '.bench-build/footprint/metrics-daemon.mjs')
+  if (WITH_METRICS) {
+    await build({
+      entryPoints: [join(repo, 'bench/support/metrics-daemon.ts')],
+      outfile: metricsBundle,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'warning',
+    })
+  }
+  const baselineBundle = join(repo, '.bench-build/footprint/genlock-baseline.mjs')
+  if (BASELINE) {
+    await build({
+      entryPoints: [join(BASELINE, 'src/cli/index.ts')],
+      outfile: baselineBundle,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'warning',
+    })
+  }
   const redJs = installNodeRed(join(scratch, 'node-red-install'))
   const mosquitto = await startMosquitto()
   const subjects: Subject[] = []
+  let scraper: NodeJS.Timeout | undefined
   try {
     const flags = SHIPPED_FLAGS.join(' ')
     const embedded = async (name: string, nodeFlags: string[]) => {
@@ -248,6 +282,28 @@ async function main(): Promise<void> {
       return startProcess(name, args, [/"msg":"genlock ready"/], `mqtt://127.0.0.1:${port}`, scratch)
     }
     subjects.push(await embedded(`genlock, embedded broker, node ${flags}`, SHIPPED_FLAGS))
+    if (BASELINE) {
+      const port = await freePort()
+      const config = writeGenlockSetup(join(scratch, 'genlock-baseline'), `{ embedded: true, port: ${port} }`)
+      const args = [...SHIPPED_FLAGS, baselineBundle, 'run', '--config', config]
+      const name = `genlock of ${BASELINE}, embedded broker, node ${flags}`
+      subjects.push(await startProcess(name, args, [/"msg":"genlock ready"/], `mqtt://127.0.0.1:${port}`, scratch))
+    }
+    if (WITH_METRICS) {
+      const port = await freePort()
+      const httpPort = await freePort()
+      const config = writeGenlockSetup(join(scratch, 'genlock-metrics'), `{ embedded: true, port: ${port} }`)
+      const args = [...SHIPPED_FLAGS, metricsBundle, config, String(httpPort)]
+      const name = `genlock, embedded broker, node ${flags}, /metrics scraped every ${SCRAPE_SECONDS} s`
+      subjects.push(await startProcess(name, args, [/"msg":"genlock ready"/], `mqtt://127.0.0.1:${port}`, scratch))
+      // As Prometheus would: every 15 s, through the idle window and the burst.
+      const scrape = () => fetch(`http://127.0.0.1:${httpPort}/metrics`).then((response) => response.text())
+      await scrape()
+      scraper = setInterval(
+        () => void scrape().catch((error: Error) => console.error(error.message)),
+        SCRAPE_SECONDS * 1000,
+      )
+    }
     subjects.push(await embedded('genlock, embedded broker, plain node', []))
     const extra = process.env.FOOTPRINT_EXTRA_FLAGS?.split(' ').filter(Boolean) ?? []
     if (extra.length > 0) subjects.push(await embedded(`genlock, embedded broker, node ${extra.join(' ')}`, extra))
@@ -285,6 +341,7 @@ async function main(): Promise<void> {
       subject.rssAfterTriggers = rssMb(subject.child.pid!)
     }
   } finally {
+    clearInterval(scraper)
     await Promise.all(subjects.map(stopProcess))
     await mosquitto.dispose()
     rmSync(scratch, { recursive: true, force: true })

@@ -1,6 +1,7 @@
 /**
  * `genlock health`: asks the broker a running daemon uses whether that daemon is online there (the retained
- * `<base>/status` it publishes on connect, with `offline` as its last will), and checks the lock backend. It reads
+ * `<base>/status` it publishes on connect, with `offline` as its last will), reads the daemon's own retained
+ * `<base>/health` report (devices, config problems), and checks the lock backend. It reads
  * only what the daemon already publishes, so it needs no port or socket of its own and works the same in a
  * container, under systemd and from another machine.
  */
@@ -41,6 +42,23 @@ export interface HealthReport {
   readonly healthy: boolean
   readonly exitCode: HealthExitCode
   readonly checks: readonly HealthCheck[]
+  /**
+   * What the daemon itself last reported on the retained `<base>/health` (uptime, memory, reconnects, devices,
+   * config problems), when it published one. Config problems and unreachable bulbs do not make it unhealthy: the
+   * daemon runs on the last good files and retries the bulbs, and a container must not be restarted for them.
+   */
+  readonly daemon?: DaemonHealthView | undefined
+}
+
+/** The part of the daemon's `<base>/health` report this command reads (see src/daemon/extensions/health). */
+export interface DaemonHealthView {
+  readonly timestamp?: string
+  readonly uptime_s?: number
+  readonly memory?: { readonly rss_bytes?: number }
+  readonly mqtt?: { readonly reconnects?: number }
+  readonly devices?: Readonly<Record<string, { readonly reachable?: boolean; readonly command_failures?: number }>>
+  readonly unreachable?: readonly string[]
+  readonly config_problems?: readonly { readonly text?: string }[]
 }
 
 export interface HealthOptions {
@@ -68,11 +86,29 @@ export async function checkHealth(configFile: string, options: HealthOptions = {
       error instanceof ConfigError ? error.problems.map(formatProblem).join('\n') : (error as Error).message
     return report([{ name: 'config', ok: false, detail }])
   }
-  const [mqttChecks, locks] = await Promise.all([
+  const [{ checks, daemon }, locks] = await Promise.all([
     checkDaemonOnBroker(config, address, timeoutMs),
     checkLocks(config, timeoutMs),
   ])
-  return report([{ name: 'config', ok: true, detail: config.file }, ...mqttChecks, locks])
+  return { ...report([{ name: 'config', ok: true, detail: config.file }, ...checks, locks]), daemon }
+}
+
+/** The daemon's own report as lines for people: uptime, reconnects, bulbs, config problems. */
+export function describeDaemonHealth(health: DaemonHealthView): string[] {
+  const devices = Object.entries(health.devices ?? {})
+  const unreachable = health.unreachable ?? []
+  const failures = devices.filter(([, device]) => (device.command_failures ?? 0) > 0)
+  const problems = health.config_problems ?? []
+  const megabytes = health.memory?.rss_bytes === undefined ? '?' : Math.round(health.memory.rss_bytes / 1e6)
+  return [
+    `up ${health.uptime_s ?? '?'} s, ${megabytes} MB resident, ${health.mqtt?.reconnects ?? 0} broker reconnects` +
+      (health.timestamp ? ` (reported ${health.timestamp})` : ''),
+    `${devices.length - unreachable.length} of ${devices.length} bulbs reachable` +
+      (unreachable.length > 0 ? `; not answering: ${unreachable.join(', ')}` : ''),
+    ...failures.map(([id, device]) => `${id}: ${device.command_failures} failed commands`),
+    problems.length === 0 ? 'no config problems' : `${problems.length} config problems:`,
+    ...problems.map((problem) => `  ${problem.text ?? '?'}`),
+  ]
 }
 
 const exitCodeOf: Record<HealthCheck['name'], HealthExitCode> = {
@@ -91,7 +127,7 @@ async function checkDaemonOnBroker(
   config: GenlockConfig,
   address: BrokerAddress,
   timeoutMs: number,
-): Promise<HealthCheck[]> {
+): Promise<{ checks: HealthCheck[]; daemon?: DaemonHealthView | undefined }> {
   const { mqtt } = config
   const url = address.url
   const topic = `${mqtt.baseTopic}/status`
@@ -100,30 +136,51 @@ async function checkDaemonOnBroker(
     // A clean session with a random client id and no will: probing can never knock the daemon off the broker.
     client = await MqttToolClient.connect({ ...address, clientIdPrefix: 'genlock_health', connectTimeoutMs: timeoutMs })
   } catch (error) {
-    return [{ name: 'broker', ok: false, detail: (error as Error).message }]
+    return { checks: [{ name: 'broker', ok: false, detail: (error as Error).message }] }
   }
   const where = mqtt.embedded ? `embedded broker ${url}` : redactUrl(url)
   let status: string | undefined
+  let daemon: DaemonHealthView | undefined
   try {
-    // After the flush every retained message on the topic has arrived: none means the topic holds nothing.
+    // After the flush every retained message on the topics has arrived: none means the topic holds nothing.
     const answered = client
       .subscribeAcked(
         topic,
         (message) => (status = message.payload.length > 0 ? message.payload.toString() : undefined),
       )
+      .then(() =>
+        client.subscribeAcked(`${mqtt.baseTopic}/health`, (message) => {
+          daemon = parseDaemonHealth(message.payload.toString())
+        }),
+      )
       .then(() => client.flush())
       .then(() => true)
       .catch(() => false)
     if (!(await Promise.race([answered, deadline(timeoutMs)]))) {
-      return [{ name: 'broker', ok: false, detail: `${where} accepted us but did not answer within ${timeoutMs} ms` }]
+      const detail = `${where} accepted us but did not answer within ${timeoutMs} ms`
+      return { checks: [{ name: 'broker', ok: false, detail }] }
     }
   } finally {
     await client.close()
   }
   const broker: HealthCheck = { name: 'broker', ok: true, detail: `${where} answers` }
-  if (status === 'online') return [broker, { name: 'daemon', ok: true, detail: `${topic} is online` }]
+  if (status === 'online')
+    return { checks: [broker, { name: 'daemon', ok: true, detail: `${topic} is online` }], daemon }
   const said = status === undefined ? 'holds nothing (never started here?)' : `is '${status}'`
-  return [broker, { name: 'daemon', ok: false, detail: `${topic} ${said}` }]
+  // A stopped daemon's last report is old news: it is not shown.
+  return { checks: [broker, { name: 'daemon', ok: false, detail: `${topic} ${said}` }] }
+}
+
+/** The daemon's report, or undefined when the payload is not one (an empty retained message clears it). */
+function parseDaemonHealth(payload: string): DaemonHealthView | undefined {
+  try {
+    const value: unknown = JSON.parse(payload)
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as DaemonHealthView)
+      : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Resolves false after `ms`, without keeping the process alive for it. */

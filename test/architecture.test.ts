@@ -62,6 +62,7 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   'tplink-smarthome-simulator': ['src/simulators'],
   commander: ['src/cli'],
   jexl: ['src/automation'],
+  'prom-client': ['src/daemon'],
 }
 
 function sources(dir: string): string[] {

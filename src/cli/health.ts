@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { checkHealth } from '../health.js'
+import { checkHealth, describeDaemonHealth } from '../health.js'
 
 /**
  * `genlock health --config <file>`: is the daemon that config describes up? Prints one line per check and exits
@@ -10,7 +10,8 @@ export function addHealthCommand(program: Command): void {
   program
     .command('health')
     .description(
-      'check a running daemon: broker reachable, daemon online there, lock backend answering ' +
+      'check a running daemon: broker reachable, daemon online there, lock backend answering, and print its own ' +
+        'report (bulbs reachable, config problems) ' +
         '(exit 0 healthy, 1 config missing or invalid, 2 broker unreachable, 4 daemon not online, ' +
         '5 lock backend unreachable)',
     )
@@ -27,6 +28,8 @@ export function addHealthCommand(program: Command): void {
           process.stdout.write(`${check.ok ? 'ok  ' : 'FAIL'} ${check.name.padEnd(6)} ${first}\n`)
           for (const line of rest) process.stdout.write(`            ${line}\n`)
         }
+        if (report.daemon)
+          for (const line of describeDaemonHealth(report.daemon)) process.stdout.write(`     ${line}\n`)
       }
       process.exitCode = report.exitCode
     })

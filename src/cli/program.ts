@@ -13,6 +13,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<AddCommand>>> = {
   health: async () => (await import('./health.js')).addHealthCommand,
   trigger: async () => (await import('./trigger.js')).addTriggerCommand,
   status: async () => (await import('./status.js')).addStatusCommand,
+  trace: async () => (await import('./trace.js')).addTraceCommand,
   simulate: async () => (await import('./simulate/command.js')).addSimulateCommand,
   sim: async () => (await import('./sim.js')).addSimCommand,
   hue: async () => (await import('./hue-pair.js')).addHuePairCommand,

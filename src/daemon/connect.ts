@@ -83,7 +83,9 @@ async function openBroker(
 /** The lock protocol `locks.backend` names. */
 export function lockProtocol(config: GenlockConfig, logger: Logger, timer?: LockTimer): LockingProtocol {
   // A clock of its own (a simulation's) runs the locks in memory on it: Redis counts its lease times in real time.
-  if (config.locks.backend === 'memory' || timer) return memoryProtocol(timer)
+  if (config.locks.backend === 'memory' || timer) {
+    return memoryProtocol({ logger: logger.child({ component: 'locks' }), ...(timer && { timer }) })
+  }
   return redisProtocol({
     url: config.locks.url,
     keyPrefix: config.locks.keyPrefix,

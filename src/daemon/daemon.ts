@@ -28,6 +28,9 @@ import { HomeAssistantExtension } from './extensions/home-assistant.js'
 import { LockBackendState } from './extensions/lock-backend.js'
 import { ManualHolds } from './extensions/manual-holds.js'
 import { StateTopics } from './extensions/state-topics.js'
+import { Traces } from './extensions/traces/traces.js'
+import { Health } from './extensions/health/health.js'
+import type { Metrics } from './extensions/metrics/metrics.js'
 import { DeviceHolders } from './holders.js'
 import { FolderLoader, type ReloadOutcome } from './reload.js'
 
@@ -71,6 +74,7 @@ export class Daemon {
   private reloading: Promise<unknown> = Promise.resolve()
   private stopping: Promise<void> | undefined
   private readonly cleanups: (() => void)[] = []
+  private lastReload: ReloadOutcome = { problems: [], warnings: [], devices: 0, automations: 0 }
 
   private constructor(
     readonly config: GenlockConfig,
@@ -87,6 +91,7 @@ export class Daemon {
     readonly dataDir: string,
     lockBackend: BackendReachability | undefined,
   ) {
+    const lastReload = () => this.lastReload
     this.context = {
       config,
       logger,
@@ -102,6 +107,9 @@ export class Daemon {
       events,
       dataDir,
       lockBackend,
+      get lastReload() {
+        return lastReload()
+      },
       reload: () => this.reload(),
     }
   }
@@ -208,7 +216,10 @@ export class Daemon {
     let outcome: ReloadOutcome
     try {
       ;({ outcome } = await folders.apply())
-      for (const extension of extensionsFor(config, options, outcome)) await daemon.startExtension(extension)
+      daemon.lastReload = outcome
+      // prom-client is loaded only when the metrics are on.
+      const metrics = config.http?.metrics ? new (await import('./extensions/metrics/metrics.js')).Metrics() : undefined
+      for (const extension of extensionsFor(config, options, outcome, metrics)) await daemon.startExtension(extension)
       engine.start()
       if (options.guest !== true) daemon.clearCrashedRunStates()
       bus.release()
@@ -247,6 +258,7 @@ export class Daemon {
     })
     this.reloading = next.catch(() => undefined)
     return next.then(async (outcome) => {
+      this.lastReload = outcome
       this.events.emit('reloaded', outcome)
       await this.bus.settled()
       return outcome
@@ -338,14 +350,21 @@ export class Daemon {
 }
 
 /** The built-in extensions this daemon runs, in start order, then `options.extensions`. */
-function extensionsFor(config: GenlockConfig, options: DaemonOptions, outcome: ReloadOutcome): Extension[] {
+function extensionsFor(
+  config: GenlockConfig,
+  options: DaemonOptions,
+  outcome: ReloadOutcome,
+  metrics: Metrics | undefined,
+): Extension[] {
   const guest = options.guest === true
   return [
-    ...(guest ? [] : [new StateTopics(), new ManualHolds()]),
-    ...(guest ? [] : [new LockBackendState()]),
+    // A guest shares a real daemon's broker and topics: it must not publish its state, nor write its data_dir.
+    ...(guest ? [] : [new StateTopics(), new ManualHolds(), new LockBackendState(), new Traces(), new Health()]),
     ...(!guest && config.homeassistant.discovery ? [new HomeAssistantExtension()] : []),
     ...((options.watch ?? true) ? [new FileWatch(options.reloadDebounceMs ?? 150)] : []),
-    ...(config.http ? [new Dashboard({ outcome })] : []),
+    // Before the listener, so /metrics is never served before it counts.
+    ...(metrics ? [metrics] : []),
+    ...(config.http ? [new Dashboard({ outcome, routes: metrics ? [metrics.route()] : [] })] : []),
     ...(options.extensions ?? []),
   ]
 }

@@ -35,6 +35,8 @@ export interface DaemonContext {
   readonly dataDir: string
   /** Whether the lock backend (Redis) answers; absent for the in-memory locks, which always do. */
   readonly lockBackend?: BackendReachability | undefined
+  /** What the last load or reload of devices/ and automations/ found: the current file problems among it. */
+  readonly lastReload: ReloadOutcome
   /** Re-reads devices/ and automations/ and applies what changed (what file watching calls). */
   reload(): Promise<ReloadOutcome>
 }

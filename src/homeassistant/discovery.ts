@@ -1,7 +1,7 @@
 /**
  * The discovery configs genlock publishes for Home Assistant (retained, at `<prefix>/<component>/<object_id>/config`):
  * per automation a switch and a run-state sensor, per bulb a JSON-schema light, a "held by" sensor and a "Release
- * manual hold" button.
+ * manual hold" button, and genlock's own diagnostic sensors (config problems, unreachable bulbs).
  * Every state topic here is one the daemon already publishes, except the light's, which speaks HA's JSON schema.
  */
 import { readFileSync } from 'node:fs'
@@ -62,8 +62,11 @@ export function automationDiscovery(context: DiscoveryContext, name: string): Di
       value_template: '{{ value_json.state }}',
       device_class: 'enum',
       options: RUN_STATES,
-      json_attributes_topic: stateTopic,
-      json_attributes_template: "{{ {'last_error': value_json.last_error} | tojson }}",
+      // The last run's summary, from the traces extension (`genlock trace <name>` prints the whole run).
+      json_attributes_topic: `${stateTopic}/trace`,
+      json_attributes_template:
+        "{{ {'last_result': value_json.result, 'last_started': value_json.started, " +
+        "'preempted_by': value_json.preempted_by, 'last_error': value_json.error} | tojson }}",
       ...common,
     }),
   ]
@@ -155,6 +158,49 @@ export function lockBackendDiscovery(context: DiscoveryContext): DiscoveryMessag
     availability: daemonAvailability(baseTopic),
     qos: 1,
   })
+}
+
+/**
+ * genlock's own diagnostic sensors, on a device of their own: how many config problems there are now (the list as
+ * attributes, file:line:column) and which bulbs do not answer. Both read the retained `<base>/health`.
+ */
+export function healthDiscovery(context: DiscoveryContext): DiscoveryMessage[] {
+  const { baseTopic } = context
+  const healthTopic = `${baseTopic}/health`
+  const common = {
+    state_topic: healthTopic,
+    json_attributes_topic: healthTopic,
+    entity_category: 'diagnostic',
+    state_class: 'measurement',
+    device: {
+      identifiers: [deviceIdentifier(baseTopic, 'daemon', baseTopic)],
+      // Named after the base topic only when it is not the default: two genlock instances on one broker.
+      name: baseTopic === 'genlock' ? 'genlock' : `genlock ${baseTopic}`,
+      manufacturer: 'genlock',
+      model: 'daemon',
+      sw_version: VERSION,
+    },
+    origin: ORIGIN,
+    availability: daemonAvailability(baseTopic),
+    qos: 1,
+  }
+  return [
+    entity(context, 'config_problems', 'daemon', {
+      name: 'Config problems',
+      icon: 'mdi:file-alert-outline',
+      value_template: '{{ value_json.config_problems | count }}',
+      json_attributes_template:
+        "{{ {'problems': value_json.config_problems | map(attribute='text') | list} | tojson }}",
+      ...common,
+    }),
+    entity(context, 'unreachable_bulbs', 'daemon', {
+      name: 'Unreachable bulbs',
+      icon: 'mdi:lightbulb-off-outline',
+      value_template: '{{ value_json.unreachable | count }}',
+      json_attributes_template: "{{ {'bulbs': value_json.unreachable} | tojson }}",
+      ...common,
+    }),
+  ]
 }
 
 function entity(

@@ -15,8 +15,19 @@ export function sanitizeId(text: string): string {
   return clean === '' ? hash : `${clean}_${hash}`
 }
 
-/** What an entity is about: an automation (switch, run-state sensor) or a bulb (light, holder sensor). */
-export type EntityKind = 'automation_switch' | 'automation_state' | 'light' | 'holder' | 'release' | 'lock_backend'
+/**
+ * What an entity is about: an automation (switch, run-state sensor), a bulb (light, holder sensor, release button),
+ * or genlock itself (its health: config problems, unreachable bulbs; the lock backend's reachability).
+ */
+export type EntityKind =
+  | 'automation_switch'
+  | 'automation_state'
+  | 'light'
+  | 'holder'
+  | 'release'
+  | 'config_problems'
+  | 'unreachable_bulbs'
+  | 'lock_backend'
 
 /** The Home Assistant component each kind is discovered as. */
 export const COMPONENT_OF: Readonly<Record<EntityKind, 'switch' | 'sensor' | 'light' | 'button' | 'binary_sensor'>> = {
@@ -26,6 +37,8 @@ export const COMPONENT_OF: Readonly<Record<EntityKind, 'switch' | 'sensor' | 'li
   holder: 'sensor',
   release: 'button',
   lock_backend: 'binary_sensor',
+  config_problems: 'sensor',
+  unreachable_bulbs: 'sensor',
 }
 
 /**
@@ -61,6 +74,6 @@ export function releaseTopic(baseTopic: string, deviceId: string): string {
 }
 
 /** The identifier of the Home Assistant device an automation or a bulb appears as. */
-export function deviceIdentifier(baseTopic: string, kind: 'automation' | 'bulb', name: string): string {
+export function deviceIdentifier(baseTopic: string, kind: 'automation' | 'bulb' | 'daemon', name: string): string {
   return `genlock_${sanitizeId(baseTopic)}_${kind}_${sanitizeId(name)}`
 }

@@ -16,24 +16,33 @@ export interface AbortSignalLike {
 export class CancelSignal implements AbortSignalLike {
   aborted = false
   reason: unknown
-  private listeners: (() => void)[] | undefined
+  /** The usual single listener (a protocol's), kept without an array: every waiting transaction has one. */
+  private listener: (() => void) | undefined
+  private more: (() => void)[] | undefined
 
   addEventListener(_type: 'abort', listener: () => void): void {
     if (this.aborted) return
-    ;(this.listeners ??= []).push(listener)
+    if (this.listener === undefined) this.listener = listener
+    else (this.more ??= []).push(listener)
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
-    const index = this.listeners?.indexOf(listener) ?? -1
-    if (index >= 0) this.listeners!.splice(index, 1)
+    if (this.listener === listener) {
+      this.listener = this.more?.shift()
+      return
+    }
+    const index = this.more?.indexOf(listener) ?? -1
+    if (index >= 0) this.more!.splice(index, 1)
   }
 
   abort(reason: unknown): void {
     if (this.aborted) return
     this.aborted = true
     this.reason = reason
-    const listeners = this.listeners
-    this.listeners = undefined
-    listeners?.forEach((listener) => listener())
+    const first = this.listener
+    const more = this.more
+    this.listener = this.more = undefined
+    first?.()
+    more?.forEach((listener) => listener())
   }
 }

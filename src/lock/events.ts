@@ -1,11 +1,14 @@
+import { reportListenerError, type LockLogger } from './logger.js'
 import type { AcquireRequest, Lease, LockEvent, LockEventListener } from './protocol.js'
 
 /**
- * Delivers lock events to listeners. A listener that throws is reported on the process and does not stop
- * the protocol: a broken logger must never break locking.
+ * Delivers lock events to listeners. A listener that throws is logged with the event it was given and does not
+ * stop the protocol or the other listeners: a broken logger must never break locking (or end the daemon).
  */
 export class EventFanout {
   private readonly listeners = new Set<LockEventListener>()
+
+  constructor(private readonly logger: LockLogger) {}
 
   get active(): boolean {
     return this.listeners.size > 0
@@ -21,9 +24,7 @@ export class EventFanout {
       try {
         listener(event)
       } catch (error) {
-        queueMicrotask(() => {
-          throw error
-        })
+        reportListenerError(this.logger, error, { event }, 'lock event')
       }
     }
   }

@@ -21,7 +21,14 @@ export default function genLock(defaults?: AcquireOptions, protocol?: LockingPro
 export { alwaysResume, alwaysRestart, type CommitPromise } from './commit-promise.js'
 export { LockError, isLockError, type LockErrorCode } from './errors.js'
 export type { Locker, LockerFactory } from './locker.js'
-export { MemoryProtocol, memoryProtocol, type LockTimer, type ResourceSnapshot } from './memory.js'
+export type { LockLogger } from './logger.js'
+export {
+  MemoryProtocol,
+  memoryProtocol,
+  type LockTimer,
+  type MemoryProtocolOptions,
+  type ResourceSnapshot,
+} from './memory.js'
 export type { AcquireOptions } from './options.js'
 export type {
   AcquireRequest,

@@ -1,6 +1,9 @@
-import { LockError, type LockErrorCode } from './errors.js'
-import type { AcquireRequest, Lease, LockEventListener, LockingProtocol } from './protocol.js'
-import { EventFanout } from './events.js'
+import type { LockError, LockErrorCode } from './errors.js'
+import { LeaseBase } from './lease-base.js'
+import type { LockLogger } from './logger.js'
+import type { AcquireRequest, Lease, LockingProtocol } from './protocol.js'
+import { ProtocolBase } from './protocol-base.js'
+import { WaiterQueue, type QueueEntry } from './waiter-queue.js'
 
 /** Calls `callback` once `ms` have passed; returns the cancel function. An automation Clock is one. */
 export interface LockTimer {
@@ -16,7 +19,8 @@ const realTimer: LockTimer = {
 
 interface Waiter {
   readonly request: AcquireRequest
-  readonly seq: number
+  /** Its place in each resource's queue, in the order of request.resources. */
+  readonly entries: QueueEntry<Waiter>[]
   attempts: number
   resolve(lease: Lease): void
   reject(error: LockError): void
@@ -33,9 +37,13 @@ interface Hold {
 
 interface Slot {
   hold: Hold | undefined
-  /** Sorted: highest priority first, then first come first served. */
-  readonly queue: Waiter[]
+  /** Highest priority first, then first come first served. */
+  readonly queue: WaiterQueue<Waiter>
+  /** The queued waiters with a finite maxAcquireAttempts: only they count lost chances. */
+  limited: Set<Waiter> | undefined
 }
+
+const ONCE = Object.freeze({ once: true })
 
 /** What one resource's lock looks like right now (for tests, logs and Home Assistant state). */
 export interface ResourceSnapshot {
@@ -44,22 +52,26 @@ export interface ResourceSnapshot {
   readonly waiting: readonly { lockerGuid: string; priority: number }[]
 }
 
-class MemoryLease implements Lease {
-  valid = true
-  lossReason: LockError | undefined
+class MemoryLease extends LeaseBase {
   /** Cancels the ttl timer. */
   ttlTimer: (() => void) | undefined
-  private lostListeners: ((error: LockError) => unknown)[] | undefined
   private tokenRecord: Record<string, number> | undefined
 
   constructor(
     private readonly protocol: MemoryProtocol,
-    readonly resources: readonly string[],
-    readonly lockerGuid: string,
-    readonly priority: number,
+    resources: readonly string[],
+    lockerGuid: string,
+    priority: number,
     /** The memory protocol's tokens come from one counter, so a lease has the same token on every resource. */
     readonly token: number,
-  ) {}
+    logger: LockLogger,
+  ) {
+    super(resources, lockerGuid, priority, logger)
+  }
+
+  get valid(): boolean {
+    return this.live
+  }
 
   get tokens(): Readonly<Record<string, number>> {
     if (!this.tokenRecord) {
@@ -69,27 +81,17 @@ class MemoryLease implements Lease {
     return this.tokenRecord
   }
 
-  onLost(listener: (error: LockError) => unknown): void {
-    if (this.lossReason) {
-      const reason = this.lossReason
-      queueMicrotask(() => listener(reason))
-    } else if (this.valid) {
-      ;(this.lostListeners ??= []).push(listener)
-    }
-  }
-
   release(): void {
     this.protocol.releaseLease(this)
   }
+}
 
-  /** Called by the protocol after it has marked the lease lost. */
-  notifyLost(error: LockError): void {
-    this.lossReason = error
-    const listeners = this.lostListeners
-    this.lostListeners = undefined
-    // Listeners run user code (recovery handlers); never run it from inside a protocol decision.
-    if (listeners) queueMicrotask(() => listeners.forEach((listener) => listener(error)))
-  }
+/** Options of the in-memory protocol. */
+export interface MemoryProtocolOptions {
+  /** Where a throwing event or lease-loss listener is reported (default: stderr). */
+  logger?: LockLogger
+  /** Where ttl and acquire timeouts are counted; real timers unless a simulation passes its clock. */
+  timer?: LockTimer
 }
 
 /**
@@ -101,32 +103,28 @@ class MemoryLease implements Lease {
  * protocol.on((event) => log.debug(event))
  * const { newLocker } = genLock({}, protocol)
  */
-export class MemoryProtocol implements LockingProtocol {
+export class MemoryProtocol extends ProtocolBase<MemoryLease> implements LockingProtocol {
   private readonly slots = new Map<string, Slot>()
-  private readonly events = new EventFanout()
   private readonly dirty = new Set<string>()
   private pumping = false
-  private seq = 0
   /**
    * One counter for every resource: tokens then only grow per resource even after an idle resource's
    * bookkeeping is dropped (a per-resource counter would restart at 1 and let a stale holder look current).
    */
   private lastToken = 0
-  /** Waiters with a finite maxAcquireAttempts; when none, grants skip counting lost chances. */
-  private limitedWaiters = 0
-  private closed = false
 
-  /** `timer`: where ttl and acquire timeouts are counted; real timers unless a simulation passes its clock. */
-  constructor(private readonly timer: LockTimer = realTimer) {}
+  private readonly timer: LockTimer
 
-  on(listener: LockEventListener): () => void {
-    return this.events.add(listener)
+  /** A LockTimer alone is the same as `{ timer }`. */
+  constructor(options: MemoryProtocolOptions | LockTimer = {}) {
+    const resolved: MemoryProtocolOptions = isLockTimer(options) ? { timer: options } : options
+    super(resolved.logger)
+    this.timer = resolved.timer ?? realTimer
   }
 
   acquire(request: AcquireRequest): Lease | Promise<Lease> {
-    if (request.resources.length === 0) throw new TypeError('acquire needs at least one resource')
-    if (this.closed) return Promise.reject(this.error('LOST', 'the locking protocol is closed', request))
-    if (request.signal?.aborted) return Promise.reject(this.error('CANCELLED', 'acquire aborted', request))
+    const refused = this.refuse(request)
+    if (refused) return refused
     if (this.grantable(request, undefined)) {
       const lease = this.grant(request)
       this.pump() // a preempted composite holder may have freed other resources
@@ -159,14 +157,17 @@ export class MemoryProtocol implements LockingProtocol {
       return {
         resource: name,
         holder: hold && { lockerGuid: hold.lockerGuid, priority: hold.priority, leases: hold.leases.length },
-        waiting: (slot?.queue ?? []).map((w) => ({ lockerGuid: w.request.lockerGuid, priority: w.request.priority })),
+        waiting: [...(slot?.queue ?? [])].map((w) => ({
+          lockerGuid: w.request.lockerGuid,
+          priority: w.request.priority,
+        })),
       }
     })
   }
 
   /** True when nothing is held or waited for. */
   get idle(): boolean {
-    for (const slot of this.slots.values()) if (slot.hold || slot.queue.length > 0) return false
+    for (const slot of this.slots.values()) if (slot.hold || slot.queue.size > 0) return false
     return true
   }
 
@@ -180,7 +181,7 @@ export class MemoryProtocol implements LockingProtocol {
   }
 
   releaseLease(lease: MemoryLease): void {
-    if (!lease.valid) return
+    if (!lease.live) return
     this.detach(lease)
     this.events.emitForLease('released', lease)
     this.pump()
@@ -189,7 +190,7 @@ export class MemoryProtocol implements LockingProtocol {
   private slot(resource: string): Slot {
     let slot = this.slots.get(resource)
     if (!slot) {
-      slot = { hold: undefined, queue: [] }
+      slot = { hold: undefined, queue: new WaiterQueue(), limited: undefined }
       this.slots.set(resource, slot)
     }
     return slot
@@ -206,7 +207,7 @@ export class MemoryProtocol implements LockingProtocol {
       if (!slot) continue
       const hold = slot.hold
       if (hold && hold.lockerGuid === request.lockerGuid) continue
-      const first = slot.queue[0]
+      const first = slot.queue.first()
       if (first !== undefined && first !== waiter) {
         // A new request ranks after every waiter of the same or higher priority.
         if (waiter !== undefined || first.request.priority >= request.priority) return false
@@ -225,10 +226,17 @@ export class MemoryProtocol implements LockingProtocol {
     if (preempted) {
       const by = { lockerGuid: request.lockerGuid, priority: request.priority }
       for (const victim of new Set(preempted)) {
-        if (victim.valid) this.lose(victim, 'PREEMPTED', `preempted by priority ${request.priority}`, by)
+        this.lose(victim, 'PREEMPTED', `preempted by priority ${request.priority}`, by)
       }
     }
-    const lease = new MemoryLease(this, request.resources, request.lockerGuid, request.priority, ++this.lastToken)
+    const lease = new MemoryLease(
+      this,
+      request.resources,
+      request.lockerGuid,
+      request.priority,
+      ++this.lastToken,
+      this.logger,
+    )
     for (const resource of request.resources) {
       const slot = this.slot(resource)
       if (slot.hold) {
@@ -241,9 +249,7 @@ export class MemoryProtocol implements LockingProtocol {
     }
     if (request.lockTtl !== Infinity) {
       lease.ttlTimer = this.timer.after(request.lockTtl, () => {
-        if (!lease.valid) return
-        this.lose(lease, 'EXPIRED', `lockTtl of ${request.lockTtl} ms reached`)
-        this.pump()
+        if (this.lose(lease, 'EXPIRED', `lockTtl of ${request.lockTtl} ms reached`)) this.pump()
       })
     }
     this.events.emitForLease('acquired', lease)
@@ -252,9 +258,9 @@ export class MemoryProtocol implements LockingProtocol {
 
   /** Every waiter that just watched the lock go to someone else has used one more attempt. */
   private countLostChances(slot: Slot, winner: string): void {
-    if (this.limitedWaiters === 0 || slot.queue.length === 0) return
-    for (const waiter of [...slot.queue]) {
-      if (waiter.request.lockerGuid === winner || waiter.request.maxAcquireAttempts === Infinity) continue
+    if (!slot.limited) return
+    for (const waiter of [...slot.limited]) {
+      if (waiter.request.lockerGuid === winner) continue
       if (++waiter.attempts >= waiter.request.maxAcquireAttempts) {
         this.dropWaiter(waiter, 'ALREADY_LOCKED', `gave up after ${waiter.attempts} attempts`)
       }
@@ -263,22 +269,24 @@ export class MemoryProtocol implements LockingProtocol {
 
   private enqueue(request: AcquireRequest): Promise<Lease> {
     return new Promise<Lease>((resolve, reject) => {
+      const resources = request.resources
       const waiter: Waiter = {
         request,
-        seq: this.seq++,
+        // Sized up front: a queue 10,000 deep keeps every one of these alive, and a pushed-to empty array
+        // reserves room for 16.
+        entries: new Array<QueueEntry<Waiter>>(resources.length),
         attempts: 1,
         resolve,
         reject,
         timer: undefined,
         onAbort: undefined,
       }
-      for (const resource of request.resources) {
-        const queue = this.slot(resource).queue
-        let index = queue.length
-        while (index > 0 && queue[index - 1]!.request.priority < request.priority) index--
-        queue.splice(index, 0, waiter)
+      const limited = request.maxAcquireAttempts !== Infinity
+      for (let i = 0; i < resources.length; i++) {
+        const slot = this.slot(resources[i]!)
+        waiter.entries[i] = slot.queue.push(waiter, request.priority)
+        if (limited) (slot.limited ??= new Set()).add(waiter)
       }
-      if (request.maxAcquireAttempts !== Infinity) this.limitedWaiters++
       if (request.acquireTimeout !== Infinity) {
         waiter.timer = this.timer.after(request.acquireTimeout, () => {
           this.dropWaiter(waiter, 'ACQUIRE_TIMEOUT', `not granted within ${request.acquireTimeout} ms`)
@@ -290,7 +298,7 @@ export class MemoryProtocol implements LockingProtocol {
           this.dropWaiter(waiter, 'CANCELLED', 'acquire aborted')
           this.pump()
         }
-        request.signal.addEventListener('abort', waiter.onAbort, { once: true })
+        request.signal.addEventListener('abort', waiter.onAbort, ONCE)
       }
       this.events.emitForRequest('waiting', request)
     })
@@ -298,13 +306,15 @@ export class MemoryProtocol implements LockingProtocol {
 
   /** Takes a waiter out of every queue; it stops blocking whoever ranked after it. */
   private unqueue(waiter: Waiter): void {
-    for (const resource of waiter.request.resources) {
-      const queue = this.slots.get(resource)?.queue
-      const index = queue?.indexOf(waiter) ?? -1
-      if (index >= 0) queue!.splice(index, 1)
-      this.dirty.add(resource)
+    const resources = waiter.request.resources
+    for (let i = 0; i < resources.length; i++) {
+      const slot = this.slots.get(resources[i]!)
+      if (slot) {
+        slot.queue.remove(waiter.entries[i]!)
+        if (slot.limited?.delete(waiter) && slot.limited.size === 0) slot.limited = undefined
+      }
+      this.dirty.add(resources[i]!)
     }
-    if (waiter.request.maxAcquireAttempts !== Infinity) this.limitedWaiters--
     waiter.timer?.()
     if (waiter.onAbort) waiter.request.signal?.removeEventListener('abort', waiter.onAbort)
   }
@@ -315,21 +325,9 @@ export class MemoryProtocol implements LockingProtocol {
     waiter.reject(this.error(code, message, waiter.request))
   }
 
-  /** Marks a lease lost and frees its resources; the caller pumps. */
-  private lose(
-    lease: MemoryLease,
-    code: LockErrorCode,
-    message: string,
-    by?: { lockerGuid: string; priority: number },
-  ): void {
-    this.detach(lease)
-    const type = code === 'PREEMPTED' ? 'preempted' : code === 'EXPIRED' ? 'expired' : 'lost'
-    this.events.emitForLease(type, lease, by)
-    lease.notifyLost(new LockError(code, `${lease.resources.join(', ')}: ${message}`, lease.resources))
-  }
-
-  private detach(lease: MemoryLease): void {
-    lease.valid = false
+  /** Frees the lease's resources; whoever detaches pumps. */
+  protected detach(lease: MemoryLease): void {
+    lease.live = false
     lease.ttlTimer?.()
     for (const resource of lease.resources) {
       const slot = this.slots.get(resource)
@@ -354,25 +352,24 @@ export class MemoryProtocol implements LockingProtocol {
         this.dirty.delete(resource)
         const slot = this.slots.get(resource)
         if (!slot) continue
-        while (slot.queue.length > 0) {
-          const waiter = slot.queue[0]!
+        for (let waiter = slot.queue.first(); waiter; waiter = slot.queue.first()) {
           if (!this.grantable(waiter.request, waiter)) break
           this.unqueue(waiter)
           waiter.resolve(this.grant(waiter.request))
         }
-        if (!slot.hold && slot.queue.length === 0) this.slots.delete(resource)
+        if (!slot.hold && slot.queue.size === 0) this.slots.delete(resource)
       }
     } finally {
       this.pumping = false
     }
   }
-
-  private error(code: LockErrorCode, message: string, request: AcquireRequest): LockError {
-    return new LockError(code, `${request.resources.join(', ')}: ${message}`, request.resources)
-  }
 }
 
-/** Creates the in-memory protocol (the default); `timer` as for {@link MemoryProtocol}'s constructor. */
-export function memoryProtocol(timer?: LockTimer): MemoryProtocol {
-  return new MemoryProtocol(timer)
+/** Creates the in-memory protocol (the default); options as for {@link MemoryProtocol}'s constructor. */
+export function memoryProtocol(options?: MemoryProtocolOptions | LockTimer): MemoryProtocol {
+  return new MemoryProtocol(options)
+}
+
+function isLockTimer(options: MemoryProtocolOptions | LockTimer): options is LockTimer {
+  return typeof (options as Partial<LockTimer>).after === 'function'
 }

@@ -75,6 +75,8 @@ type Handler = (message: BusMessage) => void
  * bus.subscribe('home/+/alarm', (m) => console.log(m.topic, m.payload.toString()))
  */
 export class MqttConnection implements MessageBus {
+  /** Messages received from the broker and published to it, and reconnects, since the connection was opened. */
+  readonly traffic = { received: 0, published: 0, reconnects: 0 }
   private readonly handlers = new Map<string, Set<Handler>>()
   /** The patterns in `handlers` with a wildcard: the only ones a message's topic must be matched against. */
   private readonly wildcardPatterns = new Set<string>()
@@ -106,7 +108,10 @@ export class MqttConnection implements MessageBus {
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
     this.statusTopic = `${options.baseTopic}/status`
     if (options.holdUnhandled) this.held = []
-    client.on('message', (topic, payload, packet) => this.dispatch({ topic, payload, retain: packet.retain }))
+    client.on('message', (topic, payload, packet) => {
+      this.traffic.received++
+      this.dispatch({ topic, payload, retain: packet.retain })
+    })
   }
 
   /** Connects and resolves once the broker has accepted us; keeps retrying (with backoff) until then. */
@@ -287,6 +292,7 @@ export class MqttConnection implements MessageBus {
   async publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {
     const problem = publishTopicProblem(topic)
     if (problem) throw new Error(problem)
+    this.traffic.published++
     await this.client.publishAsync(topic, payload, { qos: options.qos ?? 0, retain: options.retain ?? false })
   }
 
@@ -385,6 +391,7 @@ export class MqttConnection implements MessageBus {
         'mqtt connected',
       )
       if (connection === 1) return
+      this.traffic.reconnects++
       if (!connack.sessionPresent) {
         // The broker forgot us (restarted without persistence, or a clean session): nothing we subscribed to
         // reaches us until we subscribe again.

@@ -56,7 +56,7 @@ describe('Home Assistant discovery over a real mosquitto', () => {
       },
       automations: { 'party.yaml': PARTY, 'alarm.yaml': ALARM },
     })
-    configs = await discovered(10)
+    configs = await discovered(12)
   })
 
   afterAll(async () => {
@@ -67,18 +67,9 @@ describe('Home Assistant discovery over a real mosquitto', () => {
 
   it('publishes a retained config per entity with every field Home Assistant needs', () => {
     const components = [...configs.keys()].map((topic) => topic.split('/')[1]).sort()
-    expect(components).toEqual([
-      'button',
-      'button',
-      'light',
-      'light',
-      'sensor',
-      'sensor',
-      'sensor',
-      'sensor',
-      'switch',
-      'switch',
-    ])
+    // Per automation a switch and a sensor, per bulb a light, a sensor and a release button, and genlock's two
+    // health sensors.
+    expect(components).toEqual(['button', 'button', 'light', 'light', ...Array(6).fill('sensor'), 'switch', 'switch'])
     for (const [topic, config] of configs) {
       expect(topic).toMatch(/^homeassistant\/(switch|sensor|light|button)\/[a-zA-Z0-9_-]+\/config$/)
       expect(discoveryProblems(topic.split('/')[1]!, config), topic).toEqual([])
@@ -126,6 +117,13 @@ describe('Home Assistant discovery over a real mosquitto', () => {
     await jsonOn(stateTopic, (body) => body['state'] === 'running', from)
     await ha.publish(String(party['command_topic']), String(party['payload_off']))
     await jsonOn(stateTopic, (body) => body['state'] === 'idle', from)
+    // The run-state sensor's attributes: the last run's trace summary.
+    const [, state] = findConfig('sensor', '_automation_state_party')
+    expect(state['json_attributes_topic']).toBe(`${stateTopic}/trace`)
+    const summary = await jsonOn(String(state['json_attributes_topic']), (body) => body['result'] === 'stopped', from)
+    expect(JSON.parse(summary.payload)).toMatchObject({ started: expect.any(String), preempted_by: null, error: null })
+    for (const field of ['result', 'started', 'preempted_by', 'error'])
+      expect(state['json_attributes_template']).toContain(`value_json.${field}`)
   })
 
   it('applies a light command and publishes the state in the JSON schema', async () => {
@@ -161,7 +159,7 @@ describe('Home Assistant discovery over a real mosquitto', () => {
   it("republishes every config and light state on Home Assistant's birth message", async () => {
     const from = ha.mark
     await ha.publish('homeassistant/status', 'online')
-    const again = await discovered(10, from)
+    const again = await discovered(12, from)
     expect([...again.keys()].sort()).toEqual([...configs.keys()].sort())
     const [, light] = findConfig('light', '_light_bath_bulb')
     await ha.waitFor((m) => m.topic === light['state_topic'], from)
@@ -184,6 +182,8 @@ describe('Home Assistant discovery over a real mosquitto', () => {
     }
     await ha.waitFor((m) => m.topic === hallConfig['state_topic'] && m.payload === '', from)
     await ha.waitFor((m) => m.topic === hallConfig['json_attributes_topic'] && m.payload === '', from)
+    // The removed party's last trace summary (it ran above) goes too.
+    await ha.waitFor((m) => m.topic === `${genlock.baseTopic}/automation/party/trace` && m.payload === '', from)
     // Alarm and bath bulb stay: they are not removed, and adding the party back announces it again.
     const removedTopics = ha.seen.slice(from).filter((m) => m.payload === '' && m.topic.endsWith('/config'))
     expect(removedTopics.map((m) => m.topic).sort()).toEqual(

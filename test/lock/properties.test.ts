@@ -6,7 +6,13 @@
  */
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import genLock, { memoryProtocol, type AcquireOptions, type TransactionContext } from '../../src/index.js'
+import genLock, {
+  memoryProtocol,
+  type AcquireOptions,
+  type Lease,
+  type LockError,
+  type TransactionContext,
+} from '../../src/index.js'
 
 const RESOURCES = ['r0', 'r1', 'r2'] as const
 
@@ -123,6 +129,118 @@ describe('gen-lock properties', () => {
         expect(vi.getTimerCount()).toBe(0)
       }),
       { numRuns: 300 },
+    )
+  })
+})
+
+interface WaiterSpec {
+  resources: (typeof RESOURCES)[number][]
+  priority: number
+  acquireTimeout: number | undefined
+  abortAfter: number | undefined
+  maxAcquireAttempts: number | undefined
+  holdFor: number
+}
+
+const waiterArb: fc.Arbitrary<WaiterSpec> = fc.record({
+  resources: fc.subarray([...RESOURCES], { minLength: 1 }),
+  priority: fc.integer({ min: 0, max: 3 }),
+  acquireTimeout: fc.option(fc.integer({ min: 0, max: 400 }), { nil: undefined, freq: 3 }),
+  abortAfter: fc.option(fc.integer({ min: 0, max: 400 }), { nil: undefined, freq: 4 }),
+  maxAcquireAttempts: fc.option(fc.integer({ min: 2, max: 40 }), { nil: undefined, freq: 6 }),
+  holdFor: fc.integer({ min: 0, max: 2 }),
+})
+
+describe('the memory protocol at depth', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], loopLimit: 1_000_000 })
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('serves hundreds to thousands of queued waiters in rank order through random timeouts and aborts', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(waiterArb, { minLength: 200, maxLength: 2500 }), async (specs) => {
+        const protocol = memoryProtocol()
+        const start = Date.now()
+        const violations: string[] = []
+        // The protocol's queues as its events tell them: per resource, waiters in arrival order.
+        const queued = new Map<string, { guid: string; priority: number }[]>(RESOURCES.map((r) => [r, []]))
+        const holders = new Map<string, string>()
+        const leave = (resource: string, guid: string) => {
+          const queue = queued.get(resource)!
+          const index = queue.findIndex((w) => w.guid === guid)
+          if (index >= 0) queue.splice(index, 1)
+          return index >= 0 ? queue.slice(0, index) : undefined
+        }
+        protocol.on((event) => {
+          const { resource, lockerGuid: guid } = event
+          if (event.type === 'waiting') queued.get(resource)!.push({ guid, priority: event.priority })
+          else if (event.type === 'gave-up') leave(resource, guid)
+          else if (event.type === 'acquired') {
+            const ahead = leave(resource, guid) ?? []
+            const passed = ahead.find((w) => w.priority >= event.priority)
+            if (passed) violations.push(`${guid} (${event.priority}) passed ${passed.guid} (${passed.priority})`)
+            if (holders.has(resource)) violations.push(`${guid} got ${resource} held by ${holders.get(resource)}`)
+            holders.set(resource, guid)
+          } else if (holders.get(resource) === guid) holders.delete(resource)
+        })
+
+        const holder = protocol.acquire({
+          resources: [...RESOURCES],
+          lockerGuid: 'holder',
+          priority: 10,
+          lockTtl: Infinity,
+          acquireTimeout: Infinity,
+          maxAcquireAttempts: Infinity,
+        }) as Lease
+        const outcomes = specs.map((spec, index) => {
+          const controller = new AbortController()
+          if (spec.abortAfter !== undefined) setTimeout(() => controller.abort(), spec.abortAfter)
+          const granted = protocol.acquire({
+            resources: spec.resources,
+            lockerGuid: `w${index}`,
+            priority: spec.priority,
+            lockTtl: Infinity,
+            acquireTimeout: spec.acquireTimeout ?? Infinity,
+            maxAcquireAttempts: spec.maxAcquireAttempts ?? Infinity,
+            signal: controller.signal,
+          })
+          return Promise.resolve(granted).then(
+            async (lease) => {
+              const at = Date.now() - start
+              if (spec.holdFor > 0) await new Promise((resolve) => setTimeout(resolve, spec.holdFor))
+              await lease.release()
+              return { code: 'granted', at }
+            },
+            (error: unknown) => ({ code: (error as LockError).code, at: Date.now() - start }),
+          )
+        })
+        setTimeout(() => void holder.release(), 1)
+        await vi.runAllTimersAsync()
+        const results = await Promise.all(outcomes)
+
+        results.forEach(({ code, at }, index) => {
+          const spec = specs[index]!
+          const timeout = spec.acquireTimeout ?? Infinity
+          const abort = spec.abortAfter ?? Infinity
+          const ok =
+            code === 'granted'
+              ? at <= timeout && at <= abort
+              : code === 'ACQUIRE_TIMEOUT'
+                ? at === timeout && at <= abort
+                : code === 'CANCELLED'
+                  ? at === abort && at <= timeout
+                  : code === 'ALREADY_LOCKED' && spec.maxAcquireAttempts !== undefined
+          if (!ok) violations.push(`waiter ${index} ${JSON.stringify(spec)} ended ${code} at ${at} ms`)
+        })
+        expect(violations.slice(0, 5)).toEqual([])
+        for (const queue of queued.values()) expect(queue).toEqual([])
+        expect(protocol.idle, JSON.stringify(protocol.snapshot())).toBe(true)
+        expect(vi.getTimerCount()).toBe(0)
+      }),
+      { numRuns: 20 },
     )
   })
 })

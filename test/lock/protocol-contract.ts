@@ -300,6 +300,41 @@ export function describeProtocolContract(name: string, setup: () => Promise<Prot
       await holding
     })
 
+    it('counts a waiter out of maxAcquireAttempts each time the lock goes to another, and only that waiter', async () => {
+      const resource = uniqueResource('chances')
+      const { release, holding } = await holdLock(lock, resource, { priority: 5 })
+      const order: string[] = []
+      const waiting = (guid: string) => nextLockEvent(protocol, waitingFor(guid))
+      const run = (guid: string, options: { priority?: number; maxAcquireAttempts?: number }) =>
+        lock
+          .newLocker(resource, null, {}, guid)
+          .promise(function* () {
+            order.push(guid)
+            yield Promise.resolve()
+          }, options)
+          .then(
+            () => 'done',
+            (e: unknown) => (e as LockError).code,
+          )
+      const limitedQueued = waiting('limited')
+      const limited = run('limited', { maxAcquireAttempts: 2 })
+      await limitedQueued
+      const patientQueued = waiting('patient')
+      const patient = run('patient', {})
+      await patientQueued
+      const urgentQueued = waiting('urgent')
+      const urgent = run('urgent', { priority: 1 })
+      await urgentQueued
+      release.resolve()
+      await holding
+      // The lock went to `urgent` past both: `limited` had its second and last chance, `patient` waits on.
+      expect(await limited).toBe('ALREADY_LOCKED')
+      expect(await urgent).toBe('done')
+      expect(await patient).toBe('done')
+      expect(order).toEqual(['urgent', 'patient'])
+      await expectFree(resource)
+    })
+
     it('sends a lock the protocol lost to recovery with LOST', async () => {
       const resource = uniqueResource('lost')
       const locker = lock.newLocker(resource, null)

@@ -129,4 +129,35 @@ describe('redis protocol when Redis fails', () => {
     expect(settled).toBe(false)
     expect(await waiting).toBeGreaterThan(0)
   })
+  it('logs a throwing reachability listener and still reports the outage and the return to the others', async () => {
+    const logged: { details: object; message: string }[] = []
+    const locks = redisProtocol({
+      url: redis.url,
+      keyPrefix: 'faults',
+      logger: { warn: (details, message) => logged.push({ details, message }) },
+    })
+    protocols.push(locks)
+    await locks.acquire({
+      resources: [uniqueResource('reach')],
+      lockerGuid: 'probe',
+      priority: 0,
+      lockTtl: Infinity,
+      acquireTimeout: Infinity,
+      maxAcquireAttempts: Infinity,
+    })
+    const seen: boolean[] = []
+    const back = deferred()
+    locks.backend.onChange(() => {
+      throw new Error('listener bug')
+    })
+    locks.backend.onChange((reachable) => {
+      seen.push(reachable)
+      if (reachable) back.resolve()
+    })
+    await redis.restart()
+    await back.promise
+    expect(seen).toEqual([false, true])
+    const failures = logged.filter((entry) => entry.message.includes('reachability listener failed'))
+    expect(failures.map((entry) => (entry.details as { reachable: boolean }).reachable)).toEqual([false, true])
+  })
 })

@@ -273,6 +273,9 @@ describe('online means ready', () => {
       expect(((await reconnected).fields as { sessionPresent: boolean }).sessionPresent).toBe(false)
       await second
       expect(received).toEqual(['1', '2'])
+      // What the health report and the metrics count.
+      expect(bus.traffic.reconnects).toBe(1)
+      expect(bus.traffic.received).toBeGreaterThanOrEqual(2)
     } finally {
       await bus.close()
       await ha.close()

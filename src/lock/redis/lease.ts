@@ -1,24 +1,6 @@
-import { performance } from 'node:perf_hooks'
-import type { LockError } from '../errors.js'
-import type { Lease } from '../protocol.js'
-
-/** Monotonic ms: wall-clock jumps never stretch a lease. It keeps counting while the process is stopped. */
-export const clock = (): number => performance.now()
-
-/**
- * A stretch of time during which this client's heartbeat is known to be alive on the server. Every lease
- * granted in it is good until `deadline` (local monotonic ms, already short of the server's deadline by the
- * drift allowance). A renewal that returns in time moves the deadline on; once it passes, the epoch is over
- * for good and its leases are lost, even if a late renewal comes back afterwards.
- */
-export class Epoch {
-  readonly leases = new Set<RedisLease>()
-  constructor(public deadline: number) {}
-
-  get alive(): boolean {
-    return clock() < this.deadline
-  }
-}
+import { LeaseBase } from '../lease-base.js'
+import type { LockLogger } from '../logger.js'
+import type { Epoch } from './heartbeat.js'
 
 /** What the protocol does for a lease. */
 export interface LeaseOwner {
@@ -26,27 +8,24 @@ export interface LeaseOwner {
 }
 
 /** A lock granted by Redis. `valid` reads a flag and the monotonic clock: cheap enough for every step. */
-export class RedisLease implements Lease {
-  /** False once released or lost. */
-  live = true
-  lossReason: LockError | undefined
+export class RedisLease extends LeaseBase {
   ttlTimer: ReturnType<typeof setTimeout> | undefined
   /** Monotonic ms at which lockTtl runs out (Infinity for none); the timer reports it, `valid` enforces it. */
   ttlDeadline = Infinity
-  private lostListeners: ((error: LockError) => unknown)[] | undefined
-  /** Settles once every loss listener's promise has (the holder stopped using the resource). */
-  drained: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly owner: LeaseOwner,
     /** The server's id for this lease (the id of the request that got it). */
     readonly id: string,
-    readonly epoch: Epoch,
-    readonly resources: readonly string[],
-    readonly lockerGuid: string,
-    readonly priority: number,
+    readonly epoch: Epoch<RedisLease>,
+    resources: readonly string[],
+    lockerGuid: string,
+    priority: number,
     readonly tokens: Readonly<Record<string, number>>,
-  ) {}
+    logger: LockLogger,
+  ) {
+    super(resources, lockerGuid, priority, logger)
+  }
 
   /**
    * Turns false by itself when the epoch's deadline (or lockTtl) passes, before any timer has had a chance to
@@ -54,35 +33,11 @@ export class RedisLease implements Lease {
    */
   get valid(): boolean {
     if (!this.live) return false
-    const now = clock()
+    const now = this.epoch.clock()
     return now < this.epoch.deadline && now < this.ttlDeadline
-  }
-
-  onLost(listener: (error: LockError) => unknown): void {
-    if (this.lossReason) {
-      const reason = this.lossReason
-      queueMicrotask(() => listener(reason))
-    } else if (this.live) {
-      ;(this.lostListeners ??= []).push(listener)
-    }
   }
 
   release(): void {
     this.owner.releaseLease(this)
-  }
-
-  /** Called by the protocol after it has marked the lease dead. */
-  notifyLost(error: LockError): void {
-    this.lossReason = error
-    const listeners = this.lostListeners
-    this.lostListeners = undefined
-    if (!listeners) return
-    // Listeners run recovery handlers (user code); never run them from inside a protocol decision.
-    this.drained = new Promise<void>((resolve) =>
-      queueMicrotask(() => {
-        const stopped = listeners.map((listener) => listener(error))
-        void Promise.allSettled(stopped).then(() => resolve())
-      }),
-    )
   }
 }

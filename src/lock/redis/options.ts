@@ -1,8 +1,7 @@
-/** Where the Redis protocol reports trouble it survives (reconnects, failed renewals). pino fits. */
-export interface RedisLockLogger {
-  warn(details: object, message: string): void
-  debug?(details: object, message: string): void
-}
+import type { LockLogger } from '../logger.js'
+
+/** Where the Redis protocol reports trouble it survives (reconnects, failed renewals, listener errors). */
+export type RedisLockLogger = LockLogger
 
 /** How to reach Redis and how long leases last. */
 export interface RedisProtocolOptions {

@@ -1,16 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { LockError, type LockErrorCode } from '../errors.js'
-import { EventFanout } from '../events.js'
-import type {
-  AcquireRequest,
-  BackendReachability,
-  Lease,
-  LockEvent,
-  LockEventListener,
-  LockingProtocol,
-} from '../protocol.js'
+import type { LockError, LockErrorCode } from '../errors.js'
+import { reportListenerError, type LockLogger } from '../logger.js'
+import type { AcquireRequest, BackendReachability, Lease, LockEvent, LockingProtocol } from '../protocol.js'
+import { ProtocolBase } from '../protocol-base.js'
 import { RedisConnections } from './connection.js'
-import { clock, Epoch, RedisLease, type LeaseOwner } from './lease.js'
+import { Heartbeat, type Epoch } from './heartbeat.js'
+import { RedisLease, type LeaseOwner } from './lease.js'
 import { redactUrl, resolveRedisOptions, type RedisProtocolOptions, type ResolvedRedisOptions } from './options.js'
 
 /** What the server tells a client on its channel (see scripts.ts). */
@@ -65,7 +60,7 @@ interface Pending {
  * // ...
  * await protocol.close()
  */
-export class RedisProtocol implements LockingProtocol, LeaseOwner {
+export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingProtocol, LeaseOwner {
   /** This client's id on the server (leases, waiters and its channel hang off it). */
   readonly clientId = randomBytes(9).toString('base64url')
   private readonly options: ResolvedRedisOptions
@@ -80,26 +75,22 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
   /** Lease and waiter ids to give back, batched within a tick (see sendRelease). */
   private releases: string[] = []
   private readonly leases = new Map<string, RedisLease>()
-  private readonly events = new EventFanout()
-  private epoch = new Epoch(0)
-  private epochTimer: ReturnType<typeof setTimeout> | undefined
-  private renewTimer: ReturnType<typeof setTimeout> | undefined
-  private renewAt = Infinity
-  private renewing = false
-  private renewAgain = false
+  private readonly heartbeat: Heartbeat<RedisLease>
   private seq = 0
   private down = false
-  private closed = false
-  private readonly reachability = new Reachability()
+  private readonly reachability: Reachability
 
   constructor(options: RedisProtocolOptions = {}) {
-    this.options = resolveRedisOptions(options)
+    const resolved = resolveRedisOptions(options)
+    super(resolved.logger)
+    this.options = resolved
+    this.reachability = new Reachability(this.logger)
     this.prefix = `{${this.options.keyPrefix}}:`
     this.key = `${this.prefix}clients`
-  }
-
-  on(listener: LockEventListener): () => void {
-    return this.events.add(listener)
+    this.heartbeat = new Heartbeat<RedisLease>(this.options, {
+      renew: () => this.renew(),
+      expire: (epoch, reason) => this.expireEpoch(epoch, reason),
+    })
   }
 
   /** Whether Redis answers now: false from a dropped connection (or a failed first connect) until it is back. */
@@ -108,9 +99,8 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
   }
 
   acquire(request: AcquireRequest): Promise<Lease> {
-    if (request.resources.length === 0) throw new TypeError('acquire needs at least one resource')
-    if (this.closed) return Promise.reject(this.error('LOST', 'the locking protocol is closed', request))
-    if (request.signal?.aborted) return Promise.reject(this.error('CANCELLED', 'acquire aborted', request))
+    const refused = this.refuse(request)
+    if (refused) return refused
     return new Promise<Lease>((resolve, reject) => {
       const p: Pending = {
         id: `${this.clientId}.${(this.seq++).toString(36)}`,
@@ -152,8 +142,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    clearTimeout(this.renewTimer)
-    clearTimeout(this.epochTimer)
+    this.heartbeat.stop()
     const ids: string[] = []
     for (const p of [...this.pending.values()]) {
       if (p.sent) ids.push(p.id)
@@ -219,8 +208,8 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     const r = p.request
     const mayWait = r.maxAcquireAttempts > 1 && r.acquireTimeout > 0
     p.sent = true
-    this.scheduleRenew(this.options.renewEvery)
-    const sent = clock()
+    this.heartbeat.keepAlive()
+    const sent = this.heartbeat.now()
     let reply: [string, string?, number?]
     try {
       reply = await connections.command.genlockAcquire(
@@ -241,7 +230,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
       this.giveUp(p, 'LOST', `Redis refused the acquire: ${messageOf(error)}`)
       return
     }
-    this.extend(sent)
+    this.heartbeat.extend(sent)
     if (isDone(p)) {
       // Given up while the script ran (or a resubmission raced a grant): whatever it got must go back.
       if (reply[0] !== 'F' && !this.leases.has(p.id)) this.sendRelease([p.id])
@@ -260,7 +249,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
         this.watchAbort(p)
         this.events.emitForRequest('waiting', r)
       }
-      this.wakeAt(Number(detail))
+      this.heartbeat.wakeAt(Number(detail))
     } else if (r.maxAcquireAttempts <= 1) {
       this.giveUp(p, 'ALREADY_LOCKED', 'locked by another holder', false)
     } else {
@@ -360,7 +349,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     if (this.down) this.options.logger?.warn({ url: redactUrl(this.options.url) }, 'genlock: Redis is back')
     this.down = false
     this.reachability.set(true)
-    this.scheduleRenew(0) // the server may have restarted: find out at once what it still knows
+    this.heartbeat.renewIn(0) // the server may have restarted: find out at once what it still knows
   }
 
   /**
@@ -377,8 +366,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
       )
     }
     this.reachability.set(false)
-    this.epoch.deadline = 0
-    this.expireEpoch(this.epoch, 'the connection to Redis was lost')
+    this.heartbeat.lapse('the connection to Redis was lost')
     // Replies may be long in coming now: let cancellation reach requests whose acquire is in flight.
     for (const p of [...this.pending.values()]) this.watchAbort(p)
   }
@@ -387,11 +375,11 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
 
   private granted(p: Pending, tokens: string[], victims: number): void {
     if (p.state === 'done' || p.state === 'handoff') return
-    if (!this.epoch.alive) {
+    if (!this.heartbeat.alive) {
       // We cannot tell how long the server will keep this grant: a renewal decides (see renew).
       p.state = 'confirm'
       this.watchAbort(p)
-      this.scheduleRenew(0)
+      this.heartbeat.renewIn(0)
       return
     }
     p.tokens = tokens
@@ -412,12 +400,12 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     const r = p.request
     const tokens: Record<string, number> = {}
     r.resources.forEach((resource, i) => (tokens[resource] = Number(p.tokens![i])))
-    const lease = new RedisLease(this, p.id, this.epoch, r.resources, r.lockerGuid, r.priority, tokens)
+    const epoch = this.heartbeat.epoch
+    const lease = new RedisLease(this, p.id, epoch, r.resources, r.lockerGuid, r.priority, tokens, this.logger)
     this.leases.set(p.id, lease)
-    this.epoch.leases.add(lease)
-    this.armEpochTimer()
+    this.heartbeat.join(lease)
     if (r.lockTtl !== Infinity) {
-      lease.ttlDeadline = clock() + r.lockTtl
+      lease.ttlDeadline = this.heartbeat.now() + r.lockTtl
       lease.ttlTimer = setTimeout(
         () => this.loseLease(lease, 'EXPIRED', `lockTtl of ${r.lockTtl} ms reached`, undefined, true),
         r.lockTtl,
@@ -425,7 +413,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     }
     this.events.emitForLease('acquired', lease)
     if (p.lostEarly) this.applyLoss(lease, p.lostEarly)
-    else if (!this.epoch.alive)
+    else if (!this.heartbeat.alive)
       this.loseLease(lease, 'LOST', 'the Redis lease ran out during the hand-off', undefined, true)
     p.resolve(lease)
   }
@@ -489,101 +477,42 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     by: LockEvent['by'] | undefined,
     giveBack: boolean,
   ): void {
-    if (!lease.live) return
-    this.detach(lease)
-    const type = code === 'PREEMPTED' ? 'preempted' : code === 'EXPIRED' ? 'expired' : 'lost'
-    this.events.emitForLease(type, lease, by)
-    lease.notifyLost(new LockError(code, `${lease.resources.join(', ')}: ${message}`, lease.resources))
-    if (giveBack) this.sendRelease([lease.id])
+    if (this.lose(lease, code, message, by) && giveBack) this.sendRelease([lease.id])
   }
 
-  private detach(lease: RedisLease): void {
+  protected detach(lease: RedisLease): void {
     lease.live = false
     clearTimeout(lease.ttlTimer)
     this.leases.delete(lease.id)
     lease.epoch.leases.delete(lease)
   }
 
-  // --- the heartbeat ----------------------------------------------------------------------------------
+  // --- the heartbeat (timing in heartbeat.ts) ---------------------------------------------------------
 
-  /** The server renewed our heartbeat no earlier than `sent`: leases are good until sent + lease - drift. */
-  private extend(sent: number): void {
-    const deadline = sent + this.options.lease - this.options.drift
-    if (this.epoch.alive) {
-      if (deadline > this.epoch.deadline) this.epoch.deadline = deadline
-      return
-    }
-    // An epoch whose deadline passed never comes back, even if this renewal was only late.
-    this.expireEpoch(this.epoch, `the Redis lease was not renewed within ${this.options.lease} ms`)
-    this.epoch = new Epoch(deadline)
-  }
-
-  private expireEpoch(epoch: Epoch, reason: string): void {
+  private expireEpoch(epoch: Epoch<RedisLease>, reason: string): void {
     for (const lease of [...epoch.leases]) this.loseLease(lease, 'LOST', reason, undefined, true)
-  }
-
-  private armEpochTimer(): void {
-    if (this.epochTimer || this.closed) return
-    this.epochTimer = setTimeout(
-      () => {
-        this.epochTimer = undefined
-        const epoch = this.epoch
-        if (epoch.leases.size === 0) return
-        if (epoch.alive) this.armEpochTimer()
-        else this.expireEpoch(epoch, `the Redis lease was not renewed within ${this.options.lease} ms`)
-      },
-      Math.max(0, this.epoch.deadline - clock()),
-    )
-    this.epochTimer.unref()
-  }
-
-  private scheduleRenew(delay: number): void {
-    if (this.closed) return
-    const at = clock() + delay
-    if (this.renewTimer && this.renewAt <= at) return
-    clearTimeout(this.renewTimer)
-    this.renewAt = at
-    this.renewTimer = setTimeout(() => {
-      this.renewTimer = undefined
-      this.renewAt = Infinity
-      void this.renew()
-    }, delay)
-    this.renewTimer.unref()
-  }
-
-  /** A waiter wakes (renews, which reaps) when another client's heartbeat runs out, in case it held our lock. */
-  private wakeAt(ms: number): void {
-    if (ms >= 0) this.scheduleRenew(ms + 1)
   }
 
   /**
    * Renews the heartbeat and reconciles with the server: leases it no longer has are lost, grants whose
    * message went missing are taken, waiters it forgot (a restart) are queued again.
    */
-  private async renew(): Promise<void> {
+  private async renew(): Promise<boolean> {
     const connections = this.connections
-    if (!connections || this.closed) return
-    if (this.renewing) {
-      this.renewAgain = true
-      return
-    }
+    if (!connections || this.closed) return false
     const ids = [...this.leases.keys()]
     for (const p of this.pending.values()) if (p.state === 'queued' || p.state === 'confirm') ids.push(p.id)
-    if (ids.length === 0 && this.pending.size === 0) return // idle: the heartbeat may lapse
-    this.renewing = true
-    const sent = clock()
+    if (ids.length === 0 && this.pending.size === 0) return false // idle: the heartbeat may lapse
+    const sent = this.heartbeat.now()
     let reply: string[]
     try {
       this.flushReleases()
       reply = await connections.command.genlockRenew(this.key, this.prefix, this.clientId, this.options.lease, ...ids)
     } catch (error) {
       this.options.logger?.warn({ err: error }, 'genlock: Redis lease renewal failed')
-      this.renewing = false
-      this.scheduleRenew(this.options.renewEvery)
-      return
+      return true
     }
-    this.renewing = false
-    this.extend(sent)
+    this.heartbeat.extend(sent)
     let waiting = false
     ids.forEach((id, i) => {
       const status = reply[i] ?? ''
@@ -603,18 +532,8 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
         this.granted(p, tokens, victims)
       }
     })
-    this.scheduleRenew(this.options.renewEvery)
-    if (waiting) this.wakeAt(Number(reply[ids.length]))
-    if (this.renewAgain) {
-      this.renewAgain = false
-      this.scheduleRenew(0)
-    }
-  }
-
-  // --- events -----------------------------------------------------------------------------------------
-
-  private error(code: LockErrorCode, message: string, request: AcquireRequest): LockError {
-    return new LockError(code, `${request.resources.join(', ')}: ${message}`, request.resources)
+    if (waiting) this.heartbeat.wakeAt(Number(reply[ids.length]))
+    return true
   }
 }
 
@@ -655,10 +574,18 @@ class Reachability implements BackendReachability {
   reachable = true
   private readonly listeners = new Set<(reachable: boolean) => void>()
 
+  constructor(private readonly logger: LockLogger) {}
+
   set(reachable: boolean): void {
     if (this.reachable === reachable) return
     this.reachable = reachable
-    for (const listener of [...this.listeners]) listener(reachable)
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(reachable)
+      } catch (error) {
+        reportListenerError(this.logger, error, { reachable }, 'Redis reachability')
+      }
+    }
   }
 
   onChange(listener: (reachable: boolean) => void): () => void {

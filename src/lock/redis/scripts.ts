@@ -8,6 +8,8 @@
  * - `K h:<r>`      hash  the hold on resource r: `_o` -> owner lockerGuid, and lease id -> priority per lease
  * - `K q:<r>`      zset  waiters for r: score -priority, member `<16-digit arrival>:<id>`, so equal scores sort
  *                        by arrival (Redis orders equal scores by member)
+ * - `K qx:<r>`     zset  the waiters of `q:<r>` with a finite maxAcquireAttempts (same members): a grant counts
+ *                        lost chances for these only, so its cost does not grow with the queue
  * - `K t:<r>`      string the fencing counter of r
  * - `K w:<id>`     hash  a waiter: g guid, p priority, c client, r resources (JSON), m queue member,
  *                        a attempts, x max attempts ('' for unlimited)
@@ -104,6 +106,7 @@ local function unqueue(id, message)
   if not w[1] then return nil end
   for _, r in ipairs(cjson.decode(w[2])) do
     redis.call('ZREM', K .. 'q:' .. r, w[3])
+    redis.call('ZREM', K .. 'qx:' .. r, w[3])
     heads[r] = nil
     markDirty(r)
   end
@@ -148,11 +151,13 @@ end
 -- Every waiter that watches r go to someone else has used one more of its attempts.
 local function countChances(r, winner)
   if not head(r) then return end
-  for _, m in ipairs(redis.call('ZRANGE', K .. 'q:' .. r, 0, -1)) do
+  for _, m in ipairs(redis.call('ZRANGE', K .. 'qx:' .. r, 0, -1)) do
     local id = string.sub(m, 18)
     local wk = K .. 'w:' .. id
     local w = redis.call('HMGET', wk, 'g', 'x')
-    if w[1] and w[1] ~= winner and w[2] ~= '' then
+    if not w[1] then
+      redis.call('ZREM', K .. 'qx:' .. r, m)
+    elseif w[1] ~= winner and w[2] ~= '' then
       local a = redis.call('HINCRBY', wk, 'a', 1)
       if a >= tonumber(w[2]) then
         unqueue(id, {'D', id, 'ALREADY_LOCKED', 'gave up after ' .. a .. ' attempts'})
@@ -209,6 +214,7 @@ local function pump()
       local w = redis.call('HMGET', wk, 'g', 'p', 'c', 'r')
       if not w[1] then
         redis.call('ZREM', K .. 'q:' .. r, member)
+        redis.call('ZREM', K .. 'qx:' .. r, member)
       else
         local res = cjson.decode(w[4])
         if not grantable(res, w[1], tonumber(w[2]), wid) then break end
@@ -341,6 +347,7 @@ else
   local member = string.format('%016d', redis.call('INCR', K .. 'seq')) .. ':' .. id
   for _, r in ipairs(res) do
     redis.call('ZADD', K .. 'q:' .. r, score, member)
+    if maxAttempts ~= '' then redis.call('ZADD', K .. 'qx:' .. r, score, member) end
     heads[r] = nil
   end
   redis.call('HSET', K .. 'w:' .. id, 'g', guid, 'p', prio, 'c', client, 'r', resJson, 'm', member, 'a', 1,

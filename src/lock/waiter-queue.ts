@@ -1,0 +1,84 @@
+/** A place in a WaiterQueue; `remove` takes it out in O(1). */
+export interface QueueEntry<T> {
+  readonly value: T
+  readonly priority: number
+  /** Its bucket while queued, undefined once removed. */
+  bucket: Bucket<T> | undefined
+  prev: QueueEntry<T> | undefined
+  next: QueueEntry<T> | undefined
+}
+
+/** The waiters of one priority, first come first: a doubly linked list. */
+interface Bucket<T> {
+  readonly priority: number
+  head: QueueEntry<T> | undefined
+  tail: QueueEntry<T> | undefined
+}
+
+/**
+ * Waiters ranked highest priority first, first come first served within a priority. Adding, removing any
+ * entry and reading the first cost the same at any queue length: each priority is a linked list, and only
+ * the (few) distinct priorities present are kept sorted.
+ */
+export class WaiterQueue<T> {
+  /** Non-empty buckets, highest priority first. */
+  private readonly buckets: Bucket<T>[] = []
+  private count = 0
+
+  get size(): number {
+    return this.count
+  }
+
+  /** The best-ranked value, or undefined when empty. */
+  first(): T | undefined {
+    return this.buckets[0]?.head?.value
+  }
+
+  /** Queues `value` after every value of the same or higher priority. */
+  push(value: T, priority: number): QueueEntry<T> {
+    const bucket = this.bucketFor(priority)
+    const entry: QueueEntry<T> = { value, priority, bucket, prev: bucket.tail, next: undefined }
+    if (bucket.tail) bucket.tail.next = entry
+    else bucket.head = entry
+    bucket.tail = entry
+    this.count++
+    return entry
+  }
+
+  /** Takes `entry` out; removing one that is not queued (any more) does nothing. */
+  remove(entry: QueueEntry<T>): void {
+    const bucket = entry.bucket
+    if (!bucket) return
+    entry.bucket = undefined
+    if (entry.prev) entry.prev.next = entry.next
+    else bucket.head = entry.next
+    if (entry.next) entry.next.prev = entry.prev
+    else bucket.tail = entry.prev
+    entry.prev = entry.next = undefined
+    this.count--
+    if (!bucket.head) this.buckets.splice(this.buckets.indexOf(bucket), 1)
+  }
+
+  /** Values in rank order. Removing the value just visited while iterating is safe. */
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (const bucket of [...this.buckets]) {
+      for (let entry = bucket.head; entry;) {
+        const next = entry.next
+        yield entry.value
+        entry = next
+      }
+    }
+  }
+
+  /** The bucket of `priority`, made if missing. A scan, but over distinct priorities, not waiters. */
+  private bucketFor(priority: number): Bucket<T> {
+    const buckets = this.buckets
+    let index = 0
+    while (index < buckets.length && buckets[index]!.priority > priority) index++
+    const found = buckets[index]
+    if (found?.priority === priority) return found
+    const bucket: Bucket<T> = { priority, head: undefined, tail: undefined }
+    buckets.splice(index, 0, bucket)
+    return bucket
+  }
+}
