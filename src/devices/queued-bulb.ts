@@ -1,4 +1,5 @@
 import type { Bulb, BulbCapabilities, BulbCommand, BulbEvent, BulbState, ColorInput, CommandOrigin } from './bulb.js'
+import { isLockError } from '../lock/errors.js'
 import { fencedView, type CallFence, type FenceAware } from '../lock/fence.js'
 import { CommandQueue, type CommandFence, type CommandQueueOptions, type CommandSignal } from './command-queue.js'
 import { isUnreachableError } from './errors.js'
@@ -333,6 +334,10 @@ export abstract class QueuedBulb implements Bulb, FenceAware {
   }
 
   private fail(error: unknown, command: BulbCommand | undefined): never {
+    if (isLockError(error, 'FENCED')) {
+      this.logger.info({ device: this.id, command }, `${this.description}: command withdrawn: ${error.message}`)
+      throw error
+    }
     this.logger.warn({ device: this.id, command, err: error }, `${this.description}: command failed`)
     if (isUnreachableError(error)) this.markReachable(false, error as Error)
     throw error

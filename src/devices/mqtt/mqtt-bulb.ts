@@ -1,5 +1,5 @@
 import type { BulbCapabilities, BulbState } from '../bulb.js'
-import type { CommandSignal } from '../command-queue.js'
+import { LinkDownError, type CommandFence, type CommandSignal } from '../command-queue.js'
 import { DeviceUnreachableError, TransientDeviceError } from '../errors.js'
 import { QueuedBulb, type QueuedBulbOptions, type SendContext } from '../queued-bulb.js'
 import { echoWithin } from '../reported-state.js'
@@ -27,6 +27,10 @@ export interface MqttBulbOptions extends QueuedBulbOptions {
  * state and availability topics; a command is published and, with `confirm`, done when the light reports back —
  * so a light that never answers times out in the command queue like any other bulb. A light reported offline
  * fails commands at once with DeviceUnreachableError.
+ *
+ * While the broker is away the light is not failing: a command waits in the queue for the connection (bounded by its
+ * lease and the queue's `linkWaitMs`), is checked against its lease once the broker is back, and only then published;
+ * the MQTT client never keeps a light command to flush at reconnect.
  */
 export class MqttBulb extends QueuedBulb {
   private readonly link: MqttLink
@@ -73,12 +77,12 @@ export class MqttBulb extends QueuedBulb {
   }
 
   protected async send(command: ResolvedCommand, context: SendContext): Promise<BulbState> {
-    return this.exchange(this.protocol.encode(command), context.signal, () => context.expected)
+    return this.exchange(this.protocol.encode(command), context.signal, () => context.expected, context.fence)
   }
 
   protected async fetchState(signal: CommandSignal): Promise<BulbState> {
     // Without confirm the light's answer comes in later as a pushed state; until then the best answer is what is known.
-    return this.exchange(this.protocol.statusRequest(), signal, () => this.state)
+    return this.exchange(this.protocol.statusRequest(), signal, () => this.state, undefined)
   }
 
   /** Publishes `messages`; with `confirm`, resolves with the next state the light reports, else with `expected()`. */
@@ -86,20 +90,47 @@ export class MqttBulb extends QueuedBulb {
     messages: OutgoingMessage[],
     signal: CommandSignal,
     expected: () => BulbState,
+    fence: CommandFence | undefined,
   ): Promise<BulbState> {
+    if (this.brokerAway) throw this.linkDown()
     if (this.online === false) throw new DeviceUnreachableError(this.description, 'its availability topic says offline')
+    // The queue checked the lease as this attempt started; this is the moment the command really leaves.
+    if (fence && !fence.current) throw fence.refusal()
     const answer = this.confirm ? this.nextState(signal) : undefined
     try {
       // QoS 0, as Home Assistant and Zigbee2MQTT send light commands: `confirm` (the light's state report) is
       // what tells a command arrived, and the queue retries one that did not. At QoS 1 each command would also
       // wait for the broker's PUBACK, and on a mosquitto with Nagle on (its default) the next message to us (the
       // light's answer, the next trigger) would wait ~40 ms behind that PUBACK for our delayed ACK.
-      for (const message of messages) await this.link.publish(message.topic, message.payload, { qos: 0 })
+      // Never kept by the MQTT client while the broker is away: it would flush it at reconnect, lease or not.
+      for (const message of messages) {
+        await this.link.publish(message.topic, message.payload, { qos: 0, queueWhileOffline: false })
+      }
     } catch (error) {
       answer?.cancel()
+      if (this.brokerAway) throw this.linkDown()
       throw new TransientDeviceError(this.description, `cannot publish: ${(error as Error).message}`, { cause: error })
     }
     return answer ? answer.promise : expected()
+  }
+
+  private get brokerAway(): boolean {
+    return this.link.connected === false
+  }
+
+  /** The broker is away: the queue waits for it to come back (see LinkDownError) rather than failing the command. */
+  private linkDown(): Error {
+    const onReconnect = this.link.onReconnect?.bind(this.link)
+    if (!onReconnect)
+      return new TransientDeviceError(this.description, 'cannot publish: the MQTT broker is not connected')
+    this.logger.info({ device: this.id }, `${this.description}: the MQTT broker is away; the command waits for it`)
+    const back = new Promise<void>((resolve) => {
+      const off = onReconnect(() => {
+        off()
+        resolve()
+      })
+    })
+    return new LinkDownError(this.description, 'the MQTT broker is not connected', back)
   }
 
   private nextState(signal: CommandSignal): { promise: Promise<BulbState>; cancel: () => void } {
