@@ -4,7 +4,7 @@ import { DeviceUnreachableError, TransientDeviceError } from '../errors.js'
 import { QueuedBulb, type QueuedBulbOptions, type SendContext } from '../queued-bulb.js'
 import { echoWithin } from '../reported-state.js'
 import type { ResolvedCommand } from '../resolve-command.js'
-import type { MqttLightProtocol, OutgoingMessage } from './light-protocol.js'
+import { parseJsonObject, type MqttLightProtocol, type OutgoingMessage } from './light-protocol.js'
 import type { MqttLink } from './mqtt-link.js'
 
 export interface MqttBulbOptions extends QueuedBulbOptions {
@@ -20,6 +20,12 @@ export interface MqttBulbOptions extends QueuedBulbOptions {
    * command is done once published, and the state is what we asked for.
    */
   readonly confirm?: boolean
+  /**
+   * Adds the fencing token a command was issued under to each JSON command payload, under this key, for a light (or
+   * a recorder) that checks tokens itself: it can then drop a command older than one it already applied. Off by
+   * default: Zigbee2MQTT would log every unknown key.
+   */
+  readonly tokenField?: string
 }
 
 /**
@@ -36,6 +42,7 @@ export class MqttBulb extends QueuedBulb {
   private readonly link: MqttLink
   private readonly protocol: MqttLightProtocol
   private readonly confirm: boolean
+  private readonly tokenField: string | undefined
   private readonly unsubscribers: (() => void)[] = []
   private readonly stateWaiters = new Set<(state: BulbState) => void>()
   /** undefined until the availability topic says something. */
@@ -55,6 +62,7 @@ export class MqttBulb extends QueuedBulb {
     this.link = options.link
     this.protocol = options.protocol
     this.confirm = options.confirm ?? true
+    this.tokenField = options.tokenField
   }
 
   override async start(): Promise<void> {
@@ -77,7 +85,20 @@ export class MqttBulb extends QueuedBulb {
   }
 
   protected async send(command: ResolvedCommand, context: SendContext): Promise<BulbState> {
-    return this.exchange(this.protocol.encode(command), context.signal, () => context.expected, context.fence)
+    const token = context.origin?.token
+    const messages = this.protocol.encode(command)
+    return this.exchange(
+      this.tokenField === undefined || token === undefined ? messages : messages.map((m) => this.stamped(m, token)),
+      context.signal,
+      () => context.expected,
+      context.fence,
+    )
+  }
+
+  /** `message` with the fencing token added to its JSON object payload (other payloads are left alone). */
+  private stamped(message: OutgoingMessage, token: number): OutgoingMessage {
+    const body = parseJsonObject(Buffer.from(message.payload))
+    return body ? { ...message, payload: JSON.stringify({ ...body, [this.tokenField!]: token }) } : message
   }
 
   protected async fetchState(signal: CommandSignal): Promise<BulbState> {
