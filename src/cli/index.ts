@@ -2,4 +2,5 @@
 /** The `genlock` executable (package.json `bin`). */
 import { createProgram } from './program.js'
 
-await createProgram().parseAsync(process.argv)
+const program = await createProgram(process.argv)
+await program.parseAsync(process.argv)

@@ -1,16 +1,35 @@
 import { readFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
-import { addHealthCommand } from './health.js'
-import { addRunCommand } from './run-daemon.js'
-import { addStatusCommand } from './status.js'
-import { addTriggerCommand } from './trigger.js'
-import { addValidateCommand } from './validate.js'
-import { addSimulateCommand } from './simulate/command.js'
-import { addSimCommand } from './sim.js'
-import { addHuePairCommand } from './hue-pair.js'
-import { addDiscoverCommand } from './discover.js'
-import { addHashPasswordCommand } from './hash-password.js'
-import { addAddonStartCommand } from './addon-start.js'
+type AddCommand = (program: Command) => void
+
+/**
+ * Each command's module by the name typed after `genlock`, in the order `--help` lists them. Only the command that
+ * runs is loaded: the others bring the Hue and Kasa clients, the terminal renderer, discovery and the add-on code,
+ * which `genlock run` on a Pi should not pay for at every start.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<AddCommand>>> = {
+  run: async () => (await import('./run-daemon.js')).addRunCommand,
+  validate: async () => (await import('./validate.js')).addValidateCommand,
+  health: async () => (await import('./health.js')).addHealthCommand,
+  trigger: async () => (await import('./trigger.js')).addTriggerCommand,
+  status: async () => (await import('./status.js')).addStatusCommand,
+  simulate: async () => (await import('./simulate/command.js')).addSimulateCommand,
+  sim: async () => (await import('./sim.js')).addSimCommand,
+  hue: async () => (await import('./hue-pair.js')).addHuePairCommand,
+  discover: async () => (await import('./discover.js')).addDiscoverCommand,
+  'hash-password': async () => (await import('./hash-password.js')).addHashPasswordCommand,
+  'addon-start': async () => (await import('./addon-start.js')).addAddonStartCommand,
+}
+
+/** The command named on the command line (`genlock --log-level debug run …` → `run`), if any. */
+function commandName(argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--log-level') i++
+    else if (!arg.startsWith('-')) return arg
+  }
+  return undefined
+}
 
 /** The package version, read from package.json (two folders up from both src/cli and dist/cli). */
 function version(): string {
@@ -18,8 +37,11 @@ function version(): string {
   return (JSON.parse(text) as { version: string }).version
 }
 
-/** The `genlock` command line: one file per command, wired here. */
-export function createProgram(): Command {
+/**
+ * The `genlock` command line: one file per command, wired here. Given `argv`, only the command it names is loaded;
+ * without one (or with one we do not know, so commander can suggest the nearest), all of them are.
+ */
+export async function createProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('genlock')
     .description('smart-bulb automations as generator transactions under priority locks')
     .version(version())
@@ -34,16 +56,13 @@ export function createProgram(): Command {
         'silent',
       ]),
     )
-  addRunCommand(program)
-  addValidateCommand(program)
-  addHealthCommand(program)
-  addTriggerCommand(program)
-  addStatusCommand(program)
-  addSimulateCommand(program)
-  addSimCommand(program)
-  addHuePairCommand(program)
-  addDiscoverCommand(program)
-  addHashPasswordCommand(program)
-  addAddonStartCommand(program)
+  const named = commandName(argv)
+  const versionOnly = named === undefined && argv.some((arg) => arg === '-V' || arg === '--version')
+  const wanted = versionOnly
+    ? []
+    : named !== undefined && named in COMMANDS
+      ? [COMMANDS[named]!]
+      : Object.values(COMMANDS)
+  for (const add of await Promise.all(wanted.map((load) => load()))) add(program)
   return program
 }

@@ -10,6 +10,70 @@ const MAP_UNITS: Readonly<Record<string, number>> = {
 /** The longest timer Node can set (about 24.8 days); a longer one would fire at once. */
 export const MAX_DURATION_MS = 2_147_483_647
 
+/** The map form's keys as JSON Schema properties; `minimum` 0 for durations, none for offsets. */
+function mapUnitsJson(minimum: number | undefined): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.keys(MAP_UNITS).map((key) => [
+      key,
+      {
+        type: 'number',
+        ...(minimum === undefined ? {} : { minimum }),
+        description: `${key}.`,
+        examples: [key === 'days' ? 1 : 2],
+      },
+    ]),
+  )
+}
+
+const MAP_FORM_TEXT = 'days, hours, minutes, seconds, milliseconds, as Home Assistant writes them'
+
+/** The forms parseDuration reads, as JSON Schema for the editor schemas (the total's limit is not checked there). */
+export const DURATION_JSON_FORMS: readonly Record<string, unknown>[] = [
+  {
+    type: 'string',
+    pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h)\\s*$',
+    description: 'A number and a unit: ms, s, m or h.',
+  },
+  {
+    type: 'string',
+    pattern: '^\\s*\\d+:[0-5]\\d(:[0-5]\\d(\\.\\d+)?)?\\s*$',
+    description: 'HH:MM or HH:MM:SS (seconds may have a fraction), as Home Assistant writes it.',
+  },
+  { type: 'number', minimum: 0, maximum: MAX_DURATION_MS, description: 'A number of milliseconds.' },
+  {
+    type: 'object',
+    description: `A map of ${MAP_FORM_TEXT}.`,
+    minProperties: 1,
+    additionalProperties: false,
+    properties: mapUnitsJson(0),
+  },
+]
+
+/** parseOffset's forms: a duration that may be negative (a leading `-`, a negative number, negative map values). */
+export const OFFSET_JSON_FORMS: readonly Record<string, unknown>[] = [
+  {
+    type: 'string',
+    pattern: '^\\s*(-\\s*)?\\d+(\\.\\d+)?\\s*(ms|s|m|h)\\s*$',
+    description: 'A number and a unit (ms, s, m, h), with - for before.',
+  },
+  {
+    type: 'string',
+    pattern: '^\\s*(-\\s*)?\\d+:[0-5]\\d(:[0-5]\\d(\\.\\d+)?)?\\s*$',
+    description: 'HH:MM or HH:MM:SS, with - for before.',
+  },
+  { type: 'number', minimum: -MAX_DURATION_MS, maximum: MAX_DURATION_MS, description: 'Milliseconds.' },
+  {
+    type: 'object',
+    description: `A map of ${MAP_FORM_TEXT}; negative for before.`,
+    minProperties: 1,
+    additionalProperties: false,
+    properties: mapUnitsJson(undefined),
+  },
+]
+
+/** Examples of every duration form, for the editor schemas. */
+export const DURATION_EXAMPLES: readonly unknown[] = ['5s', '500ms', '2m', '1.5h', '00:00:05', { minutes: 2 }, 1000]
+
 /** What a duration may look like, for messages. */
 export const DURATION_FORMS = '500ms, 1s, 10m, 2h, "00:00:05" or { minutes: 2 }'
 
