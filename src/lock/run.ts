@@ -31,11 +31,17 @@ class LeaseFence implements CallFence {
   private ended = false
   private listeners: (() => void)[] | undefined
 
+  /** Computed on first use: a protocol may build a lease's token record lazily (the memory protocol does). */
+  private tokenValue: number | undefined
+
   constructor(
     readonly run: TransactionRun<unknown, unknown>,
     readonly lease: Lease,
-    readonly token: number,
   ) {}
+
+  get token(): number {
+    return (this.tokenValue ??= this.run.tokenOf(this.lease))
+  }
 
   get holder(): string {
     return this.lease.lockerGuid
@@ -138,6 +144,8 @@ export class TransactionRun<R, T> implements TransactionContext {
   private lastLoss: LockError | undefined
   /** The fence of the current lease; calls made in its context are issued under it. */
   private fence: LeaseFence | undefined
+  /** The fence of the first lease: calls made outside any of this run's lease contexts are issued under it. */
+  private firstFence: LeaseFence | undefined
   private readonly stepInContext = (ok: boolean, value: unknown) => this.step(ok, value)
 
   constructor(
@@ -226,7 +234,8 @@ export class TransactionRun<R, T> implements TransactionContext {
     return this.tokenOf(this.lease)
   }
 
-  private tokenOf(lease: Lease | undefined): number {
+  /** The fencing token of `lease` for this run's resources (the largest, for a composite lock). */
+  tokenOf(lease: Lease | undefined): number {
     const tokens = lease?.tokens
     if (!tokens) return 0
     let max = 0
@@ -281,7 +290,8 @@ export class TransactionRun<R, T> implements TransactionContext {
     }
     this.lease = lease
     this.fence?.end()
-    this.fence = new LeaseFence(this as TransactionRun<unknown, unknown>, lease, this.tokenOf(lease))
+    this.fence = new LeaseFence(this as TransactionRun<unknown, unknown>, lease)
+    this.firstFence ??= this.fence
     this.attemptCount++
     this.controller = undefined
     this.state = 'running'
@@ -304,7 +314,12 @@ export class TransactionRun<R, T> implements TransactionContext {
 
   /** Steps the generator in the current lease's context: what the step starts is issued under that lease. */
   private advance(ok: boolean, value: unknown): void {
-    callContext.run(this.fence!, this.stepInContext, ok, value)
+    const fence = this.fence!
+    // Under the first lease, code without this run's context can only have been started under that lease: no context
+    // needed, the hot path pays nothing. Once the run has a later lease, every step runs in its lease's context (a
+    // yield's settlement usually runs in it already: the context its `.then` was registered in).
+    if (fence === this.firstFence || callContext.getStore() === fence) this.step(ok, value)
+    else callContext.run(fence, this.stepInContext, ok, value)
   }
 
   private step(ok: boolean, value: unknown): void {
@@ -487,12 +502,13 @@ export class TransactionRun<R, T> implements TransactionContext {
 
   /**
    * The fence of a call made through the handle now: the lease the running code was started under (see
-   * `callContext`), or the current lease for a call from code started outside this transaction's steps (an event
-   * listener). Throws `FENCED` when that lease is no longer current.
+   * `callContext`). Code running outside every lease context of this run (started under the first lease, or outside
+   * the transaction's steps, like an event listener) is taken as started under the first lease: after a recovery it is
+   * refused, the safe side. Throws `FENCED` when that lease is no longer current.
    */
   private callFence(): CallFence {
     const started = callContext.getStore()
-    const fence = started?.run === this ? started : this.fence
+    const fence = started?.run === this ? started : this.firstFence
     if (fence?.current && this.state === 'running') return fence
     throw this.refusal(fence)
   }
