@@ -23,6 +23,7 @@ COPY src src
 COPY deploy/docker/config.yaml deploy/docker/
 COPY devices devices
 COPY automations automations
+COPY schemas schemas
 RUN sh deploy/image-contents.sh build
 
 # Runtime stage: the target platform's Node 26 with production dependencies only, run as the unprivileged `node`

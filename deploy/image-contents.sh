@@ -32,6 +32,8 @@ case "${1:-}" in
     cp deploy/docker/config.yaml image/config/config.yaml
     cp -R devices image/config/devices
     cp -R automations image/config/automations
+    # What the first line of each of those files points editors at (# yaml-language-server: $schema=...).
+    cp -R schemas image/config/schemas
     ;;
   production)
     # No production dependency has an install script; refusing them all keeps the build reproducible.

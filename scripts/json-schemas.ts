@@ -15,6 +15,9 @@ type JsonSchema = Record<string, unknown>
 
 /** The schema files, by name: schemas/<name>.schema.json. */
 export const SCHEMA_NAMES = ['config', 'device', 'automation'] as const
+
+/** The schemas the Home Assistant add-on seeds /config with (it writes config.yaml itself). */
+export const ADDON_SCHEMA_NAMES = ['device', 'automation'] as const
 export type SchemaName = (typeof SCHEMA_NAMES)[number]
 
 /** JSON Schema draft 7: what the YAML extension of VS Code (yaml-language-server) supports best. */

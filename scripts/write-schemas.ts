@@ -4,13 +4,22 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildSchemas, schemaText, SCHEMA_NAMES } from './json-schemas.js'
+import { ADDON_SCHEMA_NAMES, buildSchemas, schemaText, SCHEMA_NAMES } from './json-schemas.js'
 
-const dir = join(import.meta.dirname, '..', 'schemas')
-mkdirSync(dir, { recursive: true })
+const root = join(import.meta.dirname, '..')
+// The Home Assistant add-on is built from its own folder, so it carries a copy to seed /config/schemas with: the
+// device and automation schemas only (it writes config.yaml itself, and a config.* file in an add-on repository
+// is one more add-on to the Supervisor).
+const targets = [
+  { dir: join(root, 'schemas'), names: SCHEMA_NAMES },
+  { dir: join(root, 'deploy', 'homeassistant', 'genlock', 'seed', 'schemas'), names: ADDON_SCHEMA_NAMES },
+]
 const schemas = buildSchemas()
-for (const name of SCHEMA_NAMES) {
-  const file = join(dir, `${name}.schema.json`)
-  writeFileSync(file, schemaText(schemas[name]))
-  console.log(`wrote ${file}`)
+for (const { dir, names } of targets) {
+  mkdirSync(dir, { recursive: true })
+  for (const name of names) {
+    const file = join(dir, `${name}.schema.json`)
+    writeFileSync(file, schemaText(schemas[name]))
+    console.log(`wrote ${file}`)
+  }
 }

@@ -1,10 +1,16 @@
 import type { Logger } from 'pino'
 import type { Bulb } from '../devices/bulb.js'
-import { isLockError, type CommitPromise, type Locker, type Transaction } from '../lock/index.js'
+import { isLockError, type CommitPromise, type LockError, type Locker, type Transaction } from '../lock/index.js'
 import type { CompiledAutomation } from './compile.js'
 import { runVariables, type ExpressionLookups, type TriggerData } from './expression-context.js'
 import type { RecoveryAction, RunEventBody, RunOutcomeKind, TriggerVia } from './run-events.js'
 import { StepRuntime, type RunProgress, type RunServices, type StepCode } from './step-runtime.js'
+
+/** How long a trigger waits for an unreachable lock backend by default (`lock.outage_wait`). */
+export const DEFAULT_OUTAGE_WAIT_MS = 5 * 60_000
+
+/** While it waits for the lock backend, a run tries again this often even if nothing says it is back. */
+const OUTAGE_RETRY_MS = 5_000
 
 /** Where one run is. */
 export type RunState = 'waiting' | 'running' | 'suspended' | 'done'
@@ -67,6 +73,10 @@ export class AutomationRun implements RunProgress {
   private settle!: (outcome: RunOutcome) => void
   private commit: CommitPromise<void, Bulb | Bulb[]> | undefined
   private cancelReason: string | undefined
+  /** When a run that waits out a lock backend outage gives up (set at its first failed acquire). */
+  private outageDeadline: number | undefined
+  /** Ends the wait for the lock backend (set while a run waits for it). */
+  private stopWaitingForBackend: (() => void) | undefined
 
   constructor(
     private readonly owner: RunOwner,
@@ -92,6 +102,14 @@ export class AutomationRun implements RunProgress {
       return
     }
     if (this.services.events.listening) this.report({ type: 'triggered', via: triggerVia(this.source, this.trigger) })
+    this.acquire()
+  }
+
+  private acquire(): void {
+    const backend = this.services.lockBackend
+    // Whether the backend was out of reach at any time while this acquire waited.
+    let outage = backend !== undefined && !backend.reachable
+    const unwatch = backend?.onChange((reachable) => (outage ||= !reachable))
     const commit = this.owner.locker.promise(this.transaction(this.owner.plan.steps))
     this.commit = commit
     commit.recover((ops, error) => {
@@ -113,14 +131,70 @@ export class AutomationRun implements RunProgress {
       return ops.replace(this.transaction(replacement.steps))
     })
     commit.then(
-      () => this.end({ kind: 'completed' }),
+      () => {
+        unwatch?.()
+        this.end({ kind: 'completed' })
+      },
       (error: unknown) => {
+        unwatch?.()
+        if (outage && this.state === 'waiting' && this.cancelReason === undefined && isAcquireFailure(error)) {
+          this.waitForBackend(error)
+          return
+        }
         const err = error instanceof Error ? error : new Error(String(error))
         if (isLockError(error, 'CANCELLED')) this.end({ kind: 'stopped' })
         else if (isLockError(error) && error.recoverable) this.end({ kind: 'aborted', error: err })
         else this.end({ kind: 'failed', error: err })
       },
     )
+  }
+
+  /**
+   * The lock could not be had while the lock backend (Redis) was out of reach: the trigger is not lost, the run
+   * asks again once the backend is back (and every few seconds meanwhile), for at most `lock.outage_wait` from the
+   * first failure. Each new attempt has the whole `acquire_timeout` again: an outage does not count against it.
+   */
+  private waitForBackend(error: LockError): void {
+    const { clock } = this.services
+    const bound = this.owner.plan.definition.lock.outageWait ?? DEFAULT_OUTAGE_WAIT_MS
+    const first = this.outageDeadline === undefined
+    this.outageDeadline ??= clock.now() + bound
+    const left = this.outageDeadline - clock.now()
+    if (left <= 0) {
+      const message = `${error.message}; the lock backend was out of reach for longer than lock.outage_wait (${bound} ms)`
+      this.end({ kind: 'failed', error: new Error(message, { cause: error }) })
+      return
+    }
+    if (first) {
+      this.logger.warn(
+        { code: error.code },
+        `the lock backend is out of reach (${error.message}); the run asks again once it is back ` +
+          `(for up to ${Math.round(bound / 1000)} s, lock.outage_wait)`,
+      )
+    }
+    const cleanups: (() => void)[] = []
+    const stop = () => {
+      for (const cleanup of cleanups) cleanup()
+      this.stopWaitingForBackend = undefined
+    }
+    const retry = () => {
+      stop()
+      this.acquire()
+    }
+    this.stopWaitingForBackend = () => {
+      stop()
+      this.end({ kind: 'stopped' })
+    }
+    const backend = this.services.lockBackend
+    if (backend?.reachable) {
+      // Back already (it came back while the failed acquire was still waiting): ask again at once.
+      queueMicrotask(() => {
+        if (this.stopWaitingForBackend) retry()
+      })
+      return
+    }
+    if (backend) cleanups.push(backend.onChange((reachable) => reachable && retry()))
+    cleanups.push(clock.after(Math.min(OUTAGE_RETRY_MS, left), retry))
   }
 
   /** True once `cancel` was called (the run may take a few microtasks more to be over). */
@@ -131,7 +205,8 @@ export class AutomationRun implements RunProgress {
   /** Ends the run wherever it is (waiting, running or suspended). */
   cancel(reason: string): void {
     this.cancelReason = reason
-    this.commit?.cancel(reason)
+    if (this.stopWaitingForBackend) this.stopWaitingForBackend()
+    else this.commit?.cancel(reason)
   }
 
   markRunning(): void {
@@ -177,4 +252,9 @@ export class AutomationRun implements RunProgress {
   private report(body: RunEventBody): void {
     this.services.events.emit(this.automation, this.id, body)
   }
+}
+
+/** A failure to get the lock (never held) that a backend outage explains: timed out, or the backend gone. */
+function isAcquireFailure(error: unknown): error is LockError {
+  return isLockError(error, 'ACQUIRE_TIMEOUT') || isLockError(error, 'LOST')
 }

@@ -619,8 +619,15 @@ export const automationFile = z
           examples: ['10m', '1m'],
         }),
         acquire_timeout: duration.optional().meta({
-          description: 'How long a run waits for its bulbs before it gives up. Default: no limit.',
+          description:
+            'How long a run waits for its bulbs, while the lock backend answers, before it gives up. Default: no limit.',
           examples: ['5s', '2s'],
+        }),
+        outage_wait: duration.optional().meta({
+          description:
+            'How long a triggered run waits for an unreachable lock backend (Redis down) to come back before it ' +
+            'fails; it runs as soon as the backend answers. Default: 5m.',
+          examples: ['5m', '30s'],
         }),
       })
       .default({})

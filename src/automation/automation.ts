@@ -4,12 +4,14 @@ import type { Locker, LockerFactory } from '../lock/index.js'
 import { AutomationRun, type RunOutcome, type RunOwner, type TriggerSource } from './automation-run.js'
 import type { CompiledAutomation, CompiledReplacement } from './compile.js'
 import type { AutomationDefinition } from './definition.js'
-import type { ExpressionLookups, TriggerData } from './expression-context.js'
+import { runVariables, type ExpressionLookups, type TriggerData } from './expression-context.js'
 import { restoreDevice } from './restore.js'
 import type { ScheduleMemory } from './schedule-memory.js'
 import type { AutomationState, AutomationStatus } from './status.js'
 import type { RunServices } from './step-runtime.js'
+import { triggerProblem } from './trigger-check.js'
 import { watchTrigger, type TriggerWatchContext } from './trigger-watch.js'
+import { WarnLimit } from './warn-limit.js'
 
 /** What every automation shares, built once by the engine. */
 export interface AutomationServices extends RunServices {
@@ -36,6 +38,8 @@ export interface AutomationServices extends RunServices {
 export class Automation implements RunOwner {
   readonly locker: Locker<Bulb | Bulb[]>
   readonly logger: Logger
+  /** Warnings a flood of junk triggers would repeat: at most one of a kind a minute. */
+  private readonly warnings: WarnLimit
   private readonly deviceLockers: Locker<Bulb>[]
   private readonly runs = new Set<AutomationRun>()
   private readonly queue: { readonly trigger: TriggerData; readonly source: TriggerSource }[] = []
@@ -58,6 +62,7 @@ export class Automation implements RunOwner {
     const { definition } = plan
     this.currentReplacement = plan.replacement
     this.logger = services.logger.child({ automation: definition.name })
+    this.warnings = new WarnLimit(this.logger, services.clock)
     const lockOptions = {
       priority: definition.priority,
       ...(definition.lock.ttl === undefined ? {} : { lockTtl: definition.lock.ttl }),
@@ -112,6 +117,7 @@ export class Automation implements RunOwner {
       memory: services.memory,
       lookups: services.lookups,
       logger: this.logger,
+      warnings: this.warnings,
     }
     if (plan.definition.enabled) {
       for (const trigger of plan.triggers) {
@@ -124,6 +130,7 @@ export class Automation implements RunOwner {
     // Subscribed from the start so a message right after a wait_for begins is not missed while the broker
     // confirms a new subscription, and so `last['topic']` in an expression has something to read.
     for (const topic of plan.watchedTopics) this.subscriptions.push(hub.watch(topic, () => {}))
+    for (const topic of plan.lastTopics) this.subscriptions.push(hub.keepLast(topic))
   }
 
   /** Starts a run (or queues it, or ignores it) as `mode` says. */
@@ -131,6 +138,15 @@ export class Automation implements RunOwner {
     if (this.disposed) return
     const { mode, max } = this.plan.definition
     const by = source === 'command' ? 'command ON' : via(trigger)
+    // Only messages are checked: a person's ON (the command topic, Home Assistant) runs and fails visibly.
+    const problem =
+      source !== 'mqtt' || this.plan.setChecks.length === 0
+        ? undefined
+        : triggerProblem(this.plan.setChecks, runVariables(this.name, trigger, this.services.lookups))
+    if (problem !== undefined) {
+      this.warnings.warn('rejected', { via: by }, `trigger ${by} rejected before taking the lock: ${problem}`)
+      return
+    }
     this.logger.info({ via: by }, `triggered by ${by}`)
     // Runs already cancelled do not count: an OFF and an ON read from one network packet must start a new run.
     const live = this.liveRuns()

@@ -16,6 +16,7 @@ import { chooseStep, ifStep, repeatStep, stepList } from './step-flow.js'
 import { parallelStep } from './step-parallel.js'
 import type { CompiledStep, StepCode } from './step-runtime.js'
 import { compileSetCommand, setStep } from './step-set.js'
+import type { SetCheck } from './trigger-check.js'
 import { mapChildSteps } from './step-tree.js'
 import { waitForStep } from './step-wait-for.js'
 import { compileMqttTrigger, compileTrigger, type CompiledMqttTrigger, type CompiledTrigger } from './trigger-match.js'
@@ -34,6 +35,13 @@ export interface CompiledAutomation {
    * `last['topic']` / `last_json['topic']` (from jexl's syntax tree).
    */
   readonly watchedTopics: readonly string[]
+  /** The topics expressions read as `last['topic']` / `last_json['topic']`: the only ones the hub remembers. */
+  readonly lastTopics: readonly string[]
+  /**
+   * Its top-level `set` steps, checked against a trigger before its run asks for the lock (trigger-check.ts);
+   * none under `on_error: continue`, where a failing step does not end the run.
+   */
+  readonly setChecks: readonly SetCheck[]
 }
 
 /** The replacing steps, or why there are none (a preemption then fails the run with that reason). */
@@ -59,6 +67,8 @@ export function compileAutomation(
     triggers,
     stops,
     watchedTopics: [...compiler.topics],
+    lastTopics: [...compiler.lastTopics],
+    setChecks: definition.onError === 'abort' ? compiler.setChecks : [],
   }
   if (!replacement) return compiled
   const name = typeof definition.onPreempt === 'object' ? definition.onPreempt.replace : ''
@@ -77,6 +87,8 @@ export function compileAutomation(
  */
 class StepCompiler {
   readonly topics = new Set<string>()
+  readonly lastTopics = new Set<string>()
+  readonly setChecks: SetCheck[] = []
 
   /** A step list at `path`; `targets`: the devices a `set` without `device` addresses. */
   list(steps: readonly StepDefinition[], targets: readonly string[], path: string): StepCode {
@@ -105,12 +117,11 @@ class StepCompiler {
 
   private code(step: StepOf<StepCode>, targets: readonly string[], path: string, label: string): StepCode {
     switch (step.kind) {
-      case 'set':
-        return setStep(
-          compileSetCommand(step.values, (source) => this.template(source)),
-          step.devices ?? targets,
-          label,
-        )
+      case 'set': {
+        const command = compileSetCommand(step.values, (source) => this.template(source))
+        if (/^steps\.\d+$/.test(path)) this.setChecks.push({ label, command })
+        return setStep(command, step.devices ?? targets, label)
+      }
       case 'wait':
         return waitStep(step.ms, label)
       case 'publish':
@@ -164,7 +175,10 @@ class StepCompiler {
   }
 
   private read<T extends { readonly topicsRead: readonly string[] }>(expression: T): T {
-    for (const topic of expression.topicsRead) this.topics.add(topic)
+    for (const topic of expression.topicsRead) {
+      this.topics.add(topic)
+      this.lastTopics.add(topic)
+    }
     return expression
   }
 }

@@ -18,7 +18,11 @@ export interface AutomationDefinition {
   /** What a failing step (an unreachable bulb, a bad template value) does: end the run, or go on to the next step. */
   readonly onError: 'abort' | 'continue'
   readonly restore: boolean
-  readonly lock: { readonly ttl?: number; readonly acquireTimeout?: number }
+  /**
+   * `ttl`: longest hold; `acquireTimeout`: longest wait for the lock while the lock backend answers; `outageWait`:
+   * longest a trigger waits for an unreachable lock backend (Redis) to come back (default 5 minutes; 0: fail).
+   */
+  readonly lock: { readonly ttl?: number; readonly acquireTimeout?: number; readonly outageWait?: number }
   readonly mode: RunMode
   /** For `queued` and `parallel`: most runs at once, counting queued ones. */
   readonly max: number

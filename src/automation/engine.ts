@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { MessageBus } from '../bus/index.js'
 import type { Bulb } from '../devices/bulb.js'
-import type { LockerFactory } from '../lock/index.js'
+import type { BackendReachability, LockerFactory } from '../lock/index.js'
 import { Automation, type AutomationServices } from './automation.js'
 import { systemClock, type Clock } from './clock.js'
 import { CommandTracker } from './command-tracker.js'
@@ -19,6 +19,11 @@ import type { AutomationStatus } from './status.js'
 export interface AutomationEngineOptions {
   /** The lock factory every automation's lockers come from (memory or Redis protocol). */
   readonly locks: LockerFactory
+  /**
+   * Whether that protocol's backend answers (RedisProtocol.backend): a run that could not get its lock because it
+   * did not waits for it to come back (`lock.outage_wait`) instead of failing. Absent: runs fail as any other.
+   */
+  readonly lockBackend?: BackendReachability | undefined
   /** Every device by id (the raw bulbs: automations only ever get fenced handles to them). */
   readonly devices: ReadonlyMap<string, Bulb>
   readonly bus: MessageBus
@@ -103,6 +108,7 @@ export class AutomationEngine {
       commands: new CommandTracker(),
       events: this.runEvents,
       clock,
+      lockBackend: options.lockBackend,
       timeZone,
       memory: new ScheduleMemory(options.scheduleStore, options.logger),
       devices: () => this.devices,

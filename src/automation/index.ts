@@ -17,6 +17,7 @@
  * engine.start()
  */
 export { systemClock, type Cancel, type Clock } from './clock.js'
+export { VirtualClock, type VirtualClockOptions } from './virtual-clock.js'
 export type {
   AutomationDefinition,
   PreemptPolicy,

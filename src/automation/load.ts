@@ -21,6 +21,10 @@ export interface AutomationLoadResult {
  * checks that need it: sun triggers without a location are problems; state triggers on devices that cannot report
  * changes, and `wait_for` topics nothing uses, are warnings.
  *
+ * `running` (automation name → the file the running automation came from) makes a reload keep what runs: a file
+ * added with a running automation's name is the one left out, and named, even when it sorts first (issue 13.7),
+ * and so is one added while the running automation's own file is broken (that one keeps running as it was).
+ *
  * @example
  * readAutomationFiles(config.automationsDir, new Set(ids), {
  *   location: config.location, checkLocation: true, devices: deviceConfigs, baseTopic: config.mqtt.baseTopic,
@@ -30,6 +34,7 @@ export function readAutomationFiles(
   dir: string,
   knownDeviceIds: ReadonlySet<string>,
   setting: LinkSetting = {},
+  running: ReadonlyMap<string, string> = new Map(),
 ): AutomationLoadResult {
   let files: string[]
   try {
@@ -43,6 +48,7 @@ export function readAutomationFiles(
   }
   const problems: ConfigProblem[] = []
   const parsed = new Map<AutomationDefinition, ParsedAutomation>()
+  const brokenFiles = new Set<string>()
   for (const file of files) {
     try {
       const automation = parseAutomationSource(file, knownDeviceIds)
@@ -50,7 +56,23 @@ export function readAutomationFiles(
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error
       problems.push(...error.problems)
+      brokenFiles.add(file)
     }
+  }
+  for (const [definition, automation] of parsed) {
+    const owner = running.get(definition.name)
+    if (owner === undefined || owner === definition.file) continue
+    const ownerKeepsIt =
+      brokenFiles.has(owner) ||
+      [...parsed.keys()].some((other) => other.file === owner && other.name === definition.name)
+    if (!ownerKeepsIt) continue
+    parsed.delete(definition)
+    problems.push(
+      automation.problem(
+        ['name'],
+        `automation name '${definition.name}' is already used by ${owner}; this file is left out`,
+      ),
+    )
   }
   // Dropping an automation with a problem can leave another one replacing it with nothing: link again until
   // every automation left links cleanly (each round drops at least one, so this ends).

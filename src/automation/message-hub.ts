@@ -10,13 +10,17 @@ import {
 
 export type { IncomingMessage } from '../bus/index.js'
 
-/** How many topics' last payloads are remembered (oldest forgotten first), so `#` triggers cannot grow it forever. */
-const MAX_REMEMBERED_TOPICS = 10_000
+/**
+ * The most payload bytes remembered for `last[...]` in all (oldest forgotten first). Only topics an expression
+ * names are remembered, so this is reached only by many large payloads on those; a wildcard trigger keeps nothing.
+ */
+export const MAX_REMEMBERED_BYTES = 4 * 1024 * 1024
 
 /**
  * The engine's one door to the bus: one bus subscription per pattern however many automations listen to it,
- * the last payload seen per topic (for expressions), oversized payloads dropped, and a change signal that
- * `wait_for` conditions re-check on.
+ * the last payload of the topics expressions read (`last['topic']`, asked for with keepLast), oversized payloads
+ * dropped, and a change signal that `wait_for` conditions re-check on. Messages on other topics pass through to
+ * their listeners and are not kept (issue 13.3: a `zigbee2mqtt/+` trigger once kept 6,000 topics of 60 KiB).
  */
 export class MessageHub {
   private readonly patterns = new Map<
@@ -24,6 +28,10 @@ export class MessageHub {
     { unsubscribe: () => void; listeners: Set<(m: IncomingMessage) => void> }
   >()
   private readonly lastPayloads = new Map<string, IncomingMessage>()
+  private readonly sizes = new Map<string, number>()
+  private rememberedBytes = 0
+  /** Topics whose last payload is kept, with how many automations asked. */
+  private readonly kept = new Map<string, number>()
   private readonly changeListeners = new Set<() => void>()
 
   constructor(
@@ -53,7 +61,29 @@ export class MessageHub {
     }
   }
 
-  /** The last message seen on `topic` (only topics some automation watches are seen). */
+  /**
+   * Subscribes `topic` (an exact topic an expression reads) and keeps its last payload for `last()` while some
+   * caller still wants it. Returns the function that lets it go.
+   */
+  keepLast(topic: string): () => void {
+    this.kept.set(topic, (this.kept.get(topic) ?? 0) + 1)
+    const unwatch = this.watch(topic, () => {})
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      unwatch()
+      const count = (this.kept.get(topic) ?? 1) - 1
+      if (count > 0) {
+        this.kept.set(topic, count)
+        return
+      }
+      this.kept.delete(topic)
+      this.forget(topic)
+    }
+  }
+
+  /** The last message seen on a topic kept with keepLast (undefined for any other topic). */
   last(topic: string): IncomingMessage | undefined {
     return this.lastPayloads.get(topic)
   }
@@ -83,7 +113,7 @@ export class MessageHub {
       return
     }
     const decoded = incoming(message.topic, message.payload.toString('utf8'), message.retain === true)
-    this.remember(decoded)
+    this.remember(decoded, size)
     for (const listener of [...listeners]) {
       try {
         listener(decoded)
@@ -95,12 +125,21 @@ export class MessageHub {
     this.changed()
   }
 
-  private remember(message: IncomingMessage): void {
-    this.lastPayloads.delete(message.topic)
+  private remember(message: IncomingMessage, bytes: number): void {
+    if (!this.kept.has(message.topic)) return
+    this.forget(message.topic)
     this.lastPayloads.set(message.topic, message)
-    if (this.lastPayloads.size > MAX_REMEMBERED_TOPICS) {
-      const oldest = this.lastPayloads.keys().next().value
-      if (oldest !== undefined) this.lastPayloads.delete(oldest)
+    this.sizes.set(message.topic, bytes)
+    this.rememberedBytes += bytes
+    for (const oldest of this.lastPayloads.keys()) {
+      if (this.rememberedBytes <= MAX_REMEMBERED_BYTES) break
+      this.forget(oldest)
     }
+  }
+
+  private forget(topic: string): void {
+    this.rememberedBytes -= this.sizes.get(topic) ?? 0
+    this.sizes.delete(topic)
+    this.lastPayloads.delete(topic)
   }
 }

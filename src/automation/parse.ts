@@ -84,6 +84,7 @@ export function parseAutomationSource(
     lock: {
       ...(top.lock.ttl === undefined ? {} : { ttl: top.lock.ttl }),
       ...(top.lock.acquire_timeout === undefined ? {} : { acquireTimeout: top.lock.acquire_timeout }),
+      ...(top.lock.outage_wait === undefined ? {} : { outageWait: top.lock.outage_wait }),
     },
     mode: top.mode,
     max: top.max,

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Bulb, BulbCommand, BulbState } from '../devices/bulb.js'
-import type { TransactionContext } from '../lock/index.js'
+import type { BackendReachability, TransactionContext } from '../lock/index.js'
 import type { Clock } from './clock.js'
 import type { CommandTracker } from './command-tracker.js'
 import type { StepKind } from './definition.js'
@@ -16,6 +16,8 @@ export interface RunServices {
   readonly events: RunEvents
   /** Where `wait` and `wait_for` timeouts get their time. */
   readonly clock: Clock
+  /** Whether the lock backend (Redis) answers; absent for the in-memory locks, which always do. */
+  readonly lockBackend?: BackendReachability | undefined
 }
 
 /** What a run's steps report back to the run. */

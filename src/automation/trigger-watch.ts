@@ -15,6 +15,7 @@ import {
 import { localTime } from './local-time.js'
 import type { IncomingMessage, MessageHub } from './message-hub.js'
 import type { ScheduleMemory } from './schedule-memory.js'
+import type { WarnLimit } from './warn-limit.js'
 import {
   Hold,
   triggerMismatch,
@@ -35,6 +36,8 @@ export interface TriggerWatchContext {
   readonly memory: ScheduleMemory
   readonly lookups: ExpressionLookups
   readonly logger: Logger
+  /** Where warnings about the messages it drops go: at most one of a kind a minute, so junk cannot flood the log. */
+  readonly warnings: WarnLimit
 }
 
 /** Called when a trigger fires: what the run's `trigger` is, and where it came from. */
@@ -101,15 +104,21 @@ function messageMatches(
   try {
     mismatch = triggerMismatch(trigger, message, (m) => runVariables(context.automation, m, context.lookups))
   } catch (error) {
-    context.logger.warn(
-      { topic: message.topic, err: error },
+    // No stack trace: the message is the problem, not genlock's code (a junk flood once logged 7 MB per 30 s).
+    context.warnings.warn(
+      `${role} condition ${trigger.topic}`,
+      { topic: message.topic },
       `${role} condition failed; message dropped: ${String(error)}`,
     )
     return false
   }
   if (mismatch === undefined) return true
   if (mismatch === 'payload is not JSON') {
-    context.logger.warn({ topic: message.topic }, `${role}: payload on ${message.topic} is not JSON; dropped`)
+    context.warnings.warn(
+      `${role} not JSON ${trigger.topic}`,
+      { topic: message.topic },
+      `${role}: payload on ${message.topic} is not JSON; dropped`,
+    )
   } else {
     context.logger.debug({ topic: message.topic }, `${role} not matched: ${mismatch}`)
   }
@@ -128,7 +137,7 @@ function conditionHolds(
     if (condition.test(runVariables(context.automation, data, context.lookups))) return true
     context.logger.debug(`${role} not fired: condition is false`)
   } catch (error) {
-    context.logger.warn({ err: error }, `${role} condition failed; not fired: ${String(error)}`)
+    context.warnings.warn(`${role} condition`, {}, `${role} condition failed; not fired: ${String(error)}`)
   }
   return false
 }

@@ -6,7 +6,7 @@ import { brokerAddress, type BrokerAddress } from '../config/broker-address.js'
 import type { GenlockConfig } from '../config/config.js'
 import type { Logger } from '../config/logger.js'
 import { loginChecker } from '../config/password-hash.js'
-import { memoryProtocol, redisProtocol, type LockingProtocol } from '../lock/index.js'
+import { memoryProtocol, redisProtocol, type LockingProtocol, type LockTimer } from '../lock/index.js'
 import { MqttConnection, redactUrl, startEmbeddedBroker, type EmbeddedBroker } from '../mqtt/index.js'
 
 /** How the daemon meets its broker (part of DaemonOptions). */
@@ -81,8 +81,9 @@ async function openBroker(
 }
 
 /** The lock protocol `locks.backend` names. */
-export function lockProtocol(config: GenlockConfig, logger: Logger): LockingProtocol {
-  if (config.locks.backend === 'memory') return memoryProtocol()
+export function lockProtocol(config: GenlockConfig, logger: Logger, timer?: LockTimer): LockingProtocol {
+  // A clock of its own (a simulation's) runs the locks in memory on it: Redis counts its lease times in real time.
+  if (config.locks.backend === 'memory' || timer) return memoryProtocol(timer)
   return redisProtocol({
     url: config.locks.url,
     keyPrefix: config.locks.keyPrefix,

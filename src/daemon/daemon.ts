@@ -4,13 +4,13 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { AutomationEngine, readScheduleRecord, type AutomationDefinition } from '../automation/index.js'
+import { AutomationEngine, readScheduleRecord, type AutomationDefinition, type Clock } from '../automation/index.js'
 import { loadConfig, type GenlockConfig } from '../config/config.js'
 import { createLogger, type Logger } from '../config/logger.js'
 import type { Bulb } from '../devices/bulb.js'
 import { DeviceReconciler } from '../devices/reconcile.js'
 import { createBulb, createSimulatedBulb } from '../devices/index.js'
-import genLock, { type LockerFactory } from '../lock/index.js'
+import genLock, { type BackendReachability, type LockerFactory } from '../lock/index.js'
 import { StateFile } from '../store/index.js'
 import type { EmbeddedBroker, MqttConnection } from '../mqtt/index.js'
 import { connect, lockProtocol, type BrokerChoice } from './connect.js'
@@ -19,6 +19,7 @@ import type { DaemonContext, Extension } from './extension.js'
 import { Dashboard } from './extensions/dashboard/index.js'
 import { FileWatch } from './extensions/file-watch.js'
 import { HomeAssistantExtension } from './extensions/home-assistant.js'
+import { LockBackendState } from './extensions/lock-backend.js'
 import { StateTopics } from './extensions/state-topics.js'
 import { DeviceHolders } from './holders.js'
 import { FolderLoader, type ReloadOutcome } from './reload.js'
@@ -40,6 +41,11 @@ export interface DaemonOptions extends BrokerChoice {
   readonly extensions?: readonly Extension[] | undefined
   /** Use this folder instead of `data_dir`. */
   readonly dataDir?: string | undefined
+  /**
+   * Where automations, their locks' ttl and acquire timeouts, and simulated bulbs' fades get their time. Default
+   * the system clock; `genlock simulate` passes a virtual one (then the locks run in memory, whatever the config).
+   */
+  readonly clock?: Clock | undefined
 }
 
 /**
@@ -72,6 +78,7 @@ export class Daemon {
     readonly holders: DeviceHolders,
     readonly events: DaemonEvents,
     readonly dataDir: string,
+    lockBackend: BackendReachability | undefined,
   ) {
     this.context = {
       config,
@@ -86,6 +93,7 @@ export class Daemon {
       holders,
       events,
       dataDir,
+      lockBackend,
       reload: () => this.reload(),
     }
   }
@@ -121,26 +129,33 @@ export class Daemon {
       )
     }
     const { bus, broker } = await connect(config, options, logger)
-    const locks = genLock(undefined, lockProtocol(config, logger))
+    const protocol = lockProtocol(config, logger, options.clock)
+    const locks = genLock(undefined, protocol)
     const events = new DaemonEvents(logger)
     const holders = new DeviceHolders()
     const deviceLogger = logger.child({ component: 'devices' })
     const bulbs = new DeviceReconciler({
       create:
         options.bulbs === 'simulated'
-          ? (device) => createSimulatedBulb(device, { logger: deviceLogger })
+          ? (device) =>
+              createSimulatedBulb(device, {
+                logger: deviceLogger,
+                ...(options.clock ? { clock: options.clock.now.bind(options.clock) } : {}),
+              })
           : (device) => createBulb(device, { mqtt: bus, logger: deviceLogger }),
       follow: (id, bulb) => bulb.subscribe((event) => events.emit('deviceEvent', id, event)),
       logger: deviceLogger,
     })
     const engine = new AutomationEngine({
       locks,
+      lockBackend: protocol.backend,
       devices: bulbs.devices,
       bus,
       baseTopic: config.mqtt.baseTopic,
       logger,
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       timezone: config.timezone,
+      ...(options.clock ? { clock: options.clock } : {}),
       ...(config.location ? { location: config.location } : {}),
       // Only triggers with `catch_up` are recorded: the last fire times a restart needs to run one it missed.
       scheduleStore: new StateFile({
@@ -156,7 +171,20 @@ export class Daemon {
       engine,
       logger,
     })
-    const daemon = new Daemon(config, logger, bus, broker, locks, engine, bulbs, folders, holders, events, dataDir)
+    const daemon = new Daemon(
+      config,
+      logger,
+      bus,
+      broker,
+      locks,
+      engine,
+      bulbs,
+      folders,
+      holders,
+      events,
+      dataDir,
+      protocol.backend,
+    )
     daemon.forwardEvents()
     let outcome: ReloadOutcome
     try {
@@ -277,6 +305,7 @@ function extensionsFor(config: GenlockConfig, options: DaemonOptions, outcome: R
   const guest = options.guest === true
   return [
     ...(guest ? [] : [new StateTopics()]),
+    ...(guest ? [] : [new LockBackendState()]),
     ...(!guest && config.homeassistant.discovery ? [new HomeAssistantExtension()] : []),
     ...((options.watch ?? true) ? [new FileWatch(options.reloadDebounceMs ?? 150)] : []),
     ...(config.http ? [new Dashboard({ outcome })] : []),

@@ -2,7 +2,7 @@ import type { AutomationDefinition, AutomationEngine } from '../automation/index
 import type { GenlockConfig } from '../config/config.js'
 import type { Logger } from '../config/logger.js'
 import type { Bulb } from '../devices/bulb.js'
-import type { LockerFactory } from '../lock/index.js'
+import type { BackendReachability, LockerFactory } from '../lock/index.js'
 import type { MqttConnection } from '../mqtt/index.js'
 import type { DaemonEvents } from './events.js'
 import type { HolderView } from './holders.js'
@@ -30,6 +30,8 @@ export interface DaemonContext {
   readonly events: DaemonEvents
   /** Where state between runs goes (`data_dir`); exists. Use src/store's StateFile for files in it. */
   readonly dataDir: string
+  /** Whether the lock backend (Redis) answers; absent for the in-memory locks, which always do. */
+  readonly lockBackend?: BackendReachability | undefined
   /** Re-reads devices/ and automations/ and applies what changed (what file watching calls). */
   reload(): Promise<ReloadOutcome>
 }

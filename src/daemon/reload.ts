@@ -42,13 +42,15 @@ export class FolderLoader {
   async apply(): Promise<{ outcome: ReloadOutcome; devices: DeviceChanges }> {
     const { bulbs, engine, logger } = this.options
     const { config } = this.options
-    const read = readDeviceDirectory(config.devicesDir, this.options.env)
+    // What runs keeps its id or name: a newly added file claiming one is the file left out (issue 13.7).
+    const read = readDeviceDirectory(config.devicesDir, this.options.env, bulbs.files)
     const devices = await bulbs.apply(read)
 
     const automations = readAutomationFiles(
       config.automationsDir,
       new Set(bulbs.devices.keys()),
       automationSetting(config, bulbs.configs),
+      new Map(this.current.map((definition) => [definition.name, definition.file])),
     )
     const brokenFiles = new Set(automations.problems.map((problem) => problem.file))
     const loaded = new Set(automations.definitions.map((definition) => definition.name))

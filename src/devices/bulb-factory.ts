@@ -87,12 +87,16 @@ export function createBulb(config: DeviceConfig, deps: AdapterDeps = {}): Bulb {
  * A simulated twin of the device `config` describes: same id, name and capabilities, but in memory, so automations
  * can be tried without touching real bulbs. The twin answers at once and never fails.
  */
-export function createSimulatedBulb(config: DeviceConfig, deps: Pick<AdapterDeps, 'logger'> = {}): SimBulb {
+export function createSimulatedBulb(
+  config: DeviceConfig,
+  deps: Pick<AdapterDeps, 'logger'> & { readonly clock?: () => number } = {},
+): SimBulb {
   return new SimBulb({
     id: config.id,
     name: config.name ?? config.id,
     capabilities: config.capabilities,
     queue: queueOptions(config),
     ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
   })
 }

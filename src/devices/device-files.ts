@@ -28,7 +28,10 @@ export function readDeviceFile(file: string, text?: string, env: NodeJS.ProcessE
 
 /** What reading the devices folder found: every good device file, and the problems of the others. */
 export interface DeviceDirectory {
-  /** The valid device files, in file-name order; a file whose id an earlier file already uses is left out. */
+  /**
+   * The valid device files, in file-name order. Of files sharing an id, the running device's file keeps it (see
+   * readDeviceDirectory's `running`), else the first; the others are left out.
+   */
   readonly devices: readonly DeviceFile[]
   /** Every problem in every other file (file:line:column and field), duplicate ids and an unreadable folder included. */
   readonly problems: readonly ConfigProblem[]
@@ -39,10 +42,18 @@ export interface DeviceDirectory {
  * one: the good files come back with the problems of the others, so the daemon can run what is valid and keep the
  * last good version of what is not. `${VAR}` references are filled from `env`.
  *
+ * `running` (device id → the file the running device came from) makes a reload keep what runs: a file added with
+ * an id a running device has is the one left out, and named, even when its name sorts first (issue 13.7), and
+ * so is one added while the running device's own file is broken (that device keeps running as it was).
+ *
  * @example
  * const { devices, problems } = readDeviceDirectory('devices')
  */
-export function readDeviceDirectory(dir: string, env: NodeJS.ProcessEnv = process.env): DeviceDirectory {
+export function readDeviceDirectory(
+  dir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  running: ReadonlyMap<string, string> = new Map(),
+): DeviceDirectory {
   let names: string[]
   try {
     names = readdirSync(dir).filter((name) => /\.ya?ml$/i.test(name))
@@ -52,34 +63,41 @@ export function readDeviceDirectory(dir: string, env: NodeJS.ProcessEnv = proces
   }
   names.sort()
   const problems: ConfigProblem[] = []
-  const devices: DeviceFile[] = []
-  const seen = new Map<string, DeviceFile>()
+  const read: DeviceFile[] = []
+  const brokenFiles = new Set<string>()
   for (const name of names) {
-    let device: DeviceFile
     try {
-      device = readDeviceFile(join(dir, name), undefined, env)
+      read.push(readDeviceFile(join(dir, name), undefined, env))
     } catch (error) {
-      if (error instanceof ConfigError) {
-        problems.push(...error.problems)
-        continue
-      }
-      throw error
+      if (!(error instanceof ConfigError)) throw error
+      problems.push(...error.problems)
+      brokenFiles.add(join(dir, name))
     }
-    const first = seen.get(device.config.id)
-    if (first) {
-      const at = first.source.locate(['id'])
-      problems.push(
-        device.source.problem(
-          ['id'],
-          `duplicate id '${device.config.id}' (also used in ${first.file}:${at.line}:${at.column})`,
-        ),
-      )
+  }
+  // Who keeps each id: the running device's file when it still says so (or is broken: it keeps running), else
+  // the first file in name order.
+  const owners = new Map<string, DeviceFile | string>()
+  for (const [id, file] of running) if (brokenFiles.has(file)) owners.set(id, file)
+  for (const device of read) if (running.get(device.config.id) === device.file) owners.set(device.config.id, device)
+  const devices: DeviceFile[] = []
+  for (const device of read) {
+    const id = device.config.id
+    const owner = owners.get(id) ?? device
+    owners.set(id, owner)
+    if (owner === device) {
+      devices.push(device)
       continue
     }
-    seen.set(device.config.id, device)
-    devices.push(device)
+    const where = typeof owner === 'string' ? `${owner}, whose device keeps running` : placeOf(owner)
+    problems.push(device.source.problem(['id'], `duplicate id '${id}' (also used in ${where}); this file is left out`))
   }
-  return { devices, problems }
+  const order = new Map(names.map((name, i) => [join(dir, name), i]))
+  return { devices, problems: problems.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0)) }
+}
+
+function placeOf(device: DeviceFile): string {
+  const at = device.source.locate(['id'])
+  return `${device.file}:${at.line}:${at.column}`
 }
 
 /**

@@ -38,6 +38,8 @@ export class DeviceReconciler {
   /** Device id → the config its bulb was built from, and the file that config came from. */
   private readonly sources = new Map<string, { config: DeviceConfig; file: string }>()
   private readonly unfollows = new Map<string, () => void>()
+  /** The starts (first probes) still under way, by device id. */
+  private readonly starting = new Map<string, Promise<void>>()
   private readonly logger: DeviceLogger
 
   constructor(private readonly options: DeviceReconcilerOptions) {
@@ -49,6 +51,11 @@ export class DeviceReconciler {
     return this.bulbs
   }
 
+  /** Device id → the file the running bulb's config came from. */
+  get files(): ReadonlyMap<string, string> {
+    return new Map([...this.sources].map(([id, source]) => [id, source.file]))
+  }
+
   /** The configs the running bulbs were built from. */
   get configs(): DeviceConfig[] {
     return [...this.sources.values()].map((source) => source.config)
@@ -56,7 +63,10 @@ export class DeviceReconciler {
 
   /**
    * Brings the bulbs in line with what reading the devices folder found. A device that cannot be built or does
-   * not start is logged; it never takes the others (or the daemon) down with it.
+   * not start is logged; it never takes the others (or the daemon) down with it. New bulbs are started all at
+   * once and not waited for (issue 13.12: four silent Hue addresses held start-up 8.4 s): each takes commands
+   * from the moment it is built, its first probe goes on in the background, and {@link started} tells when every
+   * start has settled.
    */
   async apply(directory: DeviceDirectory): Promise<DeviceChanges> {
     const wanted = new Map(directory.devices.map((device) => [device.config.id, device]))
@@ -95,16 +105,25 @@ export class DeviceReconciler {
       const unfollow = this.options.follow?.(id, bulb)
       if (unfollow) this.unfollows.set(id, unfollow)
       added.push(id)
-      try {
-        await bulb.start()
-      } catch (error) {
-        this.logger.error(
-          { device: id, err: (error as Error).message },
-          'device did not start; its steps fail until it answers',
+      const start = bulb
+        .start()
+        .catch((error: unknown) =>
+          this.logger.error(
+            { device: id, err: (error as Error).message },
+            'device did not start; its steps fail until it answers',
+          ),
         )
-      }
+        .finally(() => {
+          if (this.starting.get(id) === start) this.starting.delete(id)
+        })
+      this.starting.set(id, start)
     }
     return { added, removed }
+  }
+
+  /** Resolves once every bulb started so far has finished starting (its first probe answered or failed). */
+  async started(): Promise<void> {
+    await Promise.all(this.starting.values())
   }
 
   /** Stops every bulb (at daemon stop); failures are logged. */

@@ -121,6 +121,26 @@ export function bulbDiscovery(context: DiscoveryContext, bulb: Bulb): DiscoveryM
   ]
 }
 
+/**
+ * A connectivity sensor for the lock backend (Redis): on while genlock reaches it, off during an outage (when
+ * triggers wait for it, `lock.outage_wait`). Its state topic, `<base>/locks`, is published by the daemon.
+ */
+export function lockBackendDiscovery(context: DiscoveryContext): DiscoveryMessage {
+  const { baseTopic } = context
+  return entity(context, 'lock_backend', 'locks', {
+    name: 'genlock lock backend',
+    device_class: 'connectivity',
+    entity_category: 'diagnostic',
+    state_topic: `${baseTopic}/locks`,
+    value_template: '{{ value_json.state }}',
+    payload_on: 'online',
+    payload_off: 'offline',
+    origin: ORIGIN,
+    availability: daemonAvailability(baseTopic),
+    qos: 1,
+  })
+}
+
 function entity(
   context: DiscoveryContext,
   kind: EntityKind,

@@ -99,9 +99,18 @@ export class HomeAssistant {
         this.republish()
         this.options.republishStates?.()
       }),
-      bus.subscribe(`${baseTopic}/device/+/light/set`, (message) =>
-        this.onLightCommand(message.topic, message.payload.toString()),
-      ),
+      bus.subscribe(`${baseTopic}/device/+/light/set`, (message) => {
+        if (message.retain) {
+          // A command is an action, not a state: a retained one would be carried out again at every start
+          // (issue 13.12), as the engine already refuses for automation commands.
+          this.options.logger.warn(
+            { topic: message.topic },
+            'retained command ignored (publish commands without retain)',
+          )
+          return
+        }
+        this.onLightCommand(message.topic, message.payload.toString())
+      }),
       this.options.automations.on('status', (status) => {
         if (!this.automationNames.has(status.name)) this.sync()
       }),

@@ -16,14 +16,15 @@ export function sanitizeId(text: string): string {
 }
 
 /** What an entity is about: an automation (switch, run-state sensor) or a bulb (light, holder sensor). */
-export type EntityKind = 'automation_switch' | 'automation_state' | 'light' | 'holder'
+export type EntityKind = 'automation_switch' | 'automation_state' | 'light' | 'holder' | 'lock_backend'
 
 /** The Home Assistant component each kind is discovered as. */
-export const COMPONENT_OF: Readonly<Record<EntityKind, 'switch' | 'sensor' | 'light'>> = {
+export const COMPONENT_OF: Readonly<Record<EntityKind, 'switch' | 'sensor' | 'light' | 'binary_sensor'>> = {
   automation_switch: 'switch',
   automation_state: 'sensor',
   light: 'light',
   holder: 'sensor',
+  lock_backend: 'binary_sensor',
 }
 
 /**

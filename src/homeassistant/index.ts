@@ -1,5 +1,11 @@
 /** Home Assistant over MQTT: discovery of automations and bulbs, and HA light commands as manual transactions. */
-export { automationDiscovery, bulbDiscovery, type DiscoveryContext, type DiscoveryMessage } from './discovery.js'
+export {
+  automationDiscovery,
+  bulbDiscovery,
+  lockBackendDiscovery,
+  type DiscoveryContext,
+  type DiscoveryMessage,
+} from './discovery.js'
 export {
   HomeAssistant,
   type AutomationView,

@@ -22,9 +22,17 @@ export { alwaysResume, alwaysRestart, type CommitPromise } from './commit-promis
 export { LockError, isLockError, type LockErrorCode } from './errors.js'
 export { fencedView, type CallFence, type FenceAware } from './fence.js'
 export type { Locker, LockerFactory } from './locker.js'
-export { MemoryProtocol, memoryProtocol, type ResourceSnapshot } from './memory.js'
+export { MemoryProtocol, memoryProtocol, type LockTimer, type ResourceSnapshot } from './memory.js'
 export type { AcquireOptions } from './options.js'
-export type { AcquireRequest, Lease, LockEvent, LockEventListener, LockEventType, LockingProtocol } from './protocol.js'
+export type {
+  AcquireRequest,
+  BackendReachability,
+  Lease,
+  LockEvent,
+  LockEventListener,
+  LockEventType,
+  LockingProtocol,
+} from './protocol.js'
 export { RedisProtocol, redisProtocol, type RedisLockLogger, type RedisProtocolOptions } from './redis/index.js'
 export type { RecoverHandler, RecoveryOp, RecoveryOps } from './recovery.js'
 export { call, type Transaction, type TransactionContext } from './transaction.js'

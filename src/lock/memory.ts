@@ -2,13 +2,26 @@ import { LockError, type LockErrorCode } from './errors.js'
 import type { AcquireRequest, Lease, LockEventListener, LockingProtocol } from './protocol.js'
 import { EventFanout } from './events.js'
 
+/** Calls `callback` once `ms` have passed; returns the cancel function. An automation Clock is one. */
+export interface LockTimer {
+  after(ms: number, callback: () => void): () => void
+}
+
+const realTimer: LockTimer = {
+  after(ms, callback) {
+    const timer = setTimeout(callback, ms)
+    return () => clearTimeout(timer)
+  },
+}
+
 interface Waiter {
   readonly request: AcquireRequest
   readonly seq: number
   attempts: number
   resolve(lease: Lease): void
   reject(error: LockError): void
-  timer: ReturnType<typeof setTimeout> | undefined
+  /** Cancels the acquire timeout. */
+  timer: (() => void) | undefined
   onAbort: (() => void) | undefined
 }
 
@@ -34,7 +47,8 @@ export interface ResourceSnapshot {
 class MemoryLease implements Lease {
   valid = true
   lossReason: LockError | undefined
-  ttlTimer: ReturnType<typeof setTimeout> | undefined
+  /** Cancels the ttl timer. */
+  ttlTimer: (() => void) | undefined
   private lostListeners: ((error: LockError) => unknown)[] | undefined
   private tokenRecord: Record<string, number> | undefined
 
@@ -101,6 +115,9 @@ export class MemoryProtocol implements LockingProtocol {
   /** Waiters with a finite maxAcquireAttempts; when none, grants skip counting lost chances. */
   private limitedWaiters = 0
   private closed = false
+
+  /** `timer`: where ttl and acquire timeouts are counted; real timers unless a simulation passes its clock. */
+  constructor(private readonly timer: LockTimer = realTimer) {}
 
   on(listener: LockEventListener): () => void {
     return this.events.add(listener)
@@ -223,11 +240,11 @@ export class MemoryProtocol implements LockingProtocol {
       this.countLostChances(slot, request.lockerGuid)
     }
     if (request.lockTtl !== Infinity) {
-      lease.ttlTimer = setTimeout(() => {
+      lease.ttlTimer = this.timer.after(request.lockTtl, () => {
         if (!lease.valid) return
         this.lose(lease, 'EXPIRED', `lockTtl of ${request.lockTtl} ms reached`)
         this.pump()
-      }, request.lockTtl)
+      })
     }
     this.events.emitForLease('acquired', lease)
     return lease
@@ -263,10 +280,10 @@ export class MemoryProtocol implements LockingProtocol {
       }
       if (request.maxAcquireAttempts !== Infinity) this.limitedWaiters++
       if (request.acquireTimeout !== Infinity) {
-        waiter.timer = setTimeout(() => {
+        waiter.timer = this.timer.after(request.acquireTimeout, () => {
           this.dropWaiter(waiter, 'ACQUIRE_TIMEOUT', `not granted within ${request.acquireTimeout} ms`)
           this.pump()
-        }, request.acquireTimeout)
+        })
       }
       if (request.signal) {
         waiter.onAbort = () => {
@@ -288,7 +305,7 @@ export class MemoryProtocol implements LockingProtocol {
       this.dirty.add(resource)
     }
     if (waiter.request.maxAcquireAttempts !== Infinity) this.limitedWaiters--
-    if (waiter.timer) clearTimeout(waiter.timer)
+    waiter.timer?.()
     if (waiter.onAbort) waiter.request.signal?.removeEventListener('abort', waiter.onAbort)
   }
 
@@ -313,7 +330,7 @@ export class MemoryProtocol implements LockingProtocol {
 
   private detach(lease: MemoryLease): void {
     lease.valid = false
-    if (lease.ttlTimer) clearTimeout(lease.ttlTimer)
+    lease.ttlTimer?.()
     for (const resource of lease.resources) {
       const slot = this.slots.get(resource)
       const hold = slot?.hold
@@ -355,7 +372,7 @@ export class MemoryProtocol implements LockingProtocol {
   }
 }
 
-/** Creates the in-memory protocol (the default). */
-export function memoryProtocol(): MemoryProtocol {
-  return new MemoryProtocol()
+/** Creates the in-memory protocol (the default); `timer` as for {@link MemoryProtocol}'s constructor. */
+export function memoryProtocol(timer?: LockTimer): MemoryProtocol {
+  return new MemoryProtocol(timer)
 }

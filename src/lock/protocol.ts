@@ -62,6 +62,16 @@ export interface LockEvent {
 export type LockEventListener = (event: LockEvent) => void
 
 /**
+ * Whether a protocol's backend (Redis) can be reached now, for callers that wait out an outage rather than fail:
+ * an automation triggered while it is down runs once it is back (issue 13.11).
+ */
+export interface BackendReachability {
+  readonly reachable: boolean
+  /** Calls `listener` on every change; returns the unsubscribe function. */
+  onChange(listener: (reachable: boolean) => void): () => void
+}
+
+/**
  * Where locks live. The core runs transactions; a protocol only decides who holds what.
  * `acquire` may return the lease synchronously when it can grant at once (the in-memory fast path).
  *
@@ -73,6 +83,8 @@ export type LockEventListener = (event: LockEvent) => void
  */
 export interface LockingProtocol {
   acquire(request: AcquireRequest): Lease | Promise<Lease>
+  /** For a protocol whose backend can be out of reach (Redis); absent for one that cannot be (memory). */
+  readonly backend?: BackendReachability
   on(listener: LockEventListener): () => void
   /** Releases what the protocol holds (connections, timers). Leases still held are lost. */
   close(): Promise<void>

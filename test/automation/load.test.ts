@@ -113,6 +113,28 @@ describe('readAutomationFiles', () => {
       "d.yaml:3:24 on_preempt.replace: 'e' addresses bath_bulb, which 'd' does not lock",
     ])
   })
+  it('a reload keeps the running automation: a newcomer with its name is left out and named (issue 13.7)', () => {
+    const path = folder({
+      'aaa.yaml': 'name: party\ndevices: bath_bulb\nsteps: [{ wait: 2s }]\n',
+      'party.yaml': 'name: party\ndevices: bath_bulb\nsteps: [{ wait: 1s }]\n',
+      'night.yaml': 'name: night\ndevices: bath_bulb\nsteps: [{ wait: soon }]\n',
+      'zzz.yaml': 'name: night\ndevices: bath_bulb\nsteps: [{ wait: 1s }]\n',
+    })
+    const running = new Map([
+      ['party', join(path, 'party.yaml')],
+      ['night', join(path, 'night.yaml')],
+    ])
+    const { definitions, problems } = readAutomationFiles(path, DEVICES, {}, running)
+    expect(definitions.map((d) => d.file)).toEqual([join(path, 'party.yaml')])
+    const messages = problems.map(formatProblem).map((line) => line.replaceAll(path + '/', ''))
+    expect(messages).toEqual([
+      expect.stringMatching(/^night\.yaml:3:/),
+      "aaa.yaml:1:7 name: automation name 'party' is already used by party.yaml; this file is left out",
+      // night.yaml is broken, so the running night keeps running: the newcomer does not take its name.
+      "zzz.yaml:1:7 name: automation name 'night' is already used by night.yaml; this file is left out",
+    ])
+  })
+
   it('leaves out an automation whose replacement was left out for a problem of its own', () => {
     const path = folder({
       'a.yaml': 'name: a\ndevices: bath_bulb\non_preempt: { replace: b }\nsteps: [{ wait: 1s }]\n',

@@ -137,6 +137,7 @@ export async function harnessOver(
     bus,
     baseTopic: 'genlock',
     logger,
+    lockBackend: protocol.backend,
     ...(options.restoreTimeoutMs === undefined ? {} : { restoreTimeoutMs: options.restoreTimeoutMs }),
     ...(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes }),
     ...options.time,

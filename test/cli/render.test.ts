@@ -98,8 +98,8 @@ describe('renderScreen', () => {
   })
 
   it('shows the key help, or the command being typed', () => {
-    expect(renderScreen(view, 'none')).toContain('keys: lower case fires a trigger, upper case its stop')
-    expect(renderScreen({ ...view, prompt: 'trigger pa' }, 'none')).toMatch(/^:trigger pa█ {2}\(trigger <name>/m)
+    expect(renderScreen(view, 'none')).toContain('keys: a fires, A stops · : types a command · q quits')
+    expect(renderScreen({ ...view, prompt: 'trigger pa' }, 'none')).toMatch(/^:trigger pa█ {2}\(trigger\|stop <name>/m)
   })
 
   it('is a pure function of the view', () => {

@@ -108,7 +108,7 @@ describe('genlock simulate', () => {
     const record = join(dir, 'timeline.jsonl')
     const sim = GenlockProcess.start('simulate', '--config', configFile, '--headless', '--record', record)
     try {
-      await sim.waitFor(/started: 1 bulbs, automations alarm, party; broker mqtt:/)
+      await sim.waitFor(/started \(\w+, [^)]+\): 1 bulbs, automations alarm, party; broker mqtt:/)
       sim.type('trigger party\n')
       await sim.waitFor(/bulb bath_bulb: \w+ 80% #ff0000, held by party/)
       const mark = sim.stdout.length
@@ -145,12 +145,52 @@ describe('genlock simulate', () => {
     expect(events.map((event) => event.t)).toEqual([...events.map((event) => event.t)].sort((a, b) => a - b))
   })
 
-  it('a missing config, broken files or an unreachable broker are one clear line and a non-zero exit', async () => {
+  it('piped commands run in order, each once what the one before set off has happened, and quit waits for them', async () => {
+    // All at once, as a pipe delivers them: before, quit ended the simulation before the trigger had arrived.
+    const sim = GenlockProcess.start('simulate', '--config', configFile, '--headless', '--start', '2026-12-24T06:55')
+    try {
+      await sim.waitFor(/started \(thu, [^)]+\): 1 bulbs, automations alarm, party; broker mqtt:/)
+      sim.type('trigger party\nadvance 1s\nset bath_bulb off\npublish home/party OFF\nadvance soon\nquit\n')
+      expect((await sim.exited).code).toBe(0)
+    } finally {
+      await sim.stop()
+    }
+    const lines = sim.stdout
+      .split('\n')
+      .map((line) => line.replace(/^(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d\.\d{3} {2}/, ''))
+    const after = (pattern: RegExp, from: number) => lines.findIndex((line, i) => i > from && pattern.test(line))
+    const steps = [
+      /^> trigger party: home\/party ON$/,
+      /^bulb bath_bulb: on 80% #ff0000, held by party$/,
+      /^> advance 1s$/,
+      /^bulb bath_bulb: on 80% #0000ff, held by party$/,
+      /^> set bath_bulb off \(outside genlock\)$/,
+      /^bulb bath_bulb: off 80% #0000ff, held by party$/,
+      /^> publish home\/party OFF$/,
+      /^automation party: idle$/,
+      /^ {2}! advance: 'soon' is not a duration/,
+      /^quit$/,
+    ]
+    let at = -1
+    for (const step of steps) {
+      const next = after(step, at)
+      expect(next, `${step} after line ${at} in:\n${sim.stdout}`).toBeGreaterThan(at)
+      at = next
+    }
+    // The clock starts where --start says, in the config's time zone, and advance moves it.
+    expect(sim.stdout).toMatch(/^2026-12-24 06:55:00\.\d{3} {2}started/)
+    expect(sim.stdout).toMatch(/06:55:01\.\d{3} {2}bulb bath_bulb: on 80% #0000ff/)
+  })
+
+  it('a missing config is one clear line and exit 1, at once', async () => {
     const missing = await genlock('simulate', '--config', '/nonexistent/config.yaml', '--headless')
     expect(missing).toMatchObject({
       code: 1,
       stderr: 'genlock simulate: config file /nonexistent/config.yaml not found (pass --config <file>)\n',
     })
+  })
+
+  it('an unreachable broker is one clear line and exit 2', async () => {
     const port = await freePort()
     const unreachable = await genlock(
       'simulate',
@@ -164,6 +204,9 @@ describe('genlock simulate', () => {
     expect(unreachable.stderr).toMatch(
       new RegExp(`^genlock simulate: cannot reach the MQTT broker mqtt://127\\.0\\.0\\.1:${port}: .+\\n$`),
     )
+  })
+
+  it('a timeline file that cannot be written is one clear line and exit 1', async () => {
     const unwritable = await genlock(
       'simulate',
       '--config',
@@ -176,6 +219,23 @@ describe('genlock simulate', () => {
     expect(unwritable.stderr).toMatch(
       /^genlock simulate: cannot write the timeline to \/nonexistent\/t\.jsonl: ENOENT.*\n$/,
     )
+  })
+
+  it('a bad --speed or --start is one clear line and exit 1', async () => {
+    const speed = await genlock('simulate', '--config', configFile, '--headless', '--speed', 'fast')
+    expect(speed).toMatchObject({
+      code: 1,
+      stderr: "genlock simulate: --speed must be a number, 0 or more (0 stops the clock), not 'fast'\n",
+    })
+    const start = await genlock('simulate', '--config', configFile, '--headless', '--start', 'soon')
+    expect(start).toMatchObject({
+      code: 1,
+      stderr:
+        "genlock simulate: --start must be a date and time such as 2026-12-24T06:55 (or 06:55 for today), not 'soon'\n",
+    })
+  })
+
+  it('broken files are one clear line naming file:line:column and exit 1', async () => {
     const broken = writeSetup({
       config: 'mqtt: { embedded: true }\n',
       devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
@@ -184,6 +244,5 @@ describe('genlock simulate', () => {
     const invalid = await genlock('simulate', '--config', broken.configFile, '--headless')
     expect(invalid.code).toBe(1)
     expect(invalid.stderr).toMatch(/^genlock simulate: \S+party\.yaml:2:\d+ priority: .+\n$/)
-    // Four processes one after the other, each loading TypeScript through tsx: seconds each on a busy machine.
-  }, 60_000)
+  })
 })

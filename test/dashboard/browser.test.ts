@@ -17,6 +17,8 @@ import { freePort, startMosquitto, type ServiceProcess } from '../support/servic
 const CHROMIUM = '/usr/bin/chromium'
 /** A phone's width: the page must work there first. */
 const PHONE = { width: 390, height: 844 }
+/** Generous: CI runs this beside every other integration test on two cores. */
+const WAIT_MS = 15_000
 const PARTY_COLOURS = ['#ff0000', '#0000ff', '#ffff00']
 
 describe('the dashboard in Chromium', () => {
@@ -50,9 +52,9 @@ describe('the dashboard in Chromium', () => {
 
   /** Waits until the element at `selector` shows text matching `text`. */
   const shows = (page: Page, selector: string, text: RegExp | string) =>
-    page.locator(selector).filter({ hasText: text }).first().waitFor({ timeout: 10_000 })
+    page.locator(selector).filter({ hasText: text }).first().waitFor({ timeout: WAIT_MS })
   const swatchColour = (page: Page) =>
-    page.locator('[data-bulb="bath_bulb"] .swatch').getAttribute('data-color', { timeout: 10_000 })
+    page.locator('[data-bulb="bath_bulb"] .swatch').getAttribute('data-color', { timeout: WAIT_MS })
 
   it('shows the bulbs, runs, preemptions and a manual hold live, and its buttons act', async () => {
     const page = await browser.newPage({ viewport: PHONE })
@@ -76,7 +78,7 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Start party' }).click()
     await shows(page, '[data-bulb="bath_bulb"] .holder', 'held by party (0)')
     const partySwatch = PARTY_COLOURS.map((colour) => `[data-bulb="bath_bulb"] .swatch[data-color="${colour}"]`)
-    await page.locator(partySwatch.join(', ')).waitFor({ timeout: 10_000 })
+    await page.locator(partySwatch.join(', ')).waitFor({ timeout: WAIT_MS })
     await shows(page, '[data-automation="party"] .state', 'running')
 
     // The alarm over MQTT: party is suspended, waits for the bulb, and the timeline shows who preempted it.
@@ -115,7 +117,7 @@ describe('the dashboard in Chromium', () => {
     expect(bytes).toBeGreaterThan(0)
     expect(bytes).toBeLessThan(150 * 1024)
     await page.close()
-  }, 60_000)
+  }, 90_000)
 })
 
 /** Holds `bulb` as `manual` at priority 100 (green, 40 %) until `end()`. */

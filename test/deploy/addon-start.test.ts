@@ -289,7 +289,7 @@ describe('seeding the config folder', () => {
 
   it('the first start copies the example devices and automations', () => {
     const config = folder('config')
-    expect(seedFolders(seed, config)).toEqual(['automations', 'devices'])
+    expect(seedFolders(seed, config)).toEqual(['automations', 'devices', 'schemas'])
     for (const sub of ['devices', 'automations']) {
       expect(readdirSync(join(config, sub)).sort()).toEqual(seedFiles(sub))
       for (const name of seedFiles(sub)) {
@@ -317,7 +317,7 @@ describe('seeding the config folder', () => {
   it('seeds only the folders that are missing', () => {
     const config = folder('config')
     mkdirSync(join(config, 'devices'))
-    expect(seedFolders(seed, config)).toEqual(['automations'])
+    expect(seedFolders(seed, config)).toEqual(['automations', 'schemas'])
     expect(readdirSync(join(config, 'devices'))).toEqual([])
   })
 })

@@ -66,7 +66,7 @@ describe('device files', () => {
     })
     const problems = problemsOf(() => readDeviceFiles(dir, {}))
     expect(problems).toEqual([
-      `${join(dir, 'b.yaml')}:1:5 id: duplicate id 'lamp' (also used in ${join(dir, 'a.yaml')}:1:5)`,
+      `${join(dir, 'b.yaml')}:1:5 id: duplicate id 'lamp' (also used in ${join(dir, 'a.yaml')}:1:5); this file is left out`,
       `${join(dir, 'c.yaml')}:2:10 adapter: must be one of sim, hue, kasa, mqtt`,
       `${join(dir, 'd.yaml')}:1:1 host: is required`,
       expect.stringMatching(new RegExp(`^${join(dir, 'd.yaml')}:3:7 port: `)),
@@ -98,6 +98,27 @@ describe('device files', () => {
         file: join(dir, 'missing'),
         message: expect.stringMatching(/^cannot read the devices folder: ENOENT/),
       }),
+    ])
+  })
+
+  it('a reload keeps the running device: a newcomer with its id is left out and named, even sorting first (issue 13.7)', () => {
+    const dir = folder({
+      'aaa.yaml': 'id: lamp\nadapter: sim\nname: Newcomer\n',
+      'lamp.yaml': 'id: lamp\nadapter: sim\n',
+      'desk.yaml': 'id: desk\nadapter: sim\nlatencyMs: soon\n',
+      'zzz.yaml': 'id: desk\nadapter: sim\n',
+    })
+    const running = new Map([
+      ['lamp', join(dir, 'lamp.yaml')],
+      ['desk', join(dir, 'desk.yaml')],
+    ])
+    const { devices, problems } = readDeviceDirectory(dir, {}, running)
+    expect(devices.map((device) => device.file)).toEqual([join(dir, 'lamp.yaml')])
+    expect(problems.map((problem) => `${problem.file}:${problem.line} ${problem.message}`)).toEqual([
+      `${join(dir, 'aaa.yaml')}:1 duplicate id 'lamp' (also used in ${join(dir, 'lamp.yaml')}:1:5); this file is left out`,
+      expect.stringMatching(new RegExp(`^${join(dir, 'desk.yaml')}:3 `)),
+      // desk.yaml is broken, so its running device keeps running: the newcomer does not take its id.
+      `${join(dir, 'zzz.yaml')}:1 duplicate id 'desk' (also used in ${join(dir, 'desk.yaml')}, whose device keeps running); this file is left out`,
     ])
   })
 

@@ -4,13 +4,13 @@
  * `genlock validate`: every shipped example passes both, and a broken file that genlock rejects is rejected by
  * the schema too, unless the rule is one a JSON Schema cannot say (the last table names those).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { buildSchemas, schemaText, SCHEMA_NAMES, type SchemaName } from '../../scripts/json-schemas.js'
+import { ADDON_SCHEMA_NAMES, buildSchemas, schemaText, SCHEMA_NAMES, type SchemaName } from '../../scripts/json-schemas.js'
 import { parseAutomationFile } from '../../src/automation/parse.js'
 import { isLoopbackHost, LOOPBACK_PATTERN, loadConfig } from '../../src/config/config.js'
 import { ConfigError } from '../../src/config/problems.js'
@@ -57,6 +57,11 @@ function genlockProblems(kind: SchemaName, text: string): string[] {
 describe('the committed schemas', () => {
   it.each(SCHEMA_NAMES)('schemas/%s.schema.json is what `npm run schemas` makes of the zod schemas', (name) => {
     expect(readFileSync(join(ROOT, 'schemas', `${name}.schema.json`), 'utf8')).toBe(schemaText(built[name]))
+    // The add-on's seed carries the same schemas, for the first lines of the files it seeds /config with.
+    const seeded = join(ROOT, 'deploy', 'homeassistant', 'genlock', 'seed', 'schemas', `${name}.schema.json`)
+    if ((ADDON_SCHEMA_NAMES as readonly string[]).includes(name))
+      expect(readFileSync(seeded, 'utf8')).toBe(schemaText(built[name]))
+    else expect(existsSync(seeded)).toBe(false)
   })
 
   it.each(SCHEMA_NAMES)('%s: every field has a description and examples, and none is an empty {}', (name) => {

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { LockError, type LockErrorCode } from '../errors.js'
 import { EventFanout } from '../events.js'
-import type { AcquireRequest, Lease, LockEvent, LockEventListener, LockingProtocol } from '../protocol.js'
+import type {
+  AcquireRequest,
+  BackendReachability,
+  Lease,
+  LockEvent,
+  LockEventListener,
+  LockingProtocol,
+} from '../protocol.js'
 import { RedisConnections } from './connection.js'
 import { clock, Epoch, RedisLease, type LeaseOwner } from './lease.js'
 import { redactUrl, resolveRedisOptions, type RedisProtocolOptions, type ResolvedRedisOptions } from './options.js'
@@ -83,6 +90,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
   private seq = 0
   private down = false
   private closed = false
+  private readonly reachability = new Reachability()
 
   constructor(options: RedisProtocolOptions = {}) {
     this.options = resolveRedisOptions(options)
@@ -92,6 +100,11 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
 
   on(listener: LockEventListener): () => void {
     return this.events.add(listener)
+  }
+
+  /** Whether Redis answers now: false from a dropped connection (or a failed first connect) until it is back. */
+  get backend(): BackendReachability {
+    return this.reachability
   }
 
   acquire(request: AcquireRequest): Promise<Lease> {
@@ -176,6 +189,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
       ready: () => this.onReady(),
       down: (error) => this.onDown(error),
     }).then(async (connections) => {
+      this.reachability.set(true)
       this.connections = connections
       if (this.closed) await connections.close()
       await connections.subscribed
@@ -183,6 +197,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
       return connections
     })
     this.connecting.catch((error: unknown) => {
+      this.reachability.set(false)
       this.options.logger?.warn({ url: redactUrl(url), err: error }, 'genlock: cannot set up the Redis client')
       this.connecting = undefined
     })
@@ -344,6 +359,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
     if (this.closed) return
     if (this.down) this.options.logger?.warn({ url: redactUrl(this.options.url) }, 'genlock: Redis is back')
     this.down = false
+    this.reachability.set(true)
     this.scheduleRenew(0) // the server may have restarted: find out at once what it still knows
   }
 
@@ -360,6 +376,7 @@ export class RedisProtocol implements LockingProtocol, LeaseOwner {
         'genlock: lost the Redis connection; held locks are lost, acquisitions wait for it',
       )
     }
+    this.reachability.set(false)
     this.epoch.deadline = 0
     this.expireEpoch(this.epoch, 'the connection to Redis was lost')
     // Replies may be long in coming now: let cancellation reach requests whose acquire is in flight.
@@ -631,4 +648,21 @@ function messageOf(error: unknown): string {
  */
 export function redisProtocol(options?: RedisProtocolOptions): RedisProtocol {
   return new RedisProtocol(options)
+}
+
+/** {@link BackendReachability} for the Redis protocol: reachable until told otherwise. */
+class Reachability implements BackendReachability {
+  reachable = true
+  private readonly listeners = new Set<(reachable: boolean) => void>()
+
+  set(reachable: boolean): void {
+    if (this.reachable === reachable) return
+    this.reachable = reachable
+    for (const listener of [...this.listeners]) listener(reachable)
+  }
+
+  onChange(listener: (reachable: boolean) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
 }

@@ -38,7 +38,10 @@ export const SCRIPT_JS = `'use strict';
   }
 
   function bulbCard(bulb) {
-    var swatch = el('div', { class: 'swatch', 'data-color': bulb.color });
+    var swatch = el('div', {
+      class: 'swatch', 'data-color': bulb.color, role: 'img',
+      'aria-label': bulb.on ? bulb.color + ' at ' + bulb.brightness + '%' : 'off'
+    });
     swatch.style.background = bulb.color;
     swatch.style.opacity = String(0.25 + 0.75 * bulb.brightness / 100);
     var holder;
@@ -88,9 +91,20 @@ export const SCRIPT_JS = `'use strict';
     return s < 120 ? s + ' s' : s < 7200 ? Math.round(s / 60) + ' min' : Math.round(s / 3600) + ' h';
   }
 
+  // A section is drawn again only when what it shows changed: a button a finger is on stays the same element.
+  var drawn = {};
+  function changed(section, data) {
+    var text = JSON.stringify(data);
+    if (drawn[section] === text) return false;
+    drawn[section] = text;
+    return true;
+  }
+
   function renderState() {
-    $('bulbs').replaceChildren.apply($('bulbs'), state.bulbs.map(bulbCard));
-    $('automations').replaceChildren.apply($('automations'), state.automations.map(automationRow));
+    if (changed('bulbs', state.bulbs)) $('bulbs').replaceChildren.apply($('bulbs'), state.bulbs.map(bulbCard));
+    if (changed('automations', state.automations)) {
+      $('automations').replaceChildren.apply($('automations'), state.automations.map(automationRow));
+    }
     var problems = state.problems.length ? state.problems.map(function (problem) {
       return el('li', { class: 'problem-' + problem.severity, text: problem.text });
     }) : [el('li', { text: 'none' })];
