@@ -27,6 +27,9 @@ export function* action(runtime: StepRuntime, label: string, start: () => unknow
       yield pending
       return
     } catch (error) {
+      // A command withdrawn because the lock went before it left (never sent): the run sees this only once it has the
+      // lock again, so the action is issued again under the new lease.
+      if (isLockError(error, 'FENCED')) continue
       return applyErrorPolicy(runtime, label, error)
     }
   }

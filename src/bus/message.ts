@@ -16,6 +16,11 @@ export interface BusMessage {
 export interface PublishOptions {
   readonly retain?: boolean
   readonly qos?: 0 | 1
+  /**
+   * Default true: a message published while the broker is away is kept and sent once it is back. False: the
+   * publish fails at once instead, for a message that may be stale by then (a light command issued under a lock).
+   */
+  readonly queueWhileOffline?: boolean
 }
 
 export interface MessageBus {

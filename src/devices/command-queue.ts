@@ -1,5 +1,38 @@
 import { DeviceError, DeviceTimeoutError, isTransientError } from './errors.js'
 
+/**
+ * The lease a command was issued under (the lock core's CallFence fits). The queue checks it as every attempt leaves
+ * (the first, each retry, each try after waiting for a link) and withdraws the command once it ends.
+ */
+export interface CommandFence {
+  /** The lease's fencing token. */
+  readonly token: number
+  /** True while the lease is still its holder's current lease. */
+  readonly current: boolean
+  /** The error a withdrawn command is rejected with. */
+  refusal(): Error
+  /** Calls `listener` once when the lease ends; returns a function that removes it. */
+  onEnd(listener: () => void): () => void
+}
+
+/**
+ * Thrown by a task whose way to the device is down for a reason outside the device (the MQTT broker is away): not
+ * a failed attempt. The queue waits until `back` resolves, within the command's `linkWaitMs` and its fence, and
+ * then tries again without counting an attempt.
+ */
+export class LinkDownError extends DeviceError {
+  override name = 'LinkDownError'
+
+  constructor(
+    device: string,
+    reason: string,
+    /** Resolves when the link is worth trying again. */
+    readonly back: Promise<void>,
+  ) {
+    super(device, `cannot be reached: ${reason}`)
+  }
+}
+
 /** How one device's command queue behaves. */
 export interface CommandQueueOptions {
   /** The device as users know it, for error messages: `bath_bulb (kasa 192.168.1.40)`. */
@@ -12,6 +45,19 @@ export interface CommandQueueOptions {
   readonly backoffMs?: number
   /** Which errors are worth retrying. Default {@link isTransientError}. */
   readonly isTransient?: (error: unknown) => boolean
+  /**
+   * The longest a command waits, from when it was queued, for a link that is down ({@link LinkDownError}) before it
+   * fails. Default 60 000 ms. A fenced command stops waiting sooner if its lease ends.
+   */
+  readonly linkWaitMs?: number
+}
+
+/** Per-command settings of {@link CommandQueue.run}. */
+export interface RunOptions {
+  /** Overrides the queue's retry count (e.g. 0 for a quick probe). */
+  readonly retries?: number
+  /** The lease the command was issued under: checked as each attempt leaves; the command is withdrawn when it ends. */
+  readonly fence?: CommandFence | undefined
 }
 
 /**
@@ -33,11 +79,42 @@ export interface CommandSignal {
 /** One attempt of a command; `signal` aborts when the attempt timed out, so the adapter can stop waiting. */
 export type CommandTask<T> = (signal: CommandSignal, attempt: number) => Promise<T>
 
-interface Job {
-  readonly task: CommandTask<unknown>
-  readonly resolve: (value: unknown) => void
-  readonly reject: (error: unknown) => void
-  readonly retries: number
+class Job {
+  /** Set once the job's outcome is decided: a withdrawn job left in the array is skipped. */
+  done = false
+  /** Undoes the fence's end listener. */
+  unlisten: (() => void) | undefined
+  /** A retry or link wait pending for this job: cancelling it lets the job be withdrawn at once. */
+  cancelWait: (() => void) | undefined
+
+  constructor(
+    readonly task: CommandTask<unknown>,
+    private readonly onResolve: (value: unknown) => void,
+    private readonly onReject: (error: unknown) => void,
+    readonly retries: number,
+    readonly fence: CommandFence | undefined,
+    readonly queuedAt: number,
+  ) {}
+
+  resolve(value: unknown): void {
+    if (this.done) return
+    this.finish()
+    this.onResolve(value)
+  }
+
+  reject(error: unknown): void {
+    if (this.done) return
+    this.finish()
+    this.onReject(error)
+  }
+
+  private finish(): void {
+    this.done = true
+    this.unlisten?.()
+    this.unlisten = undefined
+    this.cancelWait?.()
+    this.cancelWait = undefined
+  }
 }
 
 /** The attempt in flight: its job, number and deadline; it is also the signal its task gets. */
@@ -92,6 +169,10 @@ class Attempt implements CommandSignal {
  * A timed-out attempt cannot be un-sent: the bulb may still apply it late. The next attempt (or command) is sent
  * anyway, because waiting for a bulb that does not answer is exactly what the timeout is there to prevent.
  *
+ * A command issued under a lock carries its lease ({@link RunOptions.fence}): each attempt checks it as it leaves, so
+ * a retry or a command queued behind a hung one is never sent after the lease ended, and a command whose lease ends
+ * while it waits is withdrawn at once (rejected with the fence's `FENCED` error).
+ *
  * @example
  * const queue = new CommandQueue({ device: 'bath_bulb (kasa 192.168.1.40)', timeoutMs: 2000 })
  * await queue.run(() => client.setLightState({ on_off: 1 }))
@@ -101,6 +182,7 @@ export class CommandQueue {
   readonly timeoutMs: number
   readonly retries: number
   readonly backoffMs: number
+  readonly linkWaitMs: number
   private readonly isTransient: (error: unknown) => boolean
   private jobs: (Job | undefined)[] = []
   private head = 0
@@ -119,6 +201,7 @@ export class CommandQueue {
     this.retries = options.retries ?? 2
     this.backoffMs = options.backoffMs ?? 100
     this.isTransient = options.isTransient ?? isTransientError
+    this.linkWaitMs = options.linkWaitMs ?? 60_000
   }
 
   /** Commands waiting, including the one being sent. */
@@ -127,14 +210,19 @@ export class CommandQueue {
   }
 
   /**
-   * Queues `task`; resolves with its result, or rejects with its last error once retries are spent.
-   * `options.retries` overrides the queue's retry count for this command (e.g. 0 for a quick probe).
+   * Queues `task`; resolves with its result, or rejects with its last error once retries are spent (or with the
+   * fence's error once its lease ended before an attempt left).
    */
-  run<T>(task: CommandTask<T>, options?: { readonly retries?: number }): Promise<T> {
+  run<T>(task: CommandTask<T>, options?: RunOptions): Promise<T> {
     if (this.closedWith) return Promise.reject(this.closedWith)
+    const fence = options?.fence
+    if (fence && !fence.current) return Promise.reject(fence.refusal())
     return new Promise<T>((resolve, reject) => {
       const retries = options?.retries ?? this.retries
-      this.jobs.push({ task, resolve: resolve as (value: unknown) => void, reject, retries })
+      const job = new Job(task, resolve as (value: unknown) => void, reject, retries, fence, performance.now())
+      if (fence) job.unlisten = fence.onEnd(() => this.withdraw(job))
+      if (job.done) return
+      this.jobs.push(job)
       if (!this.current && !this.busy) this.next()
     })
   }
@@ -146,6 +234,24 @@ export class CommandQueue {
     this.jobs = []
     this.head = 0
     for (const job of waiting) job?.reject(this.closedWith)
+    // One between attempts (a retry's backoff, a wait for its link) is waiting too.
+    const between = this.between
+    if (between) {
+      between.reject(this.closedWith)
+      this.next()
+    }
+  }
+
+  /**
+   * A fenced job's lease ended: a job still waiting (queued, or between attempts) is rejected now and never sent. An
+   * attempt already under way has left; it finishes, but is not retried.
+   */
+  private withdraw(job: Job): void {
+    if (job.done || this.current?.job === job) return
+    const wasWaiting = job.cancelWait !== undefined
+    job.reject(job.fence!.refusal())
+    // It was between attempts: the queue was held for it, so move on.
+    if (wasWaiting) this.next()
   }
 
   /** Accepts commands again after {@link close}. */
@@ -155,9 +261,18 @@ export class CommandQueue {
 
   /** True while a retry's backoff is pending (no attempt in flight, but the queue is not free). */
   private busy = false
+  /** The job between two attempts (a retry's backoff, or waiting for its link), while `busy`. */
+  private between: Job | undefined
 
   private next(): void {
-    const job = this.jobs[this.head]
+    this.busy = false
+    this.between = undefined
+    let job = this.jobs[this.head]
+    // Withdrawn jobs stay in the array (removing them would be O(n)); skip them here.
+    while (job?.done) {
+      this.jobs[this.head++] = undefined
+      job = this.jobs[this.head]
+    }
     if (!job) {
       this.jobs = []
       this.head = 0
@@ -172,6 +287,14 @@ export class CommandQueue {
   }
 
   private attempt(job: Job, number: number): void {
+    job.cancelWait = undefined
+    this.between = undefined
+    if (job.done) return // withdrawn while it waited; `withdraw` moved the queue on
+    if (job.fence && !job.fence.current) {
+      job.reject(job.fence.refusal())
+      this.next()
+      return
+    }
     const attempt = new Attempt(job, number, performance.now() + this.timeoutMs)
     this.current = attempt
     this.busy = false
@@ -199,6 +322,20 @@ export class CommandQueue {
 
   private failed(attempt: Attempt, error: unknown): void {
     const { job, number } = attempt
+    if (job.done) {
+      this.next()
+      return
+    }
+    if (job.fence && !job.fence.current) {
+      // Its lease ended while the attempt was out: no retry, no waiting.
+      job.reject(job.fence.refusal())
+      this.next()
+      return
+    }
+    if (error instanceof LinkDownError) {
+      this.waitForLink(job, number, error)
+      return
+    }
     if (number > job.retries || !this.isTransient(error)) {
       job.reject(
         error instanceof DeviceTimeoutError && number > 1
@@ -209,9 +346,49 @@ export class CommandQueue {
       return
     }
     this.busy = true
+    this.between = job
     const wait = Math.min(5000, this.backoffMs * 2 ** (number - 1))
-    if (wait > 0) setTimeout(() => this.attempt(job, number + 1), wait)
-    else queueMicrotask(() => this.attempt(job, number + 1))
+    if (wait > 0) {
+      const timer = setTimeout(() => this.attempt(job, number + 1), wait)
+      job.cancelWait = () => clearTimeout(timer)
+    } else {
+      job.cancelWait = () => {}
+      queueMicrotask(() => this.attempt(job, number + 1))
+    }
+  }
+
+  /**
+   * The link to the device is down: not the device's failure. Holds the queue (commands keep their order) until the
+   * link is back, then tries the same attempt again; gives up with the error after `linkWaitMs` from queueing.
+   */
+  private waitForLink(job: Job, number: number, error: LinkDownError): void {
+    const left = job.queuedAt + this.linkWaitMs - performance.now()
+    if (left <= 0) {
+      job.reject(error)
+      this.next()
+      return
+    }
+    this.busy = true
+    this.between = job
+    let waiting = true
+    const timer = setTimeout(() => {
+      if (!waiting) return
+      waiting = false
+      job.cancelWait = undefined
+      job.reject(error)
+      this.next()
+    }, left)
+    timer.unref()
+    job.cancelWait = () => {
+      waiting = false
+      clearTimeout(timer)
+    }
+    void error.back.then(() => {
+      if (!waiting) return
+      waiting = false
+      clearTimeout(timer)
+      this.attempt(job, number)
+    })
   }
 
   private settle(): void {

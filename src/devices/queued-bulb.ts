@@ -1,5 +1,7 @@
 import type { Bulb, BulbCapabilities, BulbCommand, BulbEvent, BulbState, ColorInput, CommandOrigin } from './bulb.js'
-import { CommandQueue, type CommandQueueOptions, type CommandSignal } from './command-queue.js'
+import { isLockError } from '../lock/errors.js'
+import { fencedView, type CallFence, type FenceAware } from '../lock/fence.js'
+import { CommandQueue, type CommandFence, type CommandQueueOptions, type CommandSignal } from './command-queue.js'
 import { isUnreachableError } from './errors.js'
 import { silentLogger, type DeviceLogger } from './logger.js'
 import { Poller } from './poller.js'
@@ -50,6 +52,24 @@ interface Expectation {
  */
 const EXPECTATIONS_KEPT = 8
 
+/**
+ * The fence each command origin made by a fenced handle carries. Kept beside the origin rather than in it, so the
+ * origin stays the plain `{ holder, token }` that logs and command logs show.
+ */
+const originFences = new WeakMap<CommandOrigin, CommandFence>()
+
+/** The fence a command with `origin` was issued under, if a fenced handle issued it. */
+export function fenceOf(origin: CommandOrigin | undefined): CommandFence | undefined {
+  return origin === undefined ? undefined : originFences.get(origin)
+}
+
+/** `origin` stamped with `fence`: the fence's token, and the fence itself (see {@link fenceOf}). */
+function fencedOrigin(origin: CommandOrigin | undefined, fence: CallFence): CommandOrigin {
+  const stamped: CommandOrigin = { holder: origin?.holder ?? fence.holder, token: fence.token }
+  originFences.set(stamped, fence)
+  return stamped
+}
+
 /** What an adapter gets with each command attempt. */
 export interface SendContext {
   /** Aborts when this attempt timed out. */
@@ -64,6 +84,11 @@ export interface SendContext {
    * when the bulb does not report its state back.
    */
   readonly expected: BulbState
+  /**
+   * The lease the command was issued under, when it came through a fenced handle. The queue checked it as this
+   * attempt left; an adapter that waits before the command really leaves (for a connection) checks it again then.
+   */
+  readonly fence?: CommandFence | undefined
 }
 
 /**
@@ -71,7 +96,7 @@ export interface SendContext {
  * {@link CommandQueue}, the last known state, and state/availability events. An adapter only says how to send
  * one resolved command and how to read the bulb's state.
  */
-export abstract class QueuedBulb implements Bulb {
+export abstract class QueuedBulb implements Bulb, FenceAware {
   readonly id: string
   readonly name: string
   readonly adapter: string
@@ -122,11 +147,12 @@ export abstract class QueuedBulb implements Bulb {
       return Promise.reject(error)
     }
     let expectation: Expectation | undefined
+    const fence = fenceOf(origin)
     return this.queue
       .run((signal, attempt) => {
         expectation ??= this.expect(resolved)
-        return this.send(resolved, { signal, attempt, origin, original: command, expected: expectation.state })
-      })
+        return this.send(resolved, { signal, attempt, origin, original: command, expected: expectation.state, fence })
+      }, fence && { fence })
       .then(
         (state) => {
           if (expectation) expectation.inFlight = false
@@ -155,6 +181,19 @@ export abstract class QueuedBulb implements Bulb {
 
   getStatus(): Promise<BulbState> {
     return this.readStatus()
+  }
+
+  /**
+   * What a lock's fenced handle calls: every command carries the lease it was issued under (its fencing token in
+   * the origin), is checked again as each attempt leaves, and is withdrawn if the lease ends before.
+   */
+  [fencedView](fence: CallFence): Partial<Bulb> {
+    return {
+      setState: (command, origin) => this.setState(command, fencedOrigin(origin, fence)),
+      setColor: (color, origin) => this.setColor(color, fencedOrigin(origin, fence)),
+      setBrightness: (percent, origin) => this.setBrightness(percent, fencedOrigin(origin, fence)),
+      setPower: (on, origin) => this.setPower(on, fencedOrigin(origin, fence)),
+    }
   }
 
   /** Reads the bulb's state through the queue (and tells an outside change); `retries: 0` makes it a single quick probe. */
@@ -295,6 +334,10 @@ export abstract class QueuedBulb implements Bulb {
   }
 
   private fail(error: unknown, command: BulbCommand | undefined): never {
+    if (isLockError(error, 'FENCED')) {
+      this.logger.info({ device: this.id, command }, `${this.description}: command withdrawn: ${error.message}`)
+      throw error
+    }
     this.logger.warn({ device: this.id, command, err: error }, `${this.description}: command failed`)
     if (isUnreachableError(error)) this.markReachable(false, error as Error)
     throw error

@@ -20,6 +20,7 @@ export default function genLock(defaults?: AcquireOptions, protocol?: LockingPro
 
 export { alwaysResume, alwaysRestart, type CommitPromise } from './commit-promise.js'
 export { LockError, isLockError, type LockErrorCode } from './errors.js'
+export { fencedView, type CallFence, type FenceAware } from './fence.js'
 export type { Locker, LockerFactory } from './locker.js'
 export type { LockLogger } from './logger.js'
 export {

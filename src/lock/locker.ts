@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createCommitPromise, type CommitPromise } from './commit-promise.js'
-import { fence } from './fence.js'
+import { fence, type CallFence } from './fence.js'
 import { normalizeOptions, resolveOptions, type AcquireOptions } from './options.js'
 import type { LockingProtocol } from './protocol.js'
 import { TransactionRun, type RunTarget } from './run.js'
@@ -28,7 +28,7 @@ export interface Locker<R> {
 
 interface LockerInternals<R> {
   readonly protocol: LockingProtocol
-  handle(check: () => void): R
+  handle(issue: () => CallFence): R
 }
 
 const internals = new WeakMap<object, LockerInternals<unknown>>()
@@ -45,7 +45,7 @@ function makeLocker<R>(
   resourceGuids: readonly string[],
   defaults: AcquireOptions,
   lockerGuid: string,
-  handle: (check: () => void) => R,
+  handle: (issue: () => CallFence) => R,
 ): Locker<R> {
   const target: RunTarget<R> = {
     protocol,
@@ -113,8 +113,8 @@ export function createFactory(factoryDefaults: AcquireOptions | undefined, proto
       throw new TypeError('newLocker needs a non-empty resourceGuid string')
     }
     const options = { ...factoryOptions, ...normalizeOptions(defaults) }
-    return makeLocker(protocol, resource, [resourceGuid], options, checkGuid(lockerGuid), (check) =>
-      fence(resource, check),
+    return makeLocker(protocol, resource, [resourceGuid], options, checkGuid(lockerGuid), (issue) =>
+      fence(resource, issue),
     )
   }
 
@@ -140,7 +140,7 @@ export function createFactory(factoryDefaults: AcquireOptions | undefined, proto
       resourceGuids,
       defaults,
       checkGuid(lockerGuid),
-      (check) => partInternals.map((part) => part.handle(check)) as R,
+      (issue) => partInternals.map((part) => part.handle(issue)) as R,
     )
   }
 

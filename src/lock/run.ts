@@ -1,5 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { CancelSignal } from './cancel-signal.js'
 import { LockError } from './errors.js'
+import type { CallFence } from './fence.js'
 import { normalizeOptions, resolveOptions, type AcquireOptions, type ResolvedOptions } from './options.js'
 import type { Lease, LockingProtocol } from './protocol.js'
 import { isRecoveryOp, recoveryOps, type RecoverHandler, type RecoveryOp } from './recovery.js'
@@ -13,8 +15,69 @@ export interface RunTarget<R> {
   readonly baseOptions: AcquireOptions
   /** `baseOptions` resolved once, for the common call without per-transaction options. */
   readonly resolvedBase: ResolvedOptions
-  /** The resource as the transaction sees it: every call through it runs `check` first. */
-  handle(check: () => void): R
+  /** The resource as the transaction sees it: every call through it asks `issue` for its fence first. */
+  handle(issue: () => CallFence): R
+}
+
+/**
+ * The lease the code running now was started under: each transaction step runs in its lease's context, and a
+ * `.then` chain or timer the step creates inherits it (Node's async context). So a call knows its lease however late
+ * it runs. On Node 24+ this is an AsyncContextFrame switch per step, without promise hooks.
+ */
+const callContext = new AsyncLocalStorage<LeaseFence>()
+
+/** The fence of one lease of one run: current while that lease is valid and still the run's. */
+class LeaseFence implements CallFence {
+  private ended = false
+  private listeners: (() => void)[] | undefined
+
+  /** Computed on first use: a protocol may build a lease's token record lazily (the memory protocol does). */
+  private tokenValue: number | undefined
+
+  constructor(
+    readonly run: TransactionRun<unknown, unknown>,
+    readonly lease: Lease,
+  ) {}
+
+  get token(): number {
+    return (this.tokenValue ??= this.run.tokenOf(this.lease))
+  }
+
+  get holder(): string {
+    return this.lease.lockerGuid
+  }
+
+  get tokens(): Readonly<Record<string, number>> {
+    return this.lease.tokens
+  }
+
+  get current(): boolean {
+    return !this.ended && this.lease.valid
+  }
+
+  refusal(): LockError {
+    return this.run.refusal(this)
+  }
+
+  onEnd(listener: () => void): () => void {
+    if (this.ended || !this.lease.valid) {
+      listener()
+      return () => {}
+    }
+    ;(this.listeners ??= []).push(listener)
+    return () => {
+      const index = this.listeners?.indexOf(listener) ?? -1
+      if (index >= 0) this.listeners!.splice(index, 1)
+    }
+  }
+
+  end(): void {
+    if (this.ended) return
+    this.ended = true
+    const listeners = this.listeners
+    this.listeners = undefined
+    if (listeners) for (const listener of listeners) listener()
+  }
 }
 
 type State = 'acquiring' | 'running' | 'suspended' | 'done'
@@ -79,6 +142,11 @@ export class TransactionRun<R, T> implements TransactionContext {
   private attemptCount = 0
   /** Why the lock was last lost, for the fence's message. */
   private lastLoss: LockError | undefined
+  /** The fence of the current lease; calls made in its context are issued under it. */
+  private fence: LeaseFence | undefined
+  /** The fence of the first lease: calls made outside any of this run's lease contexts are issued under it. */
+  private firstFence: LeaseFence | undefined
+  private readonly stepInContext = (ok: boolean, value: unknown) => this.step(ok, value)
 
   constructor(
     private readonly target: RunTarget<R>,
@@ -94,7 +162,7 @@ export class TransactionRun<R, T> implements TransactionContext {
       this.optionLayers = [normalizeOptions(options)]
       this.options = resolveOptions(target.baseOptions, ...this.optionLayers)
     }
-    this.resource = target.handle(() => this.checkFence())
+    this.resource = target.handle(() => this.callFence())
     const signal = this.options.signal
     if (signal) {
       if (signal.aborted) queueMicrotask(() => this.cancel(signal.reason))
@@ -163,7 +231,12 @@ export class TransactionRun<R, T> implements TransactionContext {
   }
 
   get token(): number {
-    const tokens = this.lease?.tokens
+    return this.tokenOf(this.lease)
+  }
+
+  /** The fencing token of `lease` for this run's resources (the largest, for a composite lock). */
+  tokenOf(lease: Lease | undefined): number {
+    const tokens = lease?.tokens
     if (!tokens) return 0
     let max = 0
     for (const resource of this.target.resourceGuids) max = Math.max(max, tokens[resource] ?? 0)
@@ -216,6 +289,9 @@ export class TransactionRun<R, T> implements TransactionContext {
       return
     }
     this.lease = lease
+    this.fence?.end()
+    this.fence = new LeaseFence(this as TransactionRun<unknown, unknown>, lease)
+    this.firstFence ??= this.fence
     this.attemptCount++
     this.controller = undefined
     this.state = 'running'
@@ -236,7 +312,17 @@ export class TransactionRun<R, T> implements TransactionContext {
 
   // --- stepping ---------------------------------------------------------------------------------------
 
+  /** Steps the generator in the current lease's context: what the step starts is issued under that lease. */
   private advance(ok: boolean, value: unknown): void {
+    const fence = this.fence!
+    // Under the first lease, code without this run's context can only have been started under that lease: no context
+    // needed, the hot path pays nothing. Once the run has a later lease, every step runs in its lease's context (a
+    // yield's settlement usually runs in it already: the context its `.then` was registered in).
+    if (fence === this.firstFence || callContext.getStore() === fence) this.step(ok, value)
+    else callContext.run(fence, this.stepInContext, ok, value)
+  }
+
+  private step(ok: boolean, value: unknown): void {
     const generator = this.generator!
     for (;;) {
       if (!this.lease?.valid || this.state !== 'running') {
@@ -306,6 +392,7 @@ export class TransactionRun<R, T> implements TransactionContext {
     if (lease !== this.lease || this.state === 'done') return
     this.state = 'suspended'
     this.lastLoss = error
+    this.fence?.end()
     this.controller?.abort(error)
     const handler = this.handler
     if (!handler) {
@@ -384,6 +471,7 @@ export class TransactionRun<R, T> implements TransactionContext {
   private finish(): void {
     this.state = 'done'
     this.parked = undefined
+    this.fence?.end()
     this.controller?.abort(new LockError('CANCELLED', 'transaction ended', this.target.resourceGuids))
   }
 
@@ -412,12 +500,30 @@ export class TransactionRun<R, T> implements TransactionContext {
     }
   }
 
-  private checkFence(): void {
-    if (this.state === 'running' && this.lease?.valid) return
-    const reason = this.lease?.lossReason ?? this.lastLoss ?? this.cancelRequested
-    throw new LockError(
+  /**
+   * The fence of a call made through the handle now: the lease the running code was started under (see
+   * `callContext`). Code running outside every lease context of this run (started under the first lease, or outside
+   * the transaction's steps, like an event listener) is taken as started under the first lease: after a recovery it is
+   * refused, the safe side. Throws `FENCED` when that lease is no longer current.
+   */
+  private callFence(): CallFence {
+    const started = callContext.getStore()
+    const fence = started?.run === this ? started : this.firstFence
+    if (fence?.current && this.state === 'running') return fence
+    throw this.refusal(fence)
+  }
+
+  /** Why a call under `fence` does not reach the resource. */
+  refusal(fence: LeaseFence | undefined): LockError {
+    const reason =
+      fence?.lease.lossReason ??
+      (fence && fence !== this.fence ? undefined : (this.lease?.lossReason ?? this.lastLoss ?? this.cancelRequested))
+    const what = fence
+      ? `the lock this call was issued under (token ${fence.token})`
+      : 'the lock this handle was issued under'
+    return new LockError(
       'FENCED',
-      `${this.target.resourceGuids.join(', ')}: the lock this handle was issued under is ` +
+      `${this.target.resourceGuids.join(', ')}: ${what} is ` +
         (reason ? `lost (${reason.code})` : 'released') +
         '; the call did not reach the resource',
       this.target.resourceGuids,

@@ -57,6 +57,11 @@ const MAX_HELD_MESSAGES = 1000
  */
 const SUBSCRIPTION_QOS = 1
 
+/** A publish with `queueWhileOffline: false` while the broker connection is down. */
+export class BrokerOfflineError extends Error {
+  override readonly name = 'BrokerOfflineError'
+}
+
 /** The first connect failed (`firstConnectTimeoutMs`): the broker cannot be reached, or refused us. */
 export class BrokerUnreachableError extends Error {
   override readonly name = 'BrokerUnreachableError'
@@ -292,6 +297,10 @@ export class MqttConnection implements MessageBus {
   async publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {
     const problem = publishTopicProblem(topic)
     if (problem) throw new Error(problem)
+    // mqtt.js keeps what is published while disconnected and flushes it at reconnect, however stale by then.
+    if (options.queueWhileOffline === false && !this.client.connected) {
+      throw new BrokerOfflineError(`not connected to the MQTT broker ${this.url}; '${topic}' not sent`)
+    }
     this.traffic.published++
     await this.client.publishAsync(topic, payload, { qos: options.qos ?? 0, retain: options.retain ?? false })
   }
