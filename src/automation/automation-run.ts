@@ -4,6 +4,7 @@ import { isLockError, type CommitPromise, type LockError, type Locker, type Tran
 import type { CompiledAutomation } from './compile.js'
 import { runVariables, type ExpressionLookups, type TriggerData } from './expression-context.js'
 import type { RecoveryAction, RunEventBody, RunOutcomeKind, TriggerVia } from './run-events.js'
+import { resumingWithLook, type RunLooks } from './resume-look.js'
 import { StepRuntime, type RunProgress, type RunServices, type StepCode } from './step-runtime.js'
 
 /** How long a trigger waits for an unreachable lock backend by default (`lock.outage_wait`). */
@@ -70,6 +71,7 @@ export class AutomationRun implements RunProgress {
   readonly automation: string
   readonly onError: 'abort' | 'continue'
   readonly services: RunServices
+  readonly looks: RunLooks | undefined
   private settle!: (outcome: RunOutcome) => void
   private commit: CommitPromise<void, Bulb | Bulb[]> | undefined
   private cancelReason: string | undefined
@@ -88,6 +90,8 @@ export class AutomationRun implements RunProgress {
     this.automation = owner.plan.definition.name
     this.onError = owner.plan.definition.onError
     this.services = owner.services
+    // Only a run that resumes where it was needs its look back; the others start their steps over.
+    this.looks = owner.plan.definition.onPreempt === 'resume' ? new Map() : undefined
     this.finished = new Promise((resolve) => (this.settle = resolve))
   }
 
@@ -234,7 +238,17 @@ export class AutomationRun implements RunProgress {
       const bulbs = new Map(devices.map((id, i) => [id, handles[i]!]))
       this.owner.snapshotOnce()
       const variables = runVariables(this.automation, this.trigger, this.owner.services.lookups)
-      return steps(new StepRuntime(this, ctx, bulbs, variables))
+      const runtime = new StepRuntime(this, ctx, bulbs, variables)
+      const running = steps(runtime)
+      if (!this.looks) return running
+      return resumingWithLook(running, ctx, this.looks, bulbs, {
+        commands: this.services.commands,
+        holder: this.automation,
+        warn: (message) => this.logger.warn(message),
+        report: (device, command, answer) => {
+          if (runtime.events.listening) runtime.reportCommand(device, command, answer)
+        },
+      })
     }
   }
 

@@ -6,6 +6,7 @@ import type { CompiledAutomation, CompiledReplacement } from './compile.js'
 import type { AutomationDefinition } from './definition.js'
 import { runVariables, type ExpressionLookups, type TriggerData } from './expression-context.js'
 import { restoreDevice } from './restore.js'
+import type { RunJournal } from './run-journal.js'
 import type { ScheduleMemory } from './schedule-memory.js'
 import type { AutomationState, AutomationStatus } from './status.js'
 import type { RunServices } from './step-runtime.js'
@@ -24,6 +25,8 @@ export interface AutomationServices extends RunServices {
   readonly memory: ScheduleMemory
   /** Every device by id, as the engine has them now (state triggers watch any of them). */
   devices(): ReadonlyMap<string, Bulb>
+  /** What runs are going and what their bulbs were before: on disk, for the start after a crash. */
+  readonly journal: RunJournal
   /** How long putting one bulb back may take before it is given up, ms. */
   readonly restoreTimeoutMs: number
   /** The next run id (unique per engine). */
@@ -48,6 +51,9 @@ export class Automation implements RunOwner {
   private readonly subscriptions: (() => void)[] = []
   private currentReplacement: CompiledReplacement | undefined
   private snapshot: Map<string, Promise<BulbState>> | undefined
+  /** Per device, who else took its lock since the snapshot (then it is not restored); followed while one exists. */
+  private takenSince = new Map<string, string>()
+  private stopFollowingLocks: (() => void) | undefined
   private lastError: string | undefined
   private restoring: Promise<void> = Promise.resolve()
   private disposed = false
@@ -221,9 +227,12 @@ export class Automation implements RunOwner {
     this.snapshot = new Map(
       this.bulbs.map((bulb, i) => {
         const id = definition.devices[i]!
-        return [id, this.services.commands.stateAfterPending(id, () => bulb.state)]
+        const state = this.services.commands.stateAfterPending(id, () => bulb.state)
+        void state.then((before) => this.services.journal.snapshot(this.name, id, before))
+        return [id, state]
       }),
     )
+    this.followLocks()
   }
 
   runChanged(): void {
@@ -250,6 +259,7 @@ export class Automation implements RunOwner {
   private launch(trigger: TriggerData, source: TriggerSource): void {
     const run = new AutomationRun(this, trigger, source, this.services.nextRunId())
     this.runs.add(run)
+    this.services.journal.started(this.name)
     this.lastError = undefined
     void run.finished.then((outcome) => this.ended(run, outcome))
     run.start()
@@ -281,24 +291,54 @@ export class Automation implements RunOwner {
       this.launch(next.trigger, next.source)
       return
     }
-    if (this.runs.size === 0) this.restoring = this.restore()
+    if (this.runs.size === 0) {
+      this.restoring = this.restore().finally(() => {
+        if (this.runs.size === 0) this.services.journal.ended(this.name)
+      })
+    }
     this.onChange(this)
   }
 
-  /** Puts each bulb back as it was when the automation first got it, unless someone else has it now. */
+  /**
+   * Puts each bulb back as it was when the automation first got it, unless someone else has it now or took it
+   * since (a person's manual change, another automation: theirs is the newer state).
+   */
   private async restore(): Promise<void> {
     const snapshot = this.snapshot
+    const takenSince = this.takenSince
     this.snapshot = undefined
+    this.takenSince = new Map()
+    this.stopFollowingLocks?.()
+    this.stopFollowingLocks = undefined
     if (!snapshot) return
     const { devices } = this.plan.definition
     const { restoreTimeoutMs } = this.services
     await Promise.all(
       devices.map((id, i) => {
         const state = snapshot.get(id)
-        return state && restoreDevice(id, this.deviceLockers[i]!, state, this.name, restoreTimeoutMs, this.logger)
+        return (
+          state &&
+          restoreDevice(id, this.deviceLockers[i]!, state, this.name, restoreTimeoutMs, this.logger, takenSince.get(id))
+        )
       }),
     )
   }
+
+  /** Notes who else takes one of its bulbs while a restore snapshot exists. */
+  private followLocks(): void {
+    if (this.stopFollowingLocks) return
+    const own = `automation:${this.name}`
+    const devices = new Set(this.plan.definition.devices)
+    this.stopFollowingLocks = this.services.locks.protocol.on((event) => {
+      if (event.type !== 'acquired' || event.lockerGuid === own || !devices.has(event.resource)) return
+      if (!this.takenSince.has(event.resource)) this.takenSince.set(event.resource, holderName(event.lockerGuid))
+    })
+  }
+}
+
+/** `automation:party` → `party`, `manual:bath_bulb` → `manual`. */
+function holderName(lockerGuid: string): string {
+  return lockerGuid.replace(/^automation:/, '').replace(/^manual:.*/, 'manual')
 }
 
 /** What fired, for log lines: `mqtt home/door`, `at 2026-12-24T07:00:00+01:00`, `state hall_bulb off → on`. */

@@ -38,3 +38,15 @@ export function unseenChanges(device: DeviceFacts): string | undefined {
       return `its adapter '${device.adapter}' does not report changes`
   }
 }
+
+/**
+ * Whether a bulb of `adapter` takes brightness and colour while it is off, keeping them for the next time it is
+ * switched on: `restore` then puts an off bulb's look back too. The one place this rule is written:
+ * - sim: yes;
+ * - kasa: yes (the bulb keeps the look in `dft_on_state`);
+ * - hue: no (the bridge refuses `dimming` and colour for a light that is off);
+ * - mqtt: no (a Zigbee2MQTT or Tasmota light given a brightness switches on).
+ */
+export function keepsLookWhileOff(adapter: string): boolean {
+  return adapter === 'sim' || adapter === 'kasa'
+}

@@ -13,6 +13,8 @@ import { localTime, nowView, systemTimeZone } from './local-time.js'
 import { MessageHub, type IncomingMessage } from './message-hub.js'
 import { RunEvents, type RunEvent } from './run-events.js'
 import type { Location, ScheduleSetting } from './schedule.js'
+import { restoreDevice } from './restore.js'
+import { RunJournal, type RunJournalStore } from './run-journal.js'
 import { ScheduleMemory, type ScheduleStore } from './schedule-memory.js'
 import type { AutomationStatus } from './status.js'
 
@@ -52,6 +54,12 @@ export interface AutomationEngineOptions {
    * Without it catch-up only covers a stop and start of this engine.
    */
   readonly scheduleStore?: ScheduleStore
+  /**
+   * Where the engine notes the runs going and what their bulbs were before (the data dir's state file,
+   * `new StateFile({ path: join(dataDir, 'runs.json'), validate: readRunJournal, logger })`), so that after a crash
+   * the next start puts back the bulbs a crashed run left. Without it a crash leaves them as they were.
+   */
+  readonly runJournal?: RunJournalStore
 }
 
 /**
@@ -85,6 +93,7 @@ export class AutomationEngine {
   private unsubscribes: (() => void)[] = []
   private deviceUnsubscribes: (() => void)[] = []
   private started = false
+  private crashed: Promise<string[]> | undefined
 
   constructor(options: AutomationEngineOptions) {
     this.devices = options.devices
@@ -111,6 +120,7 @@ export class AutomationEngine {
       lockBackend: options.lockBackend,
       timeZone,
       memory: new ScheduleMemory(options.scheduleStore, options.logger),
+      journal: new RunJournal(options.runJournal, options.logger),
       devices: () => this.devices,
       logger: this.logger,
       restoreTimeoutMs: options.restoreTimeoutMs ?? 3000,
@@ -163,6 +173,42 @@ export class AutomationEngine {
     this.build()
     this.unsubscribes.push(this.hub.watch(`${this.baseTopic}/automation/+/set`, (message) => this.onCommand(message)))
     this.followDevices()
+    this.crashed ??= this.putBackCrashedRuns()
+  }
+
+  /**
+   * The automations the last daemon left running without ending them (killed, a power cut), once their bulbs were
+   * put back where they had a `restore` snapshot. Empty after a clean stop.
+   */
+  crashedRuns(): Promise<string[]> {
+    return (this.crashed ??= this.putBackCrashedRuns())
+  }
+
+  /** Puts back the bulbs runs of a crashed daemon left, at the lowest priority: never over anyone holding them. */
+  private async putBackCrashedRuns(): Promise<string[]> {
+    const left = await this.services.journal.left()
+    const { locks, restoreTimeoutMs } = this.services
+    await Promise.all(
+      Object.entries(left).flatMap(([name, { devices }]) => {
+        const ids = Object.keys(devices)
+        this.logger.warn(
+          { automation: name, devices: ids },
+          `${name} was running when genlock last stopped without ending it` +
+            (ids.length > 0 ? `; putting ${ids.join(', ')} back as before it` : ''),
+        )
+        return Object.entries(devices).map(([id, state]) => {
+          const bulb = this.devices.get(id)
+          if (!bulb) {
+            this.logger.warn({ automation: name, device: id }, `cannot put ${id} back: it is no longer configured`)
+            return undefined
+          }
+          const locker = locks.newLocker(id, bulb, {}, `automation:${name}`)
+          return restoreDevice(id, locker, Promise.resolve(state), name, restoreTimeoutMs, this.logger)
+        })
+      }),
+    )
+    if (Object.keys(left).length > 0) this.services.journal.leftoversHandled()
+    return Object.keys(left)
   }
 
   /** Unsubscribes, cancels every run, releases locks and restores bulbs where configured. */
@@ -172,6 +218,8 @@ export class AutomationEngine {
     for (const automation of [...this.automations.values()]) this.retire(automation, 'the engine is stopping')
     this.automations.clear()
     while (this.disposals.size > 0) await Promise.all([...this.disposals])
+    // The journal says nothing runs any more: a clean stop leaves nothing for the next start to put back.
+    await this.services.journal.flushed()
   }
 
   /** Every loaded automation's status. */

@@ -43,3 +43,4 @@ export type {
 export type { Location } from './schedule.js'
 export { readScheduleRecord, type ScheduleRecord, type ScheduleStore } from './schedule-memory.js'
 export type { AutomationState, AutomationStatus } from './status.js'
+export { readRunJournal, type RunJournalRecord, type RunJournalStore } from './run-journal.js'

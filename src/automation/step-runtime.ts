@@ -6,6 +6,7 @@ import type { CommandTracker } from './command-tracker.js'
 import type { StepKind } from './definition.js'
 import type { RunVariables } from './expression-context.js'
 import type { MessageHub } from './message-hub.js'
+import type { RunLooks } from './resume-look.js'
 import type { RunEvents } from './run-events.js'
 
 /** What every run of every automation shares: built once by the engine. */
@@ -31,6 +32,8 @@ export interface RunProgress {
   step: string
   /** Called as each step starts, and as a resumed wait goes on: the run is executing under its lock. */
   markRunning(): void
+  /** What the run last set on each bulb, kept when it resumes after a preemption (`on_preempt: resume`). */
+  readonly looks: RunLooks | undefined
 }
 
 /**
@@ -45,6 +48,7 @@ export class StepRuntime {
   readonly commands: CommandTracker
   readonly events: RunEvents
   readonly clock: Clock
+  readonly looks: RunLooks | undefined
   /**
    * The error of the last step that failed under `on_error: continue`, for that step's `end` event; only kept
    * while someone listens to run events.
@@ -67,6 +71,7 @@ export class StepRuntime {
     this.commands = run.services.commands
     this.events = run.services.events
     this.clock = run.services.clock
+    this.looks = run.looks
   }
 
   /** A copy for a parallel branch: its own `repeat` and `wait` variables. */

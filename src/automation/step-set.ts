@@ -47,9 +47,13 @@ export function setStep(command: SetCommand, devices: readonly string[], label: 
 
 function send(runtime: StepRuntime, id: string, command: BulbCommand, origin: CommandOrigin): Promise<BulbState> {
   const answer = runtime.commands.track(id, runtime.bulbs.get(id)!.setState(command, origin))
+  const looks = runtime.looks
+  if (looks) answer.then((state) => looks.set(id, state), ignore)
   if (runtime.events.listening) runtime.reportCommand(id, command, answer)
   return answer
 }
+
+function ignore(): void {}
 
 function toBoolean(value: unknown): boolean {
   if (typeof value === 'boolean') return value

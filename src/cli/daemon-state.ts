@@ -13,6 +13,8 @@ export interface PublishedDevice {
     readonly reachable?: boolean
   }
   readonly holder?: string | null
+  /** While a person's change holds the bulb: when the hold ends (ISO time), and how long that was at publishing. */
+  readonly hold?: { readonly until?: string; readonly remaining_s?: number }
 }
 
 /** An automation as the daemon publishes it (retained) at `<base>/automation/<name>`. */

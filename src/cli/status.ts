@@ -12,8 +12,19 @@ function colourOf(device: PublishedDevice): string {
   return '-'
 }
 
+/** `manual (12m left)`: the holder, and while a person's change holds the bulb how long the hold has to go. */
+function heldBy(device: PublishedDevice, now: number): string {
+  const holder = device.holder ?? '-'
+  const until = device.hold?.until === undefined ? NaN : Date.parse(device.hold.until)
+  if (Number.isNaN(until)) return holder
+  const seconds = Math.max(0, Math.round((until - now) / 1000))
+  const left = seconds >= 120 ? `${Math.round(seconds / 60)}m` : `${seconds}s`
+  // A hold waiting behind a higher holder (the alarm) comes back when that one ends.
+  return holder === 'manual' ? `manual (${left} left)` : `${holder} (manual hold: ${left} left)`
+}
+
 /** The `genlock status` tables: the daemon's status line, then devices, then automations. */
-export function formatStatus(state: DaemonState, url: string, baseTopic: string): string {
+export function formatStatus(state: DaemonState, url: string, baseTopic: string, now = Date.now()): string {
   const devices = table(
     ['DEVICE', 'ADAPTER', 'POWER', 'BRIGHTNESS', 'COLOUR', 'REACHABLE', 'HELD BY'],
     state.devices.map((device) => [
@@ -23,7 +34,7 @@ export function formatStatus(state: DaemonState, url: string, baseTopic: string)
       device.state?.brightness === undefined ? '-' : `${Math.round(device.state.brightness)}%`,
       colourOf(device),
       device.state?.reachable === false ? 'no' : 'yes',
-      device.holder ?? '-',
+      heldBy(device, now),
     ]),
   )
   const automations = table(

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
+import { DURATION_FORMS, DURATION_JSON_FORMS, parseDuration } from './duration.js'
 import { passwordHashProblem, type BrokerLogin } from './password-hash.js'
 import { ConfigError, type ConfigProblem } from './problems.js'
 import { YamlSource } from './yaml-source.js'
@@ -435,6 +436,52 @@ const httpSchema = z
     examples: [{ port: 8099, host: '127.0.0.1' }],
   })
 
+const holdDuration = z
+  .union([z.string(), z.number(), z.record(z.string(), z.number())])
+  .transform((value, ctx) => {
+    const ms = parseDuration(value)
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `must be a duration (${DURATION_FORMS}), or 0 for momentary` })
+      return z.NEVER
+    }
+    return ms
+  })
+  .meta({ anyOf: [...DURATION_JSON_FORMS] })
+
+/** A person's change holds the bulb (manual control): its priority, how long it holds, and what ends it early. */
+const manualSchema = z
+  .strictObject({
+    priority: z
+      .number()
+      .finite()
+      .optional()
+      .meta({
+        description:
+          "Lock priority of a person's change (Home Assistant, or the bulb's app, a wall switch, a remote). " +
+          'Default: homeassistant.manual_priority (100): above party (0), below the alarm (200).',
+        examples: [100, 250],
+      }),
+    hold: holdDuration.default(30 * 60_000).meta({
+      description:
+        "How long a person's change holds the bulb; each new change starts it again. 0: momentary (the next " +
+        'automation step takes the bulb back). Default 30m.',
+      examples: ['30m', '2h', 0],
+    }),
+    release_on_off: z
+      .boolean()
+      .default(true)
+      .meta({
+        description: 'A person switching the bulb off ends the hold, and the automations it suspended go on.',
+        examples: [true, false],
+      }),
+  })
+  .meta({
+    description:
+      "How a person's change holds a bulb: lower automations wait, a higher one (the alarm) still preempts it and " +
+      "the person's state comes back after it; release early with <base>/device/<id>/release.",
+    examples: [{ priority: 100, hold: '30m', release_on_off: true }],
+  })
+
 /** True when the runtime knows `name` as an IANA time zone (`Europe/Berlin`, `UTC`). */
 export function isTimeZone(name: string): boolean {
   try {
@@ -509,6 +556,7 @@ export const configSchema = z
       }),
     locks: locksSchema.default({ backend: 'memory' }),
     homeassistant: homeassistantSchema.default({ prefix: 'homeassistant', manual_priority: 100 }),
+    manual: manualSchema.default({ hold: 30 * 60_000, release_on_off: true }),
     timezone: timezoneSchema.optional(),
     location: locationSchema.optional(),
     http: httpSchema.optional(),
@@ -574,6 +622,16 @@ export interface HomeAssistantSettings {
   readonly manualPriority: number
 }
 
+/** Manual control: a Home Assistant light command or a change made outside genlock holds the bulb. */
+export interface ManualSettings {
+  /** Lock priority of a person's change (`manual.priority`, else `homeassistant.manual_priority`). */
+  readonly priority: number
+  /** How long a person's change holds the bulb, ms; 0 = momentary (one transaction per change). */
+  readonly holdMs: number
+  /** Switching the bulb off (a person) ends the hold. */
+  readonly releaseOnOff: boolean
+}
+
 /** The HTTP listener (`http:` in config.yaml): the dashboard, and `/metrics` when `metrics` is on. */
 export interface HttpSettings {
   readonly port: number
@@ -596,6 +654,7 @@ export interface GenlockConfig {
   readonly dataDir: string
   readonly locks: LockSettings
   readonly homeassistant: HomeAssistantSettings
+  readonly manual: ManualSettings
   /** IANA time zone of automations' local times (config or the system's). */
   readonly timezone: string
   /** For sun triggers; undefined when config.yaml has none. */
@@ -683,6 +742,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     prefix: raw.homeassistant.prefix,
     manualPriority: raw.homeassistant.manual_priority,
   }
+  const manual: ManualSettings = {
+    priority: raw.manual.priority ?? raw.homeassistant.manual_priority,
+    holdMs: raw.manual.hold,
+    releaseOnOff: raw.manual.release_on_off,
+  }
   const timezone = raw.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone
   return {
     file: path,
@@ -692,6 +756,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     dataDir,
     locks,
     homeassistant,
+    manual,
     timezone,
     location: raw.location,
     http: raw.http && {

@@ -4,7 +4,13 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { AutomationEngine, readScheduleRecord, type AutomationDefinition, type Clock } from '../automation/index.js'
+import {
+  AutomationEngine,
+  readRunJournal,
+  readScheduleRecord,
+  type AutomationDefinition,
+  type Clock,
+} from '../automation/index.js'
 import { loadConfig, type GenlockConfig } from '../config/config.js'
 import { createLogger, type Logger } from '../config/logger.js'
 import type { Bulb } from '../devices/bulb.js'
@@ -20,6 +26,7 @@ import { Dashboard } from './extensions/dashboard/index.js'
 import { FileWatch } from './extensions/file-watch.js'
 import { HomeAssistantExtension } from './extensions/home-assistant.js'
 import { LockBackendState } from './extensions/lock-backend.js'
+import { ManualHolds } from './extensions/manual-holds.js'
 import { StateTopics } from './extensions/state-topics.js'
 import { Traces } from './extensions/traces/traces.js'
 import { Health } from './extensions/health/health.js'
@@ -92,6 +99,7 @@ export class Daemon {
       locks,
       engine,
       devices: bulbs.devices,
+      deviceConfig: (id) => bulbs.configs.find((device) => device.id === id),
       get automations() {
         return folders.automations
       },
@@ -171,6 +179,17 @@ export class Daemon {
         validate: readScheduleRecord,
         logger: logger.child({ component: 'store' }),
       }),
+      // The runs going and their bulbs' states before: after a crash, the next start puts those bulbs back. A
+      // guest (genlock simulate) must neither act on nor overwrite the real daemon's journal.
+      ...(options.guest === true
+        ? {}
+        : {
+            runJournal: new StateFile({
+              path: join(dataDir, 'runs.json'),
+              validate: readRunJournal,
+              logger: logger.child({ component: 'store' }),
+            }),
+          }),
     })
     const folders = new FolderLoader({
       config,
@@ -202,6 +221,7 @@ export class Daemon {
       const metrics = config.http?.metrics ? new (await import('./extensions/metrics/metrics.js')).Metrics() : undefined
       for (const extension of extensionsFor(config, options, outcome, metrics)) await daemon.startExtension(extension)
       engine.start()
+      if (options.guest !== true) daemon.clearCrashedRunStates()
       bus.release()
       await bus.announceOnline()
     } catch (error) {
@@ -292,6 +312,21 @@ export class Daemon {
     }
   }
 
+  /**
+   * A crashed daemon left `<base>/automation/<name>` retained as `running`: loaded automations have theirs
+   * published again as they are now (the state topics do that at start); one no longer loaded has its cleared.
+   */
+  private clearCrashedRunStates(): void {
+    void this.engine.crashedRuns().then((names) => {
+      for (const name of names) {
+        if (this.folders.automations.some((definition) => definition.name === name)) continue
+        this.bus
+          .publish(`${this.config.mqtt.baseTopic}/automation/${name}`, '', { retain: true, qos: 1 })
+          .catch((error: Error) => this.logger.warn({ automation: name, err: error.message }, 'clear failed'))
+      }
+    })
+  }
+
   /** Feeds the event bus from the engine, the locks and the connection. */
   private forwardEvents(): void {
     const { events, holders } = this
@@ -307,6 +342,8 @@ export class Daemon {
       // forgot our session forgot our retained topics with it.
       this.bus.onReconnect(() => events.emit('republishRequested', 'reconnected')),
     )
+    // Before any extension's listener: the state topics read the hold's end as they publish.
+    events.on({ name: 'holders' }, 'manualHold', (id, hold) => holders.setManualHold(id, hold.until))
     // Run events cost the engine an object per step: only connected while an extension listens.
     events.source('run', () => this.engine.on('run', (event) => events.emit('run', event)))
   }
@@ -322,7 +359,7 @@ function extensionsFor(
   const guest = options.guest === true
   return [
     // A guest shares a real daemon's broker and topics: it must not publish its state, nor write its data_dir.
-    ...(guest ? [] : [new StateTopics(), new LockBackendState(), new Traces(), new Health()]),
+    ...(guest ? [] : [new StateTopics(), new ManualHolds(), new LockBackendState(), new Traces(), new Health()]),
     ...(!guest && config.homeassistant.discovery ? [new HomeAssistantExtension()] : []),
     ...((options.watch ?? true) ? [new FileWatch(options.reloadDebounceMs ?? 150)] : []),
     // Before the listener, so /metrics is never served before it counts.

@@ -1,5 +1,6 @@
 import type { AutomationStatus } from '../automation/index.js'
-import type { BulbEvent } from '../devices/bulb.js'
+import type { BulbCommand, BulbEvent } from '../devices/bulb.js'
+import type { ManualHoldView } from '../homeassistant/index.js'
 import type { LockEvent } from '../lock/index.js'
 import type { RunEvent } from '../automation/index.js'
 import type { ReloadOutcome } from './reload.js'
@@ -43,6 +44,10 @@ export interface DaemonEventMap {
    * sees `online` finds them); `homeassistant`: Home Assistant's birth message.
    */
   republishRequested: [reason: RepublishReason]
+  /** A person's light command (Home Assistant): manual control applies it and holds the bulb. */
+  manualCommand: [id: string, command: BulbCommand]
+  /** What manual control of a bulb shows changed: a change waits, holds, or the hold ended. */
+  manualHold: [id: string, hold: ManualHoldView]
   /**
    * The daemon begins to stop: stop starting new work (manual commands, reloads). The automations stop next, while
    * every extension still listens (so their last states are reported); then the extensions stop, in reverse order.

@@ -2,6 +2,7 @@ import type { AutomationDefinition, AutomationEngine } from '../automation/index
 import type { GenlockConfig } from '../config/config.js'
 import type { Logger } from '../config/logger.js'
 import type { Bulb } from '../devices/bulb.js'
+import type { DeviceConfig } from '../devices/device-schema.js'
 import type { BackendReachability, LockerFactory } from '../lock/index.js'
 import type { MqttConnection } from '../mqtt/index.js'
 import type { DaemonEvents } from './events.js'
@@ -23,6 +24,8 @@ export interface DaemonContext {
   readonly engine: AutomationEngine
   /** The bulbs by device id; always current (the same map across reloads). */
   readonly devices: ReadonlyMap<string, Bulb>
+  /** The device file a running bulb was built from (its settings, e.g. `outside_changes`). */
+  deviceConfig(id: string): DeviceConfig | undefined
   /** The automation definitions in use, in file order; always current. */
   readonly automations: readonly AutomationDefinition[]
   /** Who holds each device's lock right now, from lock events (never stale). */

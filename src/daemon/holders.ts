@@ -4,6 +4,8 @@ import type { LockEvent } from '../lock/index.js'
 export interface HolderView {
   /** The holder of `deviceId`'s lock right now (an automation's name, `manual`, …), or undefined when it is free. */
   holderOf(deviceId: string): string | undefined
+  /** When a person's manual hold on `deviceId` ends (epoch ms), while one is in force. */
+  manualHoldUntil(deviceId: string): number | undefined
 }
 
 /** The holder name a lockerGuid shows as: `automation:party` → `party`, `manual:bath_bulb` → `manual`. */
@@ -26,10 +28,22 @@ export function holderName(lockerGuid: string): string {
 export class DeviceHolders implements HolderView {
   /** Device id → the lockerGuid holding it and its live leases (one holder may hold several: re-entrance). */
   private readonly held = new Map<string, { lockerGuid: string; tokens: Set<number> }>()
+  /** Device id → when its manual hold ends (from `manualHold` events). */
+  private readonly holds = new Map<string, number>()
 
   holderOf(deviceId: string): string | undefined {
     const hold = this.held.get(deviceId)
     return hold ? holderName(hold.lockerGuid) : undefined
+  }
+
+  manualHoldUntil(deviceId: string): number | undefined {
+    return this.holds.get(deviceId)
+  }
+
+  /** Follows manual control: `until` is when the hold on `deviceId` ends, undefined once it has. */
+  setManualHold(deviceId: string, until: number | undefined): void {
+    if (until === undefined) this.holds.delete(deviceId)
+    else this.holds.set(deviceId, until)
   }
 
   /** Follows one lock event; returns true when the device's holder changed. */

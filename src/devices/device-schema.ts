@@ -86,6 +86,14 @@ const common = {
     .max(10_000)
     .default(100)
     .meta({ description: 'The delay before the first retry, in ms; it doubles per retry.', examples: [100] }),
+  outside_changes: z
+    .enum(['hold', 'ignore'])
+    .default('hold')
+    .meta({
+      description:
+        "A change made outside genlock (the bulb's app, a wall switch, a remote): hold (default) makes it a person's manual change that holds the bulb (config manual); ignore only follows the new state.",
+      examples: ['hold', 'ignore'],
+    }),
 }
 
 const host = z

@@ -1,13 +1,13 @@
 /**
  * The discovery configs genlock publishes for Home Assistant (retained, at `<prefix>/<component>/<object_id>/config`):
- * per automation a switch and a run-state sensor, per bulb a JSON-schema light and a "held by" sensor, and genlock's
- * own diagnostic sensors (config problems, unreachable bulbs).
+ * per automation a switch and a run-state sensor, per bulb a JSON-schema light, a "held by" sensor and a "Release
+ * manual hold" button, and genlock's own diagnostic sensors (config problems, unreachable bulbs).
  * Every state topic here is one the daemon already publishes, except the light's, which speaks HA's JSON schema.
  */
 import { readFileSync } from 'node:fs'
 import type { AutomationState } from '../automation/status.js'
 import type { Bulb } from '../devices/bulb.js'
-import { deviceIdentifier, discoveryTopic, entityIds, lightTopics, type EntityKind } from './ids.js'
+import { deviceIdentifier, discoveryTopic, entityIds, lightTopics, releaseTopic, type EntityKind } from './ids.js'
 import { supportedColorModes } from './light-state.js'
 
 /** One entity's discovery message. */
@@ -72,7 +72,7 @@ export function automationDiscovery(context: DiscoveryContext, name: string): Di
   ]
 }
 
-/** The JSON-schema light and the "held by" sensor of `bulb`. */
+/** The JSON-schema light, the "held by" sensor and the "Release manual hold" button of `bulb`. */
 export function bulbDiscovery(context: DiscoveryContext, bulb: Bulb): DiscoveryMessage[] {
   const { baseTopic } = context
   const deviceTopic = `${baseTopic}/device/${bulb.id}`
@@ -117,6 +117,21 @@ export function bulbDiscovery(context: DiscoveryContext, bulb: Bulb): DiscoveryM
       state_topic: deviceTopic,
       // The automation whose transaction holds the bulb's lock right now; `none` when it is free.
       value_template: "{{ value_json.holder if value_json.holder else 'none' }}",
+      // While a person's change holds the bulb: when that hold ends (the light's attributes carry it).
+      json_attributes_topic: light.attributes,
+      json_attributes_template:
+        "{{ {'hold_until': value_json.manual_hold_until, 'hold_remaining_s': value_json.manual_hold_remaining_s} | tojson }}",
+      device,
+      origin: ORIGIN,
+      availability: daemonAvailability(baseTopic),
+      qos: 1,
+    }),
+    entity(context, 'release', bulb.id, {
+      name: 'Release manual hold',
+      icon: 'mdi:lock-open-variant-outline',
+      // Ends a person's hold on the bulb: the automations it suspended resume.
+      command_topic: releaseTopic(baseTopic, bulb.id),
+      payload_press: 'RELEASE',
       device,
       origin: ORIGIN,
       availability: daemonAvailability(baseTopic),

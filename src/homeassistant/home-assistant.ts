@@ -1,11 +1,10 @@
 import type { MessageBus } from '../bus/index.js'
 import type { AutomationStatus } from '../automation/status.js'
-import type { Bulb } from '../devices/bulb.js'
-import type { LockerFactory } from '../lock/index.js'
+import type { Bulb, BulbCommand } from '../devices/bulb.js'
 import { automationDiscovery, bulbDiscovery, type DiscoveryMessage } from './discovery.js'
 import { lightTopics } from './ids.js'
 import { LightCommandError, lightStatePayload, parseLightCommand } from './light-state.js'
-import { ManualControl } from './manual-control.js'
+import type { ManualHoldView } from './manual-control.js'
 
 /** What Home Assistant's side reads of the automation engine (`AutomationEngine` fits). */
 export interface AutomationView {
@@ -26,10 +25,11 @@ export interface HomeAssistantOptions {
   readonly baseTopic: string
   /** Home Assistant's discovery prefix; its birth message comes on `<prefix>/status`. */
   readonly prefix: string
-  /** Lock priority of light commands from Home Assistant. */
-  readonly manualPriority: number
-  /** The gen-lock factory the automations lock through, so manual commands compete with them. */
-  readonly locks: LockerFactory
+  /**
+   * Hands a light command from Home Assistant to manual control (which holds the bulb at the manual priority);
+   * call {@link HomeAssistant.manualChanged} when what manual control shows of a bulb changes.
+   */
+  readonly manualCommand: (deviceId: string, command: BulbCommand) => void
   /** The bulbs by id, as currently configured (read, never changed). */
   readonly devices: ReadonlyMap<string, Bulb>
   readonly automations: AutomationView
@@ -54,7 +54,7 @@ const STATE_QOS = 0
 
 interface TrackedBulb {
   readonly bulb: Bulb
-  readonly manual: ManualControl
+  manual: ManualHoldView | undefined
   readonly unsubscribe: () => void
   lastState?: string
   lastAttributes?: string
@@ -62,15 +62,15 @@ interface TrackedBulb {
 
 /**
  * Makes genlock appear in Home Assistant over MQTT discovery, and lets HA's light controls take part in the
- * priorities: a light command is a manual transaction at `manualPriority`.
+ * priorities: a light command goes to manual control (`manualCommand`), which holds the bulb for a person.
  *
  * Call {@link sync} after devices or automations change (hot reload): entities that went away are removed
  * (an empty retained config), new ones are announced. Call {@link republish} after a reconnect: a broker
  * restarted without persistence has lost every retained config.
  *
  * @example
- * const ha = new HomeAssistant({ bus, baseTopic: 'genlock', prefix: 'homeassistant', manualPriority: 100,
- *   locks, devices, automations: engine, logger })
+ * const ha = new HomeAssistant({ bus, baseTopic: 'genlock', prefix: 'homeassistant',
+ *   manualCommand: (id, command) => holds.change(id, command), devices, automations: engine, logger })
  * ha.start()
  * // after a reload: ha.sync(); after a reconnect: ha.republish()
  * await ha.stop()
@@ -79,6 +79,8 @@ export class HomeAssistant {
   /** Discovery topic → the config payload last published there. */
   private readonly configs = new Map<string, string>()
   private readonly bulbs = new Map<string, TrackedBulb>()
+  /** What manual control last showed per device (kept for bulbs HA does not track yet). */
+  private readonly manualViews = new Map<string, ManualHoldView>()
   private readonly automationNames = new Set<string>()
   private readonly subscriptions: (() => void)[] = []
   private readonly inFlight = new Set<Promise<void>>()
@@ -123,10 +125,7 @@ export class HomeAssistant {
     if (!this.started) return
     this.started = false
     for (const unsubscribe of this.subscriptions.splice(0)) unsubscribe()
-    for (const tracked of this.bulbs.values()) {
-      tracked.unsubscribe()
-      tracked.manual.close()
-    }
+    for (const tracked of this.bulbs.values()) tracked.unsubscribe()
     this.bulbs.clear()
     await this.flushed()
   }
@@ -182,11 +181,10 @@ export class HomeAssistant {
   }
 
   private followBulbs(): void {
-    const { devices, locks, manualPriority, logger, baseTopic } = this.options
+    const { devices, baseTopic } = this.options
     for (const [id, tracked] of [...this.bulbs]) {
       if (devices.get(id) === tracked.bulb) continue
       tracked.unsubscribe()
-      tracked.manual.close()
       this.bulbs.delete(id)
       if (!devices.has(id)) {
         const topics = lightTopics(baseTopic, id)
@@ -196,8 +194,11 @@ export class HomeAssistant {
     }
     for (const [id, bulb] of devices) {
       if (this.bulbs.has(id)) continue
-      const manual = new ManualControl(locks, bulb, manualPriority, logger, () => this.publishAttributes(tracked))
-      const tracked: TrackedBulb = { bulb, manual, unsubscribe: bulb.subscribe(() => this.publishLightState(tracked)) }
+      const tracked: TrackedBulb = {
+        bulb,
+        manual: this.manualViews.get(id),
+        unsubscribe: bulb.subscribe(() => this.publishLightState(tracked)),
+      }
       this.bulbs.set(id, tracked)
       this.publishLightState(tracked)
       this.publishAttributes(tracked)
@@ -211,11 +212,29 @@ export class HomeAssistant {
     this.publish(lightTopics(this.options.baseTopic, tracked.bulb.id).state, payload, STATE_QOS)
   }
 
-  /** The light's attributes: whether a change from HA waits for the lock, and which. */
+  /** What manual control of `deviceId` shows now: publishes the light's attributes (and the hold's end) again. */
+  manualChanged(deviceId: string, view: ManualHoldView): void {
+    this.manualViews.set(deviceId, view)
+    const tracked = this.bulbs.get(deviceId)
+    if (!tracked) return
+    tracked.manual = view
+    this.publishAttributes(tracked)
+  }
+
+  /**
+   * The light's attributes: whether a change from HA waits for the lock, and which; and while a person's change
+   * holds the bulb, when that hold ends (the "Held by" sensor shows them too).
+   */
   private publishAttributes(tracked: TrackedBulb): void {
     if (!this.started) return
-    const command = tracked.manual.waitingCommand
-    const payload = JSON.stringify({ manual_pending: command !== undefined, manual_command: command ?? null })
+    const command = tracked.manual?.waitingCommand
+    const until = tracked.manual?.until
+    const payload = JSON.stringify({
+      manual_pending: command !== undefined,
+      manual_command: command ?? null,
+      manual_hold_until: until === undefined ? null : new Date(until).toISOString(),
+      manual_hold_remaining_s: until === undefined ? null : Math.max(0, Math.round((until - Date.now()) / 1000)),
+    })
     if (payload === tracked.lastAttributes) return
     tracked.lastAttributes = payload
     this.publish(lightTopics(this.options.baseTopic, tracked.bulb.id).attributes, payload, STATE_QOS)
@@ -234,7 +253,7 @@ export class HomeAssistant {
       if (ignored.length > 0)
         this.options.logger.warn({ topic, ignored }, `not supported, ignored: ${ignored.join(', ')}`)
       this.options.logger.info({ topic, device: id, command }, 'manual light command from Home Assistant')
-      tracked.manual.command(command)
+      this.options.manualCommand(id, command)
     } catch (error) {
       if (!(error instanceof LightCommandError)) throw error
       this.options.logger.warn({ topic, err: error.message }, `light command dropped: ${error.message}`)

@@ -16,24 +16,26 @@ export function sanitizeId(text: string): string {
 }
 
 /**
- * What an entity is about: an automation (switch, run-state sensor), a bulb (light, holder sensor), or genlock
- * itself (its health: config problems, unreachable bulbs; the lock backend's reachability).
+ * What an entity is about: an automation (switch, run-state sensor), a bulb (light, holder sensor, release button),
+ * or genlock itself (its health: config problems, unreachable bulbs; the lock backend's reachability).
  */
 export type EntityKind =
   | 'automation_switch'
   | 'automation_state'
   | 'light'
   | 'holder'
+  | 'release'
   | 'config_problems'
   | 'unreachable_bulbs'
   | 'lock_backend'
 
 /** The Home Assistant component each kind is discovered as. */
-export const COMPONENT_OF: Readonly<Record<EntityKind, 'switch' | 'sensor' | 'light' | 'binary_sensor'>> = {
+export const COMPONENT_OF: Readonly<Record<EntityKind, 'switch' | 'sensor' | 'light' | 'button' | 'binary_sensor'>> = {
   automation_switch: 'switch',
   automation_state: 'sensor',
   light: 'light',
   holder: 'sensor',
+  release: 'button',
   lock_backend: 'binary_sensor',
   config_problems: 'sensor',
   unreachable_bulbs: 'sensor',
@@ -64,6 +66,11 @@ export function lightTopics(
 ): { readonly state: string; readonly command: string; readonly attributes: string } {
   const state = `${baseTopic}/device/${deviceId}/light`
   return { state, command: `${state}/set`, attributes: `${state}/attributes` }
+}
+
+/** `<base>/device/<id>/release`: any payload ends a person's manual hold on the bulb. */
+export function releaseTopic(baseTopic: string, deviceId: string): string {
+  return `${baseTopic}/device/${deviceId}/release`
 }
 
 /** The identifier of the Home Assistant device an automation or a bulb appears as. */

@@ -1,4 +1,7 @@
-/** Home Assistant over MQTT: discovery of automations and bulbs, and HA light commands as manual transactions. */
+/**
+ * Home Assistant over MQTT: discovery of automations, bulbs and the lock backend, and manual control (a person's
+ * change, from HA or made at the bulb, holds the bulb at the manual priority).
+ */
 export {
   automationDiscovery,
   bulbDiscovery,
@@ -12,7 +15,15 @@ export {
   type HomeAssistantLogger,
   type HomeAssistantOptions,
 } from './home-assistant.js'
-export { deviceIdentifier, discoveryTopic, entityIds, lightTopics, sanitizeId, type EntityKind } from './ids.js'
+export {
+  deviceIdentifier,
+  discoveryTopic,
+  entityIds,
+  lightTopics,
+  releaseTopic,
+  sanitizeId,
+  type EntityKind,
+} from './ids.js'
 export {
   LightCommandError,
   lightStatePayload,
@@ -21,4 +32,11 @@ export {
   type ColorMode,
   type LightStatePayload,
 } from './light-state.js'
-export { MANUAL_HOLDER, ManualControl, type ManualLogger } from './manual-control.js'
+export {
+  MANUAL_HOLDER,
+  ManualControl,
+  type ManualHoldSettings,
+  type ManualHoldView,
+  type ManualLogger,
+  type ManualSource,
+} from './manual-control.js'

@@ -30,7 +30,7 @@ describe('party and alarm on one bulb', () => {
     expect(log.every((entry) => entry.origin?.holder === 'party')).toBe(true)
   })
 
-  it('2+3. alarm preempts within one step, party stays off the bulb, then resumes at the next step', async () => {
+  it('2+3. alarm preempts within one step, party stays off the bulb, then resumes in its look at the next step', async () => {
     const { bus, bulb, engine } = await partyAndAlarm()
     const blue = bulb().nextCommand((entry) => entry.command.color === 'blue')
     bus.send('home/party', 'ON')
@@ -47,14 +47,19 @@ describe('party and alarm on one bulb', () => {
 
     await bulb().waitForCommands(bulb().commandLog.indexOf(first) + 6) // three alarm cycles
     const resumed = bulb().nextCommand((entry) => entry.origin?.holder === 'party')
+    const yellowAgain = bulb().nextCommand(
+      (entry) => entry.origin?.holder === 'party' && entry.command.color === 'yellow',
+    )
     bus.send('home/alarm', 'OFF')
     const next = await resumed
     const underAlarm = bulb().commandLog.slice(bulb().commandLog.indexOf(first), bulb().commandLog.indexOf(next))
     expect(underAlarm.length).toBeGreaterThanOrEqual(6)
     expect(underAlarm.every((entry) => entry.origin?.holder === 'alarm')).toBe(true)
-    // The party was past "blue" when it lost the bulb: it goes on with yellow, not from red.
-    expect(next.command).toEqual({ color: 'yellow' })
+    // First its own look back (blue at 80 %, not the alarm's red at 100 %), then on with yellow, not from red.
+    expect(next.command).toEqual({ on: true, brightness: 80, color: { r: 0, g: 0, b: 255 } })
     expect(next.origin!.token!).toBeGreaterThan(first.origin!.token!)
+    const yellow = await yellowAgain
+    expect(bulb().commandLog.indexOf(yellow)).toBe(bulb().commandLog.indexOf(next) + 1)
     // The party took the bulb back at once, so the alarm's restore must not have run over it.
     await h!.status('alarm', 'idle')
     expect(

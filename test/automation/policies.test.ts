@@ -52,7 +52,7 @@ async function preemptLow(harness: Harness): Promise<void> {
 }
 
 describe('on_preempt', () => {
-  it('resume: continues where it was (an interrupted wait_for waits again)', async () => {
+  it('resume: puts its look back, then continues where it was (an interrupted wait_for waits again)', async () => {
     h = await harness(lowAndHigh('resume'))
     await preemptLow(h)
     const waitingAgain = h.logged('waiting for a message on test/go')
@@ -60,18 +60,30 @@ describe('on_preempt', () => {
     await waitingAgain
     h.bus.send('test/go', '')
     await h.status('low', 'idle')
-    expect(commands(h)).toEqual([{ brightness: 10 }, { brightness: 99 }, { brightness: 20 }])
+    // Its look (brightness 10, not the high one's 99) first, under its own name, then the next step.
+    expect(commands(h)).toEqual([
+      { brightness: 10 },
+      { brightness: 99 },
+      { on: true, brightness: 10, colorTemp: 2700 },
+      { brightness: 20 },
+    ])
+    expect(h.bulb().commandLog[2]!.origin?.holder).toBe('low')
   })
 
   it('resume: the message a wait_for waits for, come while it was suspended, ends the wait once the lock is back', async () => {
     h = await harness(lowAndHigh('resume'))
     await preemptLow(h)
     h.bus.send('test/go', 'while suspended')
-    const last = h.bulb().nextCommand((entry) => entry.origin?.holder === 'low')
+    const last = h.bulb().nextCommand((entry) => entry.origin?.holder === 'low' && entry.command.on === undefined)
     h.bus.send('test/high', 'OFF')
     expect((await last).command).toEqual({ brightness: 20 })
     await h.status('low', 'idle')
-    expect(commands(h)).toEqual([{ brightness: 10 }, { brightness: 99 }, { brightness: 20 }])
+    expect(commands(h)).toEqual([
+      { brightness: 10 },
+      { brightness: 99 },
+      { on: true, brightness: 10, colorTemp: 2700 },
+      { brightness: 20 },
+    ])
     // It did not wait again: one 'waiting' line, before the preemption.
     expect(h.lines.filter((line) => line.msg === 'waiting for a message on test/go')).toHaveLength(1)
   })

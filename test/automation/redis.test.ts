@@ -45,7 +45,7 @@ async function partyAndAlarm(): Promise<Omit<Harness, 'protocol'>> {
 }
 
 describe('party and alarm with locks on Redis', () => {
-  it('the alarm preempts, the party stays off the bulb, then resumes at the next step', async () => {
+  it('the alarm preempts, the party stays off the bulb, then resumes in its look at the next step', async () => {
     const { bus, bulb, engine } = await partyAndAlarm()
     const blue = bulb().nextCommand((entry) => entry.command.color === 'blue')
     bus.send('home/party', 'ON')
@@ -55,20 +55,25 @@ describe('party and alarm with locks on Redis', () => {
     const first = await firstAlarm
     await bulb().waitForCommands(bulb().commandLog.indexOf(first) + 4)
     const resumed = bulb().nextCommand((entry) => entry.origin?.holder === 'party')
+    const afterLook = bulb().nextCommand((entry) => entry.origin?.holder === 'party' && entry.command.on === undefined)
     bus.send('home/alarm', 'OFF')
     const next = await resumed
     const log = bulb().commandLog
     expect(log.slice(log.indexOf(first), log.indexOf(next)).every((entry) => entry.origin?.holder === 'alarm')).toBe(
       true,
     )
-    // The party resumes at the step after the last one it finished before the alarm took the bulb (on a loaded
-    // machine that need not be the blue seen above: the alarm's acquire can take longer than the party's wait).
+    // The party resumes in its own look (the state its last step left: brightness 80, its last colour) at the step
+    // after the last one it finished before the alarm took the bulb (on a loaded machine that need not be the blue
+    // seen above: the alarm's acquire can take longer than the party's wait).
     const lastPartyStep = log
       .slice(0, log.indexOf(first))
       .filter((entry) => entry.origin?.holder === 'party')
       .at(-1)!
-    expect(next.command).toEqual(PARTY_CYCLE[(cycleIndex(lastPartyStep.command) + 1) % PARTY_CYCLE.length])
+    expect(next.command).toEqual({ on: true, brightness: 80, color: lastPartyStep.state.color })
+    const after = await afterLook
+    expect(after.command).toEqual(PARTY_CYCLE[(cycleIndex(lastPartyStep.command) + 1) % PARTY_CYCLE.length])
     expect(next.origin!.token!).toBeGreaterThan(first.origin!.token!)
+    expect(log.indexOf(after)).toBe(log.indexOf(next) + 1)
     bus.send('home/party', 'OFF')
     await waitForStatus(engine, 'party', 'idle')
   })

@@ -35,7 +35,9 @@ describe('party.yaml and alarm.yaml as shipped, on a fake clock', () => {
       [2500, 'alarm', { color: 'red', brightness: 50 }],
       [3000, 'alarm', { brightness: 100 }],
       [3500, 'alarm', { color: 'red', brightness: 50 }],
-      // The party was in its last wait when the alarm came: it goes on with the next step, red.
+      // The party was in its last wait when the alarm came: it puts its own look back (yellow at 80 %, not the
+      // alarm's red), then goes on with the next step, red.
+      [3700, 'party', { on: true, brightness: 80, color: { r: 255, g: 255, b: 0 } }],
       [3700, 'party', { color: 'red', brightness: 80 }],
       [4700, 'party', { color: 'blue' }],
     ])
@@ -69,7 +71,9 @@ describe('wake_up.yaml and alarm.yaml as shipped, on a fake clock in Europe/Berl
       [210, 'alarm', { color: 'red', brightness: 50 }],
       [210.5, 'alarm', { brightness: 100 }],
       [211, 'alarm', { color: 'red', brightness: 50 }],
-      // The alarm stops at 06:43:31.2; the ramp goes on with its next step (its cut-short wait is over).
+      // The alarm stops at 06:43:31.2; the ramp puts its look back (where its last step was heading), then goes
+      // on with its next step (its cut-short wait is over).
+      [211.2, 'wake_up', { on: true, brightness: 15, colorTemp: 2440 }],
       [211.2, 'wake_up', ramp(4)],
       [271.2, 'wake_up', ramp(5)],
       [331.2, 'wake_up', ramp(6)],

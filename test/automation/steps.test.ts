@@ -157,6 +157,9 @@ steps:
       'hall:split:{"color":"green"}',
       'bath:alarm:{"brightness":100}',
       'hall:alarm:{"brightness":100}',
+      // Resumed: each bulb gets its look back before the branches go on.
+      'bath:split:{"on":true,"brightness":40,"color":{"r":255,"g":0,"b":0}}',
+      'hall:split:{"on":true,"brightness":40,"color":{"r":0,"g":128,"b":0}}',
       'hall:split:{"color":"white"}',
       'bath:split:{"color":"blue"}',
       expect.stringMatching(/^(bath|hall):split:\{"on":false\}$/),

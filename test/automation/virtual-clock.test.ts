@@ -137,7 +137,7 @@ describe('the engine on a VirtualClock', () => {
     expect(h.engine.status().find((status) => status.name === 'wake_up')?.state).toBe('suspended')
     h.bus.send('home/alarm', 'OFF')
     await clock.advance(0)
-    // Not back to 1 %: the ramp's next step.
+    // Not back to 1 %: its own look (15 %), then the ramp's next step.
     expect(bright()).toBe(20)
     await clock.advance(20 * 60_000)
     expect(bright()).toBe(100)
@@ -150,8 +150,8 @@ describe('the engine on a VirtualClock', () => {
       ['alarm', 50],
       ['alarm', 100],
       ['alarm', 50],
+      ['wake_up', 15],
       ['wake_up', 20],
-      ['wake_up', 25],
     ])
   })
 

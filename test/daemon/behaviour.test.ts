@@ -53,7 +53,7 @@ describe('behaviours over MQTT', () => {
     expect(log[0]!.state.brightness).toBe(80)
   })
 
-  it('2–3. the alarm preempts the party at once, no party command gets through, the party resumes after it', async () => {
+  it('2–3. the alarm preempts the party at once, no party command gets through, the party resumes after it in its look', async () => {
     const { bulb } = await start({ 'party.yaml': PARTY, 'alarm.yaml': ALARM })
     const blue = bulb.nextCommand((entry) => by('party')(entry) && entry.state.color?.b === 255)
     await ha.publish('home/party', 'ON')
@@ -66,13 +66,17 @@ describe('behaviours over MQTT', () => {
     const firstIndex = bulb.commandLog.indexOf(first)
     while (bulb.commandLog.filter(by('alarm')).length < 4) await bulb.nextCommand()
     const partyBack = bulb.nextCommand(by('party'))
+    const nextStep = bulb.nextCommand((entry) => by('party')(entry) && entry.state.color?.g === YELLOW.g)
     await ha.publish('home/alarm', 'OFF')
     const resumed = await partyBack
     const resumedIndex = bulb.commandLog.indexOf(resumed)
     // Between the alarm's first command and the party coming back, only the alarm touched the bulb.
     expect(bulb.commandLog.slice(firstIndex, resumedIndex).every(by('alarm'))).toBe(true)
-    // Resumed at the step after `set blue` (its wait was cut short): yellow, not red from the start.
-    expect(resumed.state.color).toEqual(YELLOW)
+    // Back in its own look first (blue at 80 %, not the alarm's red at 100 %)...
+    expect(resumed.state).toMatchObject({ on: true, color: BLUE, brightness: 80 })
+    // ...then on at the step after `set blue` (its wait was cut short): yellow, not red from the start.
+    const yellow = await nextStep
+    expect(bulb.commandLog.indexOf(yellow)).toBe(resumedIndex + 1)
   })
 
   it('4. the alarm alone puts the bulb back as it was (restore: true)', async () => {

@@ -56,7 +56,7 @@ describe('Home Assistant discovery over a real mosquitto', () => {
       },
       automations: { 'party.yaml': PARTY, 'alarm.yaml': ALARM },
     })
-    configs = await discovered(10)
+    configs = await discovered(12)
   })
 
   afterAll(async () => {
@@ -67,10 +67,11 @@ describe('Home Assistant discovery over a real mosquitto', () => {
 
   it('publishes a retained config per entity with every field Home Assistant needs', () => {
     const components = [...configs.keys()].map((topic) => topic.split('/')[1]).sort()
-    // Per automation a switch and a sensor, per bulb a light and a sensor, and genlock's two health sensors.
-    expect(components).toEqual(['light', 'light', ...Array(6).fill('sensor'), 'switch', 'switch'])
+    // Per automation a switch and a sensor, per bulb a light, a sensor and a release button, and genlock's two
+    // health sensors.
+    expect(components).toEqual(['button', 'button', 'light', 'light', ...Array(6).fill('sensor'), 'switch', 'switch'])
     for (const [topic, config] of configs) {
-      expect(topic).toMatch(/^homeassistant\/(switch|sensor|light)\/[a-zA-Z0-9_-]+\/config$/)
+      expect(topic).toMatch(/^homeassistant\/(switch|sensor|light|button)\/[a-zA-Z0-9_-]+\/config$/)
       expect(discoveryProblems(topic.split('/')[1]!, config), topic).toEqual([])
     }
     const uniqueIds = [...configs.values()].map((config) => config['unique_id'])
@@ -158,7 +159,7 @@ describe('Home Assistant discovery over a real mosquitto', () => {
   it("republishes every config and light state on Home Assistant's birth message", async () => {
     const from = ha.mark
     await ha.publish('homeassistant/status', 'online')
-    const again = await discovered(10, from)
+    const again = await discovered(12, from)
     expect([...again.keys()].sort()).toEqual([...configs.keys()].sort())
     const [, light] = findConfig('light', '_light_bath_bulb')
     await ha.waitFor((m) => m.topic === light['state_topic'], from)
@@ -170,11 +171,12 @@ describe('Home Assistant discovery over a real mosquitto', () => {
     const [partyState] = findConfig('sensor', '_automation_state_party')
     const [hallLight, hallConfig] = findConfig('light', '_light_hall_light')
     const [hallHolder] = findConfig('sensor', '_holder_hall_light')
+    const [hallRelease] = findConfig('button', '_release_hall_light')
     const from = ha.mark
     rmSync(join(genlock.dir, 'automations', 'party.yaml'))
     rmSync(join(genlock.dir, 'devices', 'hall_light.yaml'))
     await genlock.daemon.reload()
-    for (const topic of [partySwitch, partyState, hallLight, hallHolder]) {
+    for (const topic of [partySwitch, partyState, hallLight, hallHolder, hallRelease]) {
       const removal = await ha.waitFor((m) => m.topic === topic && m.payload === '', from)
       expect(removal.topic).toBe(topic)
     }
@@ -184,7 +186,9 @@ describe('Home Assistant discovery over a real mosquitto', () => {
     await ha.waitFor((m) => m.topic === `${genlock.baseTopic}/automation/party/trace` && m.payload === '', from)
     // Alarm and bath bulb stay: they are not removed, and adding the party back announces it again.
     const removedTopics = ha.seen.slice(from).filter((m) => m.payload === '' && m.topic.endsWith('/config'))
-    expect(removedTopics.map((m) => m.topic).sort()).toEqual([hallHolder, hallLight, partyState, partySwitch].sort())
+    expect(removedTopics.map((m) => m.topic).sort()).toEqual(
+      [hallHolder, hallLight, hallRelease, partyState, partySwitch].sort(),
+    )
     const back = ha.mark
     writeFileSync(join(genlock.dir, 'automations', 'party.yaml'), PARTY)
     await genlock.daemon.reload()

@@ -90,20 +90,67 @@ describe('held by', () => {
     await heldBy('none', resumed)
   })
 
-  it('shows manual while a command from Home Assistant holds the bulb, and moves on the moment it ends', async () => {
-    const { bulb, heldBy, command } = await start()
-    // Alone: manual, then none.
+  it('shows manual, with when the hold ends, while a command from Home Assistant holds the bulb', async () => {
+    const { genlock, bulb, heldBy, command } = await start()
+    const release = () => bed.ha.publish(`${genlock.baseTopic}/device/bath_bulb/release`, 'RELEASE')
+    // Alone: manual, with the end of the hold, then none once released.
     let from = bed.ha.mark
     const applied = bulb.nextCommand(by('manual'))
     await command({ state: 'ON', brightness: 30 })
     await applied
-    await heldBy('manual', from)
-    await heldBy('none', from)
-    // Over the party: manual takes it (the party is suspended), and the party has it back when manual ends.
+    const held = await heldBy('manual', from)
+    const hold = (JSON.parse(held.payload) as { hold?: { until: string; remaining_s: number } }).hold
+    // The default hold is 30 minutes.
+    expect(hold?.remaining_s).toBeGreaterThan(29 * 60)
+    expect(hold?.remaining_s).toBeLessThanOrEqual(30 * 60)
+    expect(Date.parse(hold!.until)).not.toBeNaN()
+    await release()
+    const freed = await heldBy('none', from)
+    expect(JSON.parse(freed.payload)).not.toHaveProperty('hold')
+    // Over the party: manual takes it (the party is suspended), and the party has it back when the hold ends.
     await bed.ha.publish('home/party', 'ON')
     await heldBy('party', from)
     from = bed.ha.mark
     await command({ state: 'ON', brightness: 10 })
+    await heldBy('manual', from)
+    await release()
+    await heldBy('party', from)
+    await bed.ha.publish('home/party', 'OFF')
+    await heldBy('none', from)
+  })
+
+  it('switching the bulb off from Home Assistant ends the hold: the party has the bulb back', async () => {
+    const { bulb, heldBy, command } = await start()
+    let from = bed.ha.mark
+    await bed.ha.publish('home/party', 'ON')
+    await heldBy('party', from)
+    from = bed.ha.mark
+    await command({ state: 'ON', brightness: 10 })
+    await heldBy('manual', from)
+    const off = bulb.nextCommand((entry) => by('manual')(entry) && entry.command.on === false)
+    const back = bed.ha.mark
+    await command({ state: 'OFF' })
+    expect((await off).state.on).toBe(false)
+    // The off was applied under the hold, then the lock let go: the party goes on (and switches the bulb on).
+    await heldBy('party', back)
+    await bed.ha.publish('home/party', 'OFF')
+    await heldBy('none', back)
+  })
+
+  it('with manual.hold 0, a command is momentary: manual, then the party has it back at once', async () => {
+    const begin = bed.ha.mark
+    const genlock = await bed.start(
+      { devices: { 'bath_bulb.yaml': simBulb('bath_bulb') }, automations: { 'party.yaml': PARTY } },
+      'manual: { hold: 0 }',
+    )
+    const deviceTopic = `${genlock.baseTopic}/device/bath_bulb`
+    const holder = (m: Seen) => (JSON.parse(m.payload) as { holder: string | null }).holder ?? 'none'
+    const heldBy = (value: string, from: number) =>
+      bed.ha.waitFor((m) => m.topic === deviceTopic && m.payload !== '' && holder(m) === value, from)
+    await bed.ha.publish('home/party', 'ON')
+    await heldBy('party', begin)
+    const from = bed.ha.mark
+    await bed.ha.publish(`${deviceTopic}/light/set`, JSON.stringify({ state: 'ON', brightness: 10 }))
     await heldBy('manual', from)
     await heldBy('party', from)
     await bed.ha.publish('home/party', 'OFF')

@@ -107,6 +107,8 @@ export function discoveryProblems(component: string, config: Record<string, unkn
         // HA refuses onoff or brightness beside any other mode.
         (value.length === 1 || value.every((mode) => mode !== 'onoff' && mode !== 'brightness')),
     )
+  } else if (component === 'button') {
+    need('command_topic', topic)
   } else {
     problems.push(`unexpected component ${component}`)
   }

@@ -34,6 +34,7 @@ export class StateTopics implements Extension {
     events.on(this, 'automationStatus', (status) => this.publishAutomation(status))
     events.on(this, 'deviceEvent', (id) => this.deviceChanged(id))
     events.on(this, 'lock', (event) => this.deviceChanged(event.resource))
+    events.on(this, 'manualHold', (id) => this.deviceChanged(id))
     events.on(this, 'devicesChanged', ({ added, removed }) => {
       for (const id of removed) if (!context.devices.has(id)) this.publish(`device/${id}`, '')
       for (const id of added) this.deviceChanged(id)
@@ -64,7 +65,18 @@ export class StateTopics implements Extension {
     const bulb = this.context.devices.get(id)
     if (!bulb) return
     const holder = this.context.holders.holderOf(id) ?? null
-    const body = { id, name: bulb.name, adapter: bulb.adapter, state: bulb.state, holder }
+    const until = this.context.holders.manualHoldUntil(id)
+    // While a person's change holds the bulb: when the hold ends, and how long that was from now.
+    const hold =
+      until === undefined
+        ? {}
+        : {
+            hold: {
+              until: new Date(until).toISOString(),
+              remaining_s: Math.max(0, Math.round((until - Date.now()) / 1000)),
+            },
+          }
+    const body = { id, name: bulb.name, adapter: bulb.adapter, state: bulb.state, holder, ...hold }
     this.publish(`device/${id}`, JSON.stringify(body))
   }
 
