@@ -148,7 +148,7 @@ describe('secrets never reach the output of the built genlock', () => {
     const record = join(dir, 'timeline.jsonl')
     const simulate = await spawnBuilt(['simulate', '--config', configFile, '--headless', '--record', record])
     try {
-      const started = await simulate.waitForLog((entry) => /started: /.test(entry.msg))
+      const started = await simulate.waitForLog((entry) => / started \([^)]*\): /.test(entry.msg))
       expect(started.msg).toContain('broker mqtt://genlock:***@')
     } finally {
       await simulate.stop()
