@@ -13,6 +13,16 @@ const LOOPBACK_HOST = '::1|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt]|127\\.\\d{1,3}\\
 /** isLoopbackHost as a JSON Schema pattern, for the editor schema (test/schemas checks that they agree). */
 export const LOOPBACK_PATTERN = `^(${LOOPBACK_HOST}|\\[(${LOOPBACK_HOST})\\])$`
 
+/** The first levels of a family of topics (`genlock`, `homeassistant`): no wildcards, no leading or trailing /. */
+function topicPrefix(fallback: string) {
+  return z
+    .string()
+    .min(1)
+    .regex(/^[^#+]+$/, 'must not contain the wildcards + or #')
+    .refine((topic) => !topic.startsWith('/') && !topic.endsWith('/'), 'must not start or end with /')
+    .default(fallback)
+}
+
 /** genlock's own login to its embedded broker, which it needs beyond loopback and beside other users. */
 const OWN_LOGIN = {
   required: ['username', 'password'],
@@ -110,19 +120,13 @@ const mqttSchema = z
           'Default: genlock_<base_topic>.',
         examples: ['genlock'],
       }),
-    base_topic: z
-      .string()
-      .min(1)
-      .regex(/^[^#+]+$/, 'must not contain the wildcards + or #')
-      .refine((topic) => !topic.startsWith('/') && !topic.endsWith('/'), 'must not start or end with /')
-      .default('genlock')
-      .meta({
-        not: { type: 'string', pattern: '^/|/$' },
-        description:
-          'The first level of every topic genlock publishes: <base>/status, <base>/device/<id>, ' +
-          '<base>/automation/<name>[/set]. No wildcards, no leading or trailing /.',
-        examples: ['genlock', 'home/genlock'],
-      }),
+    base_topic: topicPrefix('genlock').meta({
+      not: { type: 'string', pattern: '^/|/$' },
+      description:
+        'The first level of every topic genlock publishes: <base>/status, <base>/device/<id>, ' +
+        '<base>/automation/<name>[/set]. No wildcards, no leading or trailing /.',
+      examples: ['genlock', 'home/genlock'],
+    }),
     max_payload_bytes: z
       .number()
       .int()
@@ -342,18 +346,12 @@ const homeassistantSchema = z
           'an existing broker (mqtt.url), off with the embedded one.',
         examples: [true, false],
       }),
-    prefix: z
-      .string()
-      .min(1)
-      .regex(/^[^#+]+$/, 'must not contain the wildcards + or #')
-      .refine((topic) => !topic.startsWith('/') && !topic.endsWith('/'), 'must not start or end with /')
-      .default('homeassistant')
-      .meta({
-        not: { type: 'string', pattern: '^/|/$' },
-        description:
-          "Home Assistant's discovery prefix (its MQTT integration setting); HA's birth message is <prefix>/status.",
-        examples: ['homeassistant'],
-      }),
+    prefix: topicPrefix('homeassistant').meta({
+      not: { type: 'string', pattern: '^/|/$' },
+      description:
+        "Home Assistant's discovery prefix (its MQTT integration setting); HA's birth message is <prefix>/status.",
+      examples: ['homeassistant'],
+    }),
     manual_priority: z
       .number()
       .finite()
