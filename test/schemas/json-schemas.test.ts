@@ -418,7 +418,10 @@ describe('a broken file genlock rejects, the schema rejects too', () => {
 /**
  * What only `genlock validate` finds: rules about other files, the file system, the environment, or the insides of
  * an expression, cron pattern or colour function, and comparisons between two values. Each row is a file genlock
- * rejects and the schema lets through; if the schema learns to say one, move the row up.
+ * rejects and the schema lets through; if the schema learns to say one, move the row up. Besides these, the
+ * rules that need every file at once (test/automation/link.test.ts, test/devices/device-files.test.ts): an
+ * automation name or device id used twice, an `on_preempt: { replace }` naming no automation, expressions reading
+ * `device.<id>` of a device that has no file.
  */
 const BEYOND_A_SCHEMA: readonly { kind: SchemaName; rule: string; text: string }[] = [
   { kind: 'config', rule: 'the devices folder must exist (file system)', text: 'devices: ./no-such-folder\n' },
