@@ -54,12 +54,17 @@ function genlockProblems(kind: SchemaName, text: string): string[] {
   }
 }
 
+/** What says which values a field takes; a field with none of them accepts anything. */
+const SHAPE_KEYWORDS = ['type', 'anyOf', 'oneOf', 'allOf', 'enum', 'const', '$ref']
+/** The one field that does take any value: a publish step's payload (text, or any map or list, sent as JSON). */
+const ANY_VALUE = /\/properties\/publish\/properties\/payload$/
+
 describe('the committed schemas', () => {
   it.each(SCHEMA_NAMES)('schemas/%s.schema.json is what `npm run schemas` makes of the zod schemas', (name) => {
     expect(readFileSync(join(ROOT, 'schemas', `${name}.schema.json`), 'utf8')).toBe(schemaText(built[name]))
   })
 
-  it.each(SCHEMA_NAMES)('%s: every field has a description and examples, and none is an empty {}', (name) => {
+  it.each(SCHEMA_NAMES)('%s: every field has a description, examples and a type or forms (none is an empty {})', (name) => {
     const missing: string[] = []
     const visit = (node: unknown, path: string): void => {
       if (Array.isArray(node)) return node.forEach((item, i) => visit(item, `${path}/${i}`))
@@ -72,9 +77,11 @@ describe('the committed schemas', () => {
         if (typeof field !== 'object' || field === null) continue // `false`: a key that must not be there
         const at = `${path}/properties/${key}`
         if (Object.keys(field).length === 0) missing.push(`${at}: {}`)
-        else if ('$ref' in field)
-          continue // described where it is defined
+        else if ('$ref' in field) continue // described where it is defined
         else if (!('description' in field) || !('examples' in field)) missing.push(`${at}: description or examples`)
+        // A transform without a JSON form in its .meta() comes out as a description over "anything goes".
+        else if (!SHAPE_KEYWORDS.some((keyword) => keyword in field) && !ANY_VALUE.test(at))
+          missing.push(`${at}: no type, forms or reference`)
       }
       for (const [key, child] of Object.entries(schema)) {
         if (key !== 'examples' && key !== 'default' && key !== 'const' && key !== 'enum') visit(child, `${path}/${key}`)
