@@ -48,16 +48,37 @@ function commonProblem(topic: string): string | undefined {
  */
 export function topicMatches(filter: string, topic: string): boolean {
   if (filter === topic) return true
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false
-  const f = filter.split('/')
-  const t = topic.split('/')
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i]
-    if (level === '#') return i === f.length - 1
-    if (i >= t.length) return false
-    if (level !== '+' && level !== t[i]) return false
+  if (topic.charCodeAt(0) === DOLLAR && (filter.charCodeAt(0) === PLUS || filter.charCodeAt(0) === HASH)) return false
+  // Level by level on the strings themselves: every incoming message is matched against every subscription, so
+  // this runs tens of times per message and must not allocate (splitting both did).
+  let f = 0 // where the filter's current level starts
+  let t = 0 // where the topic's current level starts; -1 once the topic has no level left
+  for (;;) {
+    const fEnd = levelEnd(filter, f)
+    const wildcard = fEnd - f === 1 ? filter.charCodeAt(f) : 0
+    if (wildcard === HASH) return fEnd === filter.length
+    if (t < 0) return false
+    const tEnd = levelEnd(topic, t)
+    if (wildcard !== PLUS && !sameLevel(filter, f, fEnd, topic, t, tEnd)) return false
+    if (fEnd === filter.length) return tEnd === topic.length
+    f = fEnd + 1
+    t = tEnd === topic.length ? -1 : tEnd + 1
   }
-  return f.length === t.length
+}
+
+const DOLLAR = 0x24
+const PLUS = 0x2b
+const HASH = 0x23
+
+function levelEnd(text: string, start: number): number {
+  const slash = text.indexOf('/', start)
+  return slash < 0 ? text.length : slash
+}
+
+function sameLevel(a: string, aStart: number, aEnd: number, b: string, bStart: number, bEnd: number): boolean {
+  if (aEnd - aStart !== bEnd - bStart) return false
+  for (let i = 0; i < aEnd - aStart; i++) if (a.charCodeAt(aStart + i) !== b.charCodeAt(bStart + i)) return false
+  return true
 }
 
 /** Whether `filter` contains a wildcard. */

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
 import { passwordHashProblem, type BrokerLogin } from './password-hash.js'
@@ -367,6 +368,81 @@ const homeassistantSchema = z
     examples: [{ discovery: true, prefix: 'homeassistant', manual_priority: 100 }],
   })
 
+/**
+ * A token shorter than this is guessable by a machine on the LAN trying tokens against the dashboard; 16 characters
+ * of `openssl rand -hex 16` (32) are far beyond that.
+ */
+export const MIN_HTTP_TOKEN_LENGTH = 16
+
+/** The daemon's HTTP listener: the dashboard (and `/metrics` when `metrics: true`). Off when the section is absent. */
+const httpSchema = z
+  .strictObject({
+    port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65_535)
+      .default(8099)
+      .meta({ description: 'The TCP port of the dashboard (and /metrics).', examples: [8099] }),
+    // 127.0.0.1 by default: the dashboard can start automations, so only this machine reaches it unless told.
+    host: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .meta({
+        description:
+          'The address it listens on: 127.0.0.1 (the default) is this machine only; any other (0.0.0.0, a LAN ' +
+          'address) needs a token, as the dashboard can start and stop automations.',
+        examples: ['127.0.0.1', '0.0.0.0'],
+      }),
+    token: z
+      .string()
+      .min(MIN_HTTP_TOKEN_LENGTH, `must be at least ${MIN_HTTP_TOKEN_LENGTH} characters (e.g. openssl rand -hex 16)`)
+      .optional()
+      .meta({
+        description:
+          `Every request must carry it; required beyond loopback (unless behind an ingress proxy). At least ` +
+          `${MIN_HTTP_TOKEN_LENGTH} characters, from the environment: \${GENLOCK_HTTP_TOKEN} (openssl rand -hex 16).`,
+        examples: ['${GENLOCK_HTTP_TOKEN}'],
+      }),
+    ingress_proxy: z
+      .string()
+      .refine((address) => isIP(address) !== 0, 'must be an IP address, e.g. 172.30.32.2 (Home Assistant ingress)')
+      .optional()
+      .meta({
+        description:
+          "The one address allowed to connect: Home Assistant's ingress proxy, which has already logged the user " +
+          'in. Requests from anywhere else are refused.',
+        examples: ['172.30.32.2'],
+      }),
+    metrics: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Serve /metrics (Prometheus text) on this listener.', examples: [true] }),
+  })
+  .superRefine((http, context) => {
+    if (isLoopbackHost(http.host) || http.token !== undefined || http.ingress_proxy !== undefined) return
+    context.addIssue({
+      code: 'custom',
+      path: ['host'],
+      message:
+        `${http.host} lets other machines reach the dashboard, which can start and stop automations, so it needs ` +
+        'a token: set http.token (e.g. token: ${GENLOCK_HTTP_TOKEN}, from `openssl rand -hex 16`); or keep ' +
+        'host: 127.0.0.1',
+    })
+  })
+  .meta({
+    description:
+      "The daemon's HTTP listener: the dashboard, and /metrics with metrics: true. Off when the section is absent.",
+    examples: [{ port: 8099 }, { host: '0.0.0.0', token: '${GENLOCK_HTTP_TOKEN}', metrics: true }],
+    // The refinement above: beyond loopback, a token or an ingress proxy.
+    if: {
+      required: ['host'],
+      properties: { host: { type: 'string', not: { type: 'string', pattern: LOOPBACK_PATTERN } } },
+    },
+    then: { anyOf: [{ required: ['token'] }, { required: ['ingress_proxy'] }] },
+  })
+
 /** True when the runtime knows `name` as an IANA time zone (`Europe/Berlin`, `UTC`). */
 export function isTimeZone(name: string): boolean {
   try {
@@ -443,6 +519,7 @@ export const configSchema = z
     homeassistant: homeassistantSchema.default({ prefix: 'homeassistant', manual_priority: 100 }),
     timezone: timezoneSchema.optional(),
     location: locationSchema.optional(),
+    http: httpSchema.optional(),
     log: z
       .strictObject({
         level: z
@@ -505,6 +582,17 @@ export interface HomeAssistantSettings {
   readonly manualPriority: number
 }
 
+/** The HTTP listener (`http:` in config.yaml): the dashboard, and `/metrics` when `metrics` is on. */
+export interface HttpSettings {
+  readonly port: number
+  readonly host: string
+  /** When set, every request must carry it (header, or the cookie the page gets from `?token=`). */
+  readonly token: string | undefined
+  /** When set, only this address may connect (Home Assistant's ingress proxy). */
+  readonly ingressProxy: string | undefined
+  readonly metrics: boolean
+}
+
 /** A loaded, validated config with every path made absolute. */
 export interface GenlockConfig {
   /** Absolute path of the config file itself. */
@@ -520,6 +608,8 @@ export interface GenlockConfig {
   readonly timezone: string
   /** For sun triggers; undefined when config.yaml has none. */
   readonly location: { readonly latitude: number; readonly longitude: number } | undefined
+  /** The HTTP listener; undefined (no listener) when config.yaml has no `http` section. */
+  readonly http?: HttpSettings | undefined
   readonly log: { readonly level: (typeof logLevels)[number]; readonly pretty: boolean | 'auto' }
 }
 
@@ -612,6 +702,13 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     homeassistant,
     timezone,
     location: raw.location,
+    http: raw.http && {
+      port: raw.http.port,
+      host: raw.http.host,
+      token: raw.http.token,
+      ingressProxy: raw.http.ingress_proxy,
+      metrics: raw.http.metrics,
+    },
     log: raw.log,
   }
 }

@@ -16,6 +16,7 @@ import type { EmbeddedBroker, MqttConnection } from '../mqtt/index.js'
 import { connect, lockProtocol, type BrokerChoice } from './connect.js'
 import { DaemonEvents } from './events.js'
 import type { DaemonContext, Extension } from './extension.js'
+import { Dashboard } from './extensions/dashboard/index.js'
 import { FileWatch } from './extensions/file-watch.js'
 import { HomeAssistantExtension } from './extensions/home-assistant.js'
 import { StateTopics } from './extensions/state-topics.js'
@@ -160,7 +161,7 @@ export class Daemon {
     let outcome: ReloadOutcome
     try {
       ;({ outcome } = await folders.apply())
-      for (const extension of extensionsFor(config, options)) await daemon.startExtension(extension)
+      for (const extension of extensionsFor(config, options, outcome)) await daemon.startExtension(extension)
       engine.start()
       bus.release()
       await bus.announceOnline()
@@ -272,12 +273,13 @@ export class Daemon {
 }
 
 /** The built-in extensions this daemon runs, in start order, then `options.extensions`. */
-function extensionsFor(config: GenlockConfig, options: DaemonOptions): Extension[] {
+function extensionsFor(config: GenlockConfig, options: DaemonOptions, outcome: ReloadOutcome): Extension[] {
   const guest = options.guest === true
   return [
     ...(guest ? [] : [new StateTopics()]),
     ...(!guest && config.homeassistant.discovery ? [new HomeAssistantExtension()] : []),
     ...((options.watch ?? true) ? [new FileWatch(options.reloadDebounceMs ?? 150)] : []),
+    ...(config.http ? [new Dashboard({ outcome })] : []),
     ...(options.extensions ?? []),
   ]
 }

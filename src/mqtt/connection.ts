@@ -2,6 +2,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt'
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
   filterProblem,
+  isWildcard,
   publishTopicProblem,
   topicMatches,
   type BusMessage,
@@ -75,6 +76,8 @@ type Handler = (message: BusMessage) => void
  */
 export class MqttConnection implements MessageBus {
   private readonly handlers = new Map<string, Set<Handler>>()
+  /** The patterns in `handlers` with a wildcard: the only ones a message's topic must be matched against. */
+  private readonly wildcardPatterns = new Set<string>()
   private readonly logger: MqttLogger
   private readonly maxPayloadBytes: number
   private readonly statusTopic: string
@@ -213,6 +216,7 @@ export class MqttConnection implements MessageBus {
     if (!set) {
       set = new Set()
       this.handlers.set(pattern, set)
+      if (isWildcard(pattern)) this.wildcardPatterns.add(pattern)
       // Still subscribed at the broker (unsubscribed a moment ago, in the same reload): keep that subscription
       // rather than send UNSUBSCRIBE and SUBSCRIBE back to back, which aedes can end with neither.
       if (!this.unwanted.delete(pattern)) this.brokerSubscribe(pattern)
@@ -222,6 +226,7 @@ export class MqttConnection implements MessageBus {
       const current = this.handlers.get(pattern)
       if (!current?.delete(handler) || current.size > 0) return
       this.handlers.delete(pattern)
+      this.wildcardPatterns.delete(pattern)
       if (this.closing) return
       this.unwanted.add(pattern)
       this.scheduleUnsubscribes()
@@ -430,18 +435,27 @@ export class MqttConnection implements MessageBus {
       )
       return
     }
-    if (this.held && ![...this.handlers.keys()].some((pattern) => topicMatches(pattern, message.topic))) {
+    // A topic never holds a wildcard, so the patterns without one are found by the topic itself; only the
+    // wildcard patterns are matched one by one (every message goes through here).
+    const exact = this.handlers.get(message.topic)
+    const matching = [...this.wildcardPatterns].filter((pattern) => topicMatches(pattern, message.topic))
+    if (this.held && !exact && matching.length === 0) {
       if (this.held.push(message) > MAX_HELD_MESSAGES) this.held.shift()
       return
     }
-    for (const [pattern, handlers] of this.handlers) {
-      if (!topicMatches(pattern, message.topic)) continue
-      for (const handler of handlers) {
-        try {
-          handler(message)
-        } catch (error) {
-          this.logger.error({ topic: message.topic, err: (error as Error).message }, 'mqtt message handler failed')
-        }
+    if (exact) this.deliver(message, exact)
+    for (const pattern of matching) {
+      const handlers = this.handlers.get(pattern) // a handler above may have unsubscribed it
+      if (handlers) this.deliver(message, handlers)
+    }
+  }
+
+  private deliver(message: BusMessage, handlers: ReadonlySet<Handler>): void {
+    for (const handler of handlers) {
+      try {
+        handler(message)
+      } catch (error) {
+        this.logger.error({ topic: message.topic, err: (error as Error).message }, 'mqtt message handler failed')
       }
     }
   }

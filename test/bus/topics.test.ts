@@ -52,6 +52,36 @@ describe('topicMatches (MQTT §4.7)', () => {
   })
 })
 
+/** The spec's rule written the obvious way (split into levels), as a model for the allocation-free matcher. */
+function modelMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false
+  const f = filter.split('/')
+  const t = topic.split('/')
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return i === f.length - 1
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false
+  }
+  return f.length === t.length
+}
+
+describe('topicMatches against the model', () => {
+  it('agrees with splitting into levels on random filters and topics', () => {
+    const topicLevel = fc.constantFrom('', 'a', 'b', 'ab', '$x')
+    const filterLevel = fc.constantFrom('', 'a', 'b', 'ab', '$x', '+')
+    const filter = fc
+      .tuple(fc.array(filterLevel, { minLength: 1, maxLength: 4 }), fc.boolean())
+      .map(([levels, hash]) => (hash ? [...levels, '#'] : levels).join('/'))
+    const topic = fc.array(topicLevel, { minLength: 1, maxLength: 5 }).map((levels) => levels.join('/'))
+    fc.assert(
+      fc.property(fc.oneof(filter, fc.constant('#')), topic, (f, t) => {
+        fc.pre(t.length > 0)
+        expect(topicMatches(f, t)).toBe(modelMatches(f, t))
+      }),
+      { numRuns: 5000 },
+    )
+  })
+})
+
 describe('topic validation', () => {
   it.each([
     ['sport/tennis/#', undefined],

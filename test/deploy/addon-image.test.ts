@@ -135,6 +135,8 @@ describe('the add-on image, built from its Dockerfile without Docker, on a stand
       protocol: '3.1.1',
       ...login,
     })
+    // A free port for the dashboard: 8099 (config.yaml's) may be taken on a developer's machine.
+    supervisor.ingressPort = await freePort()
     const withLogin = `mqtt://${login.username}:${encodeURIComponent(login.password)}@127.0.0.1:${mosquitto.port}`
     observer = await Observer.connect(withLogin, ['addon_test/#', 'homeassistant/#'])
   })
@@ -187,7 +189,11 @@ describe('the add-on image, built from its Dockerfile without Docker, on a stand
       if (knownConfigKeys().has('manual')) expect(written.manual?.hold).toBe('10m')
       else expect(addon.stdout).toMatch(/WARN {2}option manual_hold \(10m\) needs a genlock with manual holds/)
       if (knownConfigKeys().has('http'))
-        expect(written.http).toEqual({ port: addonManifest().ingress_port, host: '0.0.0.0' })
+        expect(written.http).toEqual({
+          port: supervisor.ingressPort,
+          host: '0.0.0.0',
+          ingress_proxy: '172.30.32.2',
+        })
       expect(written.log).toEqual({ level: 'debug', pretty: true })
 
       for (const file of ['devices/bath_bulb.yaml', 'automations/party.yaml', 'automations/alarm.yaml']) {
@@ -204,6 +210,10 @@ describe('the add-on image, built from its Dockerfile without Docker, on a stand
         (payload) => payload.includes('"state":"running"'),
         from,
       )
+      // The dashboard is on the ingress port, answering Home Assistant's ingress proxy alone (this test is not it).
+      const direct = await fetch(`http://127.0.0.1:${supervisor.ingressPort}/`)
+      expect(direct.status).toBe(403)
+      expect(await direct.text()).toContain("only Home Assistant's ingress proxy (172.30.32.2) may connect")
     } finally {
       const code = await addon.stop()
       outputs.push(addon.stdout, addon.stderr)

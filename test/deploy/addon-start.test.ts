@@ -212,7 +212,7 @@ describe('the genlock config the add-on writes', () => {
     const { document, notes } = addonConfig(given)
     expect(document.manual).toEqual({ priority: 150, hold: '10m' })
     expect(document.homeassistant).toEqual({ discovery: true })
-    expect(document.http).toEqual({ port: 8123, host: '0.0.0.0' })
+    expect(document.http).toEqual({ port: 8123, host: '0.0.0.0', ingress_proxy: '172.30.32.2' })
     expect(document.data_dir).toBe(given.dataDir)
     expect(notes).toEqual([])
     const momentary = addonConfig({ ...given, options: { ...options, manual_hold: '0' } }).document
@@ -248,6 +248,14 @@ describe('the genlock config the add-on writes', () => {
     expect(config.homeassistant.discovery).toBe(true)
     expect(config.devicesDir).toBe(join(given.configDir, 'devices'))
     expect(config.log).toEqual({ level: 'debug', pretty: true })
+    // Beyond loopback without a token: loadable only because the ingress proxy is the one peer answered.
+    expect(config.http).toEqual({
+      port: 8099,
+      host: '0.0.0.0',
+      token: undefined,
+      ingressProxy: '172.30.32.2',
+      metrics: false,
+    })
     expect(readdirSync(join(file, '..'))).toEqual(['config.yaml'])
   })
 

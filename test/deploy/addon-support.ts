@@ -51,6 +51,8 @@ export class StandInSupervisor {
   mqtt: Record<string, unknown> | undefined
   /** Answer every request with this status and a plain-text body (a Supervisor in trouble). */
   failWith: number | undefined
+  /** What `/addons/self/info` says `ingress_port` is: config.yaml's, unless a test needs a free port. */
+  ingressPort = addonManifest().ingress_port
 
   private constructor(
     private readonly server: Server,
@@ -96,7 +98,7 @@ export class StandInSupervisor {
           slug: 'local_genlock',
           version: manifest.version,
           ingress: manifest.ingress,
-          ingress_port: manifest.ingress_port,
+          ingress_port: this.ingressPort,
           ingress_entry: '/api/hassio_ingress/stand-in-entry',
           ingress_panel: true,
           ip_address: '172.30.33.4',

@@ -186,6 +186,7 @@ const GOOD: readonly { kind: SchemaName; form: string; text: string }[] = [
   { kind: 'config', form: 'the embedded broker on 0.0.0.0 with logins', text: 'mqtt: { embedded: true, host: 0.0.0.0, username: g, password: p }\n' },
   { kind: 'config', form: 'url with embedded: false', text: 'mqtt: { url: "mqtt://h:1883", embedded: false }\n' },
   { kind: 'config', form: 'redis locks with the default prefix', text: 'locks: { backend: redis, url: "redis://r:6379" }\n' },
+  { kind: 'config', form: 'http beyond loopback behind an ingress proxy', text: 'http: { host: 0.0.0.0, ingress_proxy: 172.30.32.2 }\n' },
   { kind: 'config', form: 'log pretty: true', text: 'log: { pretty: true }\n' },
   { kind: 'device', form: 'a hue light by an upper-case uuid', text: 'id: b\nadapter: hue\nhost: h\nusername: k\nlight: 6F0C9A2E-3B1D-4C5E-9F7A-1B2C3D4E5F60\n' },
   { kind: 'device', form: 'a hue light number as text', text: 'id: b\nadapter: hue\nhost: h\nusername: k\nlight: "3"\n' },
@@ -286,6 +287,8 @@ const BROKEN: readonly { kind: SchemaName; rule: string; text: string }[] = [
   { kind: 'config', rule: 'locks: redis without url', text: 'locks: { backend: redis }\n' },
   { kind: 'config', rule: 'homeassistant: a prefix starting with /', text: 'homeassistant: { prefix: /ha }\n' },
   { kind: 'config', rule: 'location: a latitude beyond 90', text: 'location: { latitude: 100, longitude: 0 }\n' },
+  { kind: 'config', rule: 'http: beyond loopback without a token', text: 'http: { host: 0.0.0.0 }\n' },
+  { kind: 'config', rule: 'http: a token shorter than 16 characters', text: 'http: { token: short }\n' },
   { kind: 'config', rule: 'log: an unknown level', text: 'log: { level: verbose }\n' },
   // devices/<id>.yaml
   { kind: 'device', rule: 'no id', text: 'adapter: sim\n' },
@@ -451,6 +454,7 @@ const BEYOND_A_SCHEMA: readonly { kind: SchemaName; rule: string; text: string }
       '    - { username: ha, password_hash: "$scrypt$ln=14,r=8,p=1$c2FsdA$aGFzaA" }\n' +
       '    - { username: ha, password_hash: "$scrypt$ln=14,r=8,p=2$c2FsdA$aGFzaA" }\n',
   },
+  { kind: 'config', rule: 'http.ingress_proxy: an IP address', text: 'http: { ingress_proxy: ha.local }\n' },
   { kind: 'config', rule: '${VAR} must be set (the environment)', text: 'data_dir: ${NO_SUCH_VARIABLE}\n' },
   {
     kind: 'device',

@@ -15,6 +15,13 @@ export const CREDENTIAL_ENV = { username: 'GENLOCK_MQTT_USERNAME', password: 'GE
 /** The dashboard listens on every interface of the add-on's container: the ingress proxy is not on loopback. */
 const DASHBOARD_HOST = '0.0.0.0'
 
+/**
+ * The Supervisor's ingress proxy, the one address Home Assistant add-on docs say ingress requests come from: the
+ * dashboard answers it alone (Home Assistant has logged the user in), so no token is needed and nothing else on
+ * the add-on network reaches it.
+ */
+export const INGRESS_PROXY = '172.30.32.2'
+
 /** The top-level keys this genlock's config.yaml accepts. */
 export function knownConfigKeys(): ReadonlySet<string> {
   return new Set(Object.keys(configSchema.shape))
@@ -82,7 +89,7 @@ export function addonConfig(input: AddonConfigInput): AddonConfig {
     )
   }
   if (knownKeys.has('http')) {
-    document.http = { port: input.ingressPort, host: DASHBOARD_HOST }
+    document.http = { port: input.ingressPort, host: DASHBOARD_HOST, ingress_proxy: INGRESS_PROXY }
   } else {
     notes.push('this genlock has no dashboard yet: the sidebar panel stays empty')
   }
