@@ -384,7 +384,6 @@ const httpSchema = z
       .max(65_535)
       .default(8099)
       .meta({ description: 'The TCP port of the dashboard (and /metrics).', examples: [8099] }),
-    // 127.0.0.1 by default: the dashboard can start automations, so only this machine reaches it unless told.
     host: z
       .string()
       .min(1)
