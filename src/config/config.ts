@@ -389,8 +389,8 @@ const httpSchema = z
       .default('127.0.0.1')
       .meta({
         description:
-          'The address to listen on. 127.0.0.1 (default) keeps the dashboard, which can start automations, on ' +
-          'this machine; any other address needs a token.',
+          'The address it listens on: 127.0.0.1 (the default) is this machine only; any other (0.0.0.0, a LAN ' +
+          'address) needs a token, as the dashboard can start and stop automations.',
         examples: ['127.0.0.1', '0.0.0.0'],
       }),
     token: z
@@ -399,8 +399,8 @@ const httpSchema = z
       .optional()
       .meta({
         description:
-          'Required beyond loopback (unless behind an ingress proxy): every request must carry it. Keep it in an ' +
-          'environment variable.',
+          `Every request must carry it; required beyond loopback (unless behind an ingress proxy). At least ` +
+          `${MIN_HTTP_TOKEN_LENGTH} characters, from the environment: \${GENLOCK_HTTP_TOKEN} (openssl rand -hex 16).`,
         examples: ['${GENLOCK_HTTP_TOKEN}'],
       }),
     ingress_proxy: z
@@ -430,8 +430,15 @@ const httpSchema = z
     })
   })
   .meta({
-    description: 'The HTTP listener: the live dashboard, and /metrics when metrics is on. Off when absent.',
-    examples: [{ port: 8099, host: '127.0.0.1' }],
+    description:
+      "The daemon's HTTP listener: the dashboard, and /metrics with metrics: true. Off when the section is absent.",
+    examples: [{ port: 8099 }, { host: '0.0.0.0', token: '${GENLOCK_HTTP_TOKEN}', metrics: true }],
+    // The refinement above: beyond loopback, a token or an ingress proxy.
+    if: {
+      required: ['host'],
+      properties: { host: { type: 'string', not: { type: 'string', pattern: LOOPBACK_PATTERN } } },
+    },
+    then: { anyOf: [{ required: ['token'] }, { required: ['ingress_proxy'] }] },
   })
 
 const holdDuration = z

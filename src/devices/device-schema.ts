@@ -152,7 +152,9 @@ export const hueDeviceSchema = z
           z.number().int().min(1),
           z
             .string()
-            .regex(/^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i, { message: HUE_LIGHT }),
+            .regex(/^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i, { message: HUE_LIGHT })
+            // JSON Schema patterns have no flags (zod drops the `i`): the same rule, spelt case-insensitively.
+            .meta({ pattern: '^(\\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$' }),
         ],
         { error: (issue) => (issue.input === undefined ? 'is required' : HUE_LIGHT) },
       )
