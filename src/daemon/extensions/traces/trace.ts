@@ -1,5 +1,4 @@
-import type { RecoveryAction, RunEvent, RunOutcomeKind, TriggerVia } from '../../../automation/index.js'
-import type { BulbCommand, BulbState } from '../../../devices/bulb.js'
+import type { RunEvent, RunEventBody, RunOutcomeKind, TriggerVia } from '../../../automation/index.js'
 import type { LockEvent } from '../../../lock/index.js'
 import { holderName } from '../../holders.js'
 
@@ -10,34 +9,24 @@ export interface Holder {
   readonly priority: number
 }
 
-/** One line of a run's timeline; `at` is epoch ms. */
+/** A run event as a trace keeps it. */
+type RunEntry<T extends RunEventBody['type']> = Extract<RunEventBody, { readonly type: T }>
+
+/** One line of a run's timeline; `at` is epoch ms. Most lines are the run's own events, as the engine sent them. */
 export type TraceEntry = { readonly at: number } & (
-  | { readonly type: 'triggered'; readonly via: TriggerVia }
+  | RunEntry<'triggered'>
   /** The run asked for `device` while someone else held it. */
   | { readonly type: 'waiting'; readonly device: string; readonly heldBy?: Holder }
   /** The run got its lock: the first time, or back after a preemption. */
-  | { readonly type: 'running' }
-  | {
-      readonly type: 'step'
-      readonly path: string
-      readonly kind: string
-      readonly phase: 'start' | 'end'
-      readonly error?: string
-    }
-  | {
-      readonly type: 'command'
-      readonly device: string
-      readonly command: BulbCommand
-      readonly ok: boolean
-      readonly state?: BulbState
-      readonly error?: string
-      readonly ms: number
-    }
+  | RunEntry<'running'>
+  /** A trace file may name a step kind a later version no longer has: kept as text. */
+  | (Omit<RunEntry<'step'>, 'kind'> & { readonly kind: string })
+  | RunEntry<'command'>
   /** The run lost its lock at `step`: `code` PREEMPTED (by `by`) or EXPIRED (its ttl). */
   | { readonly type: 'preempted'; readonly step: string; readonly code: string; readonly by?: Holder }
   /** What `on_preempt` did about it; `with`: the replacing automation. */
-  | { readonly type: 'recovered'; readonly action: RecoveryAction; readonly with?: string }
-  | { readonly type: 'ended'; readonly outcome: RunOutcomeKind; readonly error?: string }
+  | RunEntry<'recovered'>
+  | RunEntry<'ended'>
   /** Entries left out of a long run's middle (a `repeat: forever` would otherwise grow without end). */
   | { readonly type: 'omitted'; readonly count: number }
 )
