@@ -33,37 +33,56 @@ export interface Steerable<R, T> {
 
 const RUN = Symbol('genlock.run')
 
-class CommitPromiseImpl<T> extends Promise<T> {
-  [RUN]!: Steerable<unknown, unknown>
+interface Steered {
+  [RUN]: Steerable<unknown, unknown>
+}
 
-  override then<A = T, B = never>(
-    onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
-    onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
-  ): Promise<A | B> {
-    const next = super.then(onfulfilled, onrejected) as CommitPromiseImpl<A | B>
-    next[RUN] = this[RUN]
-    return next
-  }
+/**
+ * The methods of a CommitPromise, on a prototype that inherits Promise.prototype. A CommitPromise is a native
+ * promise given this prototype rather than an instance of a Promise subclass: its `constructor` is still Promise,
+ * so `await` takes a native promise's fast path instead of calling `then` through a thenable job with a
+ * subclass-constructed promise per await (several extra objects and microtask turns per transaction).
+ */
+const commitPrototype = Object.create(Promise.prototype, {
+  then: {
+    value: function then(this: Promise<unknown> & Steered, onfulfilled?: unknown, onrejected?: unknown) {
+      const next = Promise.prototype.then.call(this, onfulfilled as never, onrejected as never) as Promise<unknown>
+      return steer(next, this[RUN])
+    },
+    writable: true,
+    configurable: true,
+  },
+  recover: {
+    value: function recover(this: Steered, handler: RecoverHandler<unknown, unknown>) {
+      this[RUN].setHandler(handler)
+      return this
+    },
+    writable: true,
+    configurable: true,
+  },
+  cancel: {
+    value: function cancel(this: Steered, reason?: unknown) {
+      this[RUN].cancel(reason)
+    },
+    writable: true,
+    configurable: true,
+  },
+}) as object
 
-  recover(handler: RecoverHandler<unknown, unknown>): this {
-    this[RUN].setHandler(handler)
-    return this
-  }
-
-  cancel(reason?: unknown): void {
-    this[RUN].cancel(reason)
-  }
+function steer<P extends Promise<unknown>>(promise: P, run: Steerable<unknown, unknown>): P & Steered {
+  Object.setPrototypeOf(promise, commitPrototype)
+  ;(promise as P & Steered)[RUN] = run
+  return promise as P & Steered
 }
 
 export function createCommitPromise<T, R>(
   executor: (resolve: (value: T) => void, reject: (error: unknown) => void) => Steerable<R, T>,
 ): CommitPromise<T, R> {
   let run!: Steerable<R, T>
-  const promise = new CommitPromiseImpl<T>((resolve, reject) => {
+  const promise = new Promise<T>((resolve, reject) => {
     run = executor(resolve, reject)
   })
-  promise[RUN] = run as Steerable<unknown, unknown>
-  return promise as unknown as CommitPromise<T, R>
+  return steer(promise, run as Steerable<unknown, unknown>) as unknown as CommitPromise<T, R>
 }
 
 /** Always resume `promise`'s transaction after a lost lock, until it completes. Returns `promise`. */
