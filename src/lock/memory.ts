@@ -1,7 +1,7 @@
 import type { LockError, LockErrorCode } from './errors.js'
 import { LeaseBase } from './lease-base.js'
 import type { LockLogger } from './logger.js'
-import type { AcquireRequest, Lease, LockingProtocol } from './protocol.js'
+import type { AcquireReceiver, AcquireRequest, Lease, LockingProtocol } from './protocol.js'
 import { ProtocolBase } from './protocol-base.js'
 import { WaiterQueue, type QueueEntry } from './waiter-queue.js'
 
@@ -22,8 +22,7 @@ interface Waiter {
   /** Its place in each resource's queue, in the order of request.resources. */
   readonly entries: QueueEntry<Waiter>[]
   attempts: number
-  resolve(lease: Lease): void
-  reject(error: LockError): void
+  readonly receiver: AcquireReceiver
   /** Cancels the acquire timeout. */
   timer: (() => void) | undefined
   onAbort: (() => void) | undefined
@@ -123,8 +122,17 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
   }
 
   acquire(request: AcquireRequest): Lease | Promise<Lease> {
+    let receiver!: AcquireReceiver
+    const pending = new Promise<Lease>((granted, refused) => (receiver = { granted, refused }))
+    return this.acquireFor(request, receiver) ?? pending
+  }
+
+  acquireFor(request: AcquireRequest, receiver: AcquireReceiver): Lease | undefined {
     const refused = this.refuse(request)
-    if (refused) return refused
+    if (refused) {
+      refused.catch((error: unknown) => receiver.refused(error))
+      return undefined
+    }
     if (this.grantable(request, undefined)) {
       const lease = this.grant(request)
       this.pump() // a preempted composite holder may have freed other resources
@@ -132,13 +140,14 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
     }
     if (request.maxAcquireAttempts <= 1) {
       this.events.emitForRequest('gave-up', request, 'ALREADY_LOCKED')
-      return Promise.reject(this.error('ALREADY_LOCKED', 'locked by another holder', request))
-    }
-    if (request.acquireTimeout <= 0) {
+      refuseLater(receiver, this.error('ALREADY_LOCKED', 'locked by another holder', request))
+    } else if (request.acquireTimeout <= 0) {
       this.events.emitForRequest('gave-up', request, 'ACQUIRE_TIMEOUT')
-      return Promise.reject(this.error('ACQUIRE_TIMEOUT', 'not granted within 0 ms', request))
+      refuseLater(receiver, this.error('ACQUIRE_TIMEOUT', 'not granted within 0 ms', request))
+    } else {
+      this.enqueue(request, receiver)
     }
-    return this.enqueue(request)
+    return undefined
   }
 
   /** Takes every lease on `resource` away (code `LOST`): an operator's "unlock", and how tests lose locks. */
@@ -267,41 +276,52 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
     }
   }
 
-  private enqueue(request: AcquireRequest): Promise<Lease> {
-    return new Promise<Lease>((resolve, reject) => {
-      const resources = request.resources
-      const waiter: Waiter = {
-        request,
-        // Sized up front: a queue 10,000 deep keeps every one of these alive, and a pushed-to empty array
-        // reserves room for 16.
-        entries: new Array<QueueEntry<Waiter>>(resources.length),
-        attempts: 1,
-        resolve,
-        reject,
-        timer: undefined,
-        onAbort: undefined,
-      }
-      const limited = request.maxAcquireAttempts !== Infinity
-      for (let i = 0; i < resources.length; i++) {
-        const slot = this.slot(resources[i]!)
-        waiter.entries[i] = slot.queue.push(waiter, request.priority)
-        if (limited) (slot.limited ??= new Set()).add(waiter)
-      }
-      if (request.acquireTimeout !== Infinity) {
-        waiter.timer = this.timer.after(request.acquireTimeout, () => {
-          this.dropWaiter(waiter, 'ACQUIRE_TIMEOUT', `not granted within ${request.acquireTimeout} ms`)
-          this.pump()
-        })
-      }
-      if (request.signal) {
-        waiter.onAbort = () => {
-          this.dropWaiter(waiter, 'CANCELLED', 'acquire aborted')
-          this.pump()
-        }
-        request.signal.addEventListener('abort', waiter.onAbort, ONCE)
-      }
-      this.events.emitForRequest('waiting', request)
-    })
+  private enqueue(request: AcquireRequest, receiver: AcquireReceiver): void {
+    const resources = request.resources
+    const waiter: Waiter = {
+      request,
+      // Sized up front: a queue 10,000 deep keeps every one of these alive, and a pushed-to empty array
+      // reserves room for 16.
+      entries: new Array<QueueEntry<Waiter>>(resources.length),
+      attempts: 1,
+      receiver,
+      timer: undefined,
+      onAbort: undefined,
+    }
+    const limited = request.maxAcquireAttempts !== Infinity
+    for (let i = 0; i < resources.length; i++) {
+      const slot = this.slot(resources[i]!)
+      waiter.entries[i] = slot.queue.push(waiter, request.priority)
+      if (limited) (slot.limited ??= new Set()).add(waiter)
+    }
+    if (request.acquireTimeout !== Infinity) {
+      waiter.timer = this.timer.after(request.acquireTimeout, this.timeout(waiter))
+    }
+    if (request.signal) {
+      waiter.onAbort = this.withdrawer(waiter)
+      request.signal.addEventListener('abort', waiter.onAbort, ONCE)
+    }
+    this.events.emitForRequest('waiting', request)
+  }
+
+  /*
+   * The waiter's timeout and abort callbacks are made here, not inline in `enqueue`: a closure there shares
+   * enqueue's context, and those contexts kept whole chains of finished waiters alive through young-generation
+   * collections (a queue 4 deep copied and promoted ~20 % of everything it allocated; measured with
+   * --trace-gc-nvp). Made here, each captures only the waiter.
+   */
+  private timeout(waiter: Waiter): () => void {
+    return () => {
+      this.dropWaiter(waiter, 'ACQUIRE_TIMEOUT', `not granted within ${waiter.request.acquireTimeout} ms`)
+      this.pump()
+    }
+  }
+
+  private withdrawer(waiter: Waiter): () => void {
+    return () => {
+      this.dropWaiter(waiter, 'CANCELLED', 'acquire aborted')
+      this.pump()
+    }
   }
 
   /** Takes a waiter out of every queue; it stops blocking whoever ranked after it. */
@@ -322,7 +342,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
   private dropWaiter(waiter: Waiter, code: LockErrorCode, message: string): void {
     this.unqueue(waiter)
     this.events.emitForRequest('gave-up', waiter.request, code)
-    waiter.reject(this.error(code, message, waiter.request))
+    refuseLater(waiter.receiver, this.error(code, message, waiter.request))
   }
 
   /** Frees the lease's resources; whoever detaches pumps. */
@@ -355,7 +375,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
         for (let waiter = slot.queue.first(); waiter; waiter = slot.queue.first()) {
           if (!this.grantable(waiter.request, waiter)) break
           this.unqueue(waiter)
-          waiter.resolve(this.grant(waiter.request))
+          grantLater(waiter.receiver, this.grant(waiter.request))
         }
         if (!slot.hold && slot.queue.size === 0) this.slots.delete(resource)
       }
@@ -363,6 +383,18 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
       this.pumping = false
     }
   }
+}
+
+/**
+ * A waiter learns its outcome a microtask after the decision, as from a promise: never from inside the protocol's
+ * bookkeeping, so the transaction it starts cannot re-enter it half done.
+ */
+function grantLater(receiver: AcquireReceiver, lease: Lease): void {
+  queueMicrotask(() => receiver.granted(lease))
+}
+
+function refuseLater(receiver: AcquireReceiver, error: LockError): void {
+  queueMicrotask(() => receiver.refused(error))
 }
 
 /** Creates the in-memory protocol (the default); options as for {@link MemoryProtocol}'s constructor. */

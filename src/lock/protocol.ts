@@ -81,8 +81,21 @@ export interface BackendReachability {
  * - waiters are granted highest priority first, first come first served within a priority, without polling;
  * - `acquireTimeout`, `maxAcquireAttempts`, `lockTtl` and `signal` behave as documented on AcquireOptions.
  */
+/** Told the outcome of an `acquireFor` that did not grant at once, a microtask after it is decided. */
+export interface AcquireReceiver {
+  granted(lease: Lease): void
+  refused(error: unknown): void
+}
+
 export interface LockingProtocol {
   acquire(request: AcquireRequest): Lease | Promise<Lease>
+  /**
+   * `acquire` without the promise: returns the lease when granted at once, otherwise undefined, and tells
+   * `receiver` later, in the microtask a promise reaction would have run in. Optional; the core uses it when
+   * present. A waiting transaction then costs no promise, resolving functions and reaction objects: at a queue
+   * thousands deep those are most of what the garbage collector has to copy.
+   */
+  acquireFor?(request: AcquireRequest, receiver: AcquireReceiver): Lease | undefined
   /** For a protocol whose backend can be out of reach (Redis); absent for one that cannot be (memory). */
   readonly backend?: BackendReachability
   on(listener: LockEventListener): () => void

@@ -3,7 +3,7 @@ import { CancelSignal } from './cancel-signal.js'
 import { LockError } from './errors.js'
 import type { CallFence } from './fence.js'
 import { normalizeOptions, resolveOptions, type AcquireOptions, type ResolvedOptions } from './options.js'
-import type { Lease, LockingProtocol } from './protocol.js'
+import type { AcquireReceiver, AcquireRequest, Lease, LockingProtocol } from './protocol.js'
 import { isRecoveryOp, recoveryOps, type RecoverHandler, type RecoveryOp } from './recovery.js'
 import type { Transaction, TransactionContext } from './transaction.js'
 
@@ -102,7 +102,7 @@ const enum Next {
  * handler what to do. Written as callbacks rather than async functions: each `await` would cost the hot path
  * (one yield of a resolved promise) extra microtask turns.
  */
-export class TransactionRun<R, T> implements TransactionContext {
+export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver {
   private state: State = 'acquiring'
   private transaction: Transaction<R, T>
   private generator: Generator<unknown, T, unknown> | undefined
@@ -119,10 +119,6 @@ export class TransactionRun<R, T> implements TransactionContext {
    */
   private reactions: Reactions | undefined
   private nextAfterGrant = Next.Start
-  private readonly onGranted = (lease: Lease) => this.granted(lease, this.nextAfterGrant)
-  private readonly onAcquireFailed = (error: unknown) => {
-    if (this.state !== 'done') this.fail(error, true)
-  }
   private readonly onLeaseLost = (error: LockError): Promise<void> | undefined => {
     if (this.lease?.lossReason !== error) return undefined
     this.lost(this.lease, error)
@@ -259,31 +255,46 @@ export class TransactionRun<R, T> implements TransactionContext {
 
   private acquire(next: Next): void {
     this.state = 'acquiring'
+    this.nextAfterGrant = next
     const o = this.options
-    let granted: Lease | Promise<Lease>
+    const request: AcquireRequest = {
+      resources: this.target.resourceGuids,
+      lockerGuid: this.target.lockerGuid,
+      priority: o.priority,
+      lockTtl: o.lockTtl,
+      acquireTimeout: o.acquireTimeout,
+      maxAcquireAttempts: o.maxAcquireAttempts,
+      signal: this.cancelSignal,
+    }
+    const protocol = this.target.protocol
+    let granted: Lease | Promise<Lease> | undefined
     try {
-      granted = this.target.protocol.acquire({
-        resources: this.target.resourceGuids,
-        lockerGuid: this.target.lockerGuid,
-        priority: o.priority,
-        lockTtl: o.lockTtl,
-        acquireTimeout: o.acquireTimeout,
-        maxAcquireAttempts: o.maxAcquireAttempts,
-        signal: this.cancelSignal,
-      })
+      granted = protocol.acquireFor ? protocol.acquireFor(request, this) : protocol.acquire(request)
     } catch (error) {
       this.fail(error, true)
       return
     }
     if (granted instanceof Promise) {
-      this.nextAfterGrant = next
-      granted.then(this.onGranted, this.onAcquireFailed)
-    } else {
-      this.granted(granted, next)
+      granted.then(
+        (lease) => this.granted(lease),
+        (error: unknown) => this.refused(error),
+      )
+    } else if (granted) {
+      this.begin(granted, next)
     }
   }
 
-  private granted(lease: Lease, next: Next): void {
+  /** AcquireReceiver: the lock was granted after a wait. */
+  granted(lease: Lease): void {
+    this.begin(lease, this.nextAfterGrant)
+  }
+
+  /** AcquireReceiver: the lock was not granted (timeout, attempts used up, cancelled, protocol closed). */
+  refused(error: unknown): void {
+    if (this.state !== 'done') this.fail(error, true)
+  }
+
+  private begin(lease: Lease, next: Next): void {
     if (this.state === 'done') {
       void lease.release()
       return
