@@ -119,11 +119,11 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
    */
   private reactions: Reactions | undefined
   private nextAfterGrant = Next.Start
-  private readonly onLeaseLost = (error: LockError): Promise<void> | undefined => {
-    if (this.lease?.lossReason !== error) return undefined
-    this.lost(this.lease, error)
-    return this.drained()
-  }
+  /*
+   * The callbacks and the resource handle below are made when first needed, not per run: a queue thousands deep
+   * keeps every waiting run alive, and what each one holds is what the garbage collector copies.
+   */
+  private onLeaseLost: ((error: LockError) => Promise<void> | undefined) | undefined
   /**
    * Yielded promises not yet settled, an abandoned generator's included: while any is in flight the
    * transaction may still be touching the resource.
@@ -134,7 +134,7 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
   private parked: Settled | undefined
   private executing = false
   private cancelRequested: LockError | undefined
-  private readonly resource: R
+  private resource: R | undefined
   private attemptCount = 0
   /** Why the lock was last lost, for the fence's message. */
   private lastLoss: LockError | undefined
@@ -142,7 +142,7 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
   private fence: LeaseFence | undefined
   /** The fence of the first lease: calls made outside any of this run's lease contexts are issued under it. */
   private firstFence: LeaseFence | undefined
-  private readonly stepInContext = (ok: boolean, value: unknown) => this.step(ok, value)
+  private stepInContext: ((ok: boolean, value: unknown) => void) | undefined
 
   constructor(
     private readonly target: RunTarget<R>,
@@ -158,7 +158,6 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
       this.optionLayers = [normalizeOptions(options)]
       this.options = resolveOptions(target.baseOptions, ...this.optionLayers)
     }
-    this.resource = target.handle(() => this.callFence())
     const signal = this.options.signal
     if (signal) {
       if (signal.aborted) queueMicrotask(() => this.cancel(signal.reason))
@@ -306,10 +305,17 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
     this.attemptCount++
     this.controller = undefined
     this.state = 'running'
-    lease.onLost(this.onLeaseLost)
+    lease.onLost(
+      (this.onLeaseLost ??= (error) => {
+        if (this.lease?.lossReason !== error) return undefined
+        this.lost(this.lease, error)
+        return this.drained()
+      }),
+    )
     if (!lease.valid) return // lost before we got to it: `lost` takes over
     if (next === Next.Start || !this.generator) {
       this.parked = undefined
+      this.resource ??= this.target.handle(() => this.callFence())
       this.generator = this.transaction(this.resource, this)
       this.reactions = this.makeReactions()
       this.advance(true, undefined)
@@ -330,7 +336,7 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
     // needed, the hot path pays nothing. Once the run has a later lease, every step runs in its lease's context (a
     // yield's settlement usually runs in it already: the context its `.then` was registered in).
     if (fence === this.firstFence || callContext.getStore() === fence) this.step(ok, value)
-    else callContext.run(fence, this.stepInContext, ok, value)
+    else callContext.run(fence, (this.stepInContext ??= (ok, value) => this.step(ok, value)), ok, value)
   }
 
   private step(ok: boolean, value: unknown): void {
