@@ -22,10 +22,16 @@ const AUTOMATIONS = 20
 const IN_FLIGHT = Number(process.env.TRIGGER_COST_IN_FLIGHT ?? AUTOMATIONS)
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
 
+/** CPU time (user + system) a process has used so far, in seconds, from /proc. */
 function cpuSeconds(pid: number): number {
+  const { user, system } = cpuTimes(pid)
+  return user + system
+}
+
+function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS }
 }
 
 function writeSetup(dir: string, mqtt: string): string {
@@ -109,11 +115,13 @@ async function drive(n: number): Promise<number[]> {
 
 await drive(1000) // warm-up: JIT, first allocations
 const daemonBefore = cpuSeconds(child.pid!)
+const systemBefore = cpuTimes(child.pid!).system
 const brokerBefore = mosquitto ? cpuSeconds(mosquitto.pid!) : 0
 const started = performance.now()
 const latencies = await drive(TRIGGERS)
 const seconds = (performance.now() - started) / 1000
 const daemonCpu = cpuSeconds(child.pid!) - daemonBefore
+const daemonSystem = cpuTimes(child.pid!).system - systemBefore
 const brokerCpu = mosquitto ? cpuSeconds(mosquitto.pid!) - brokerBefore : 0
 latencies.sort((a, b) => a - b)
 const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(2)
@@ -126,6 +134,8 @@ console.log(
     daemonCpuUsPerTrigger: Math.round((daemonCpu / TRIGGERS) * 1e6),
     brokerCpuUsPerTrigger: Math.round((brokerCpu / TRIGGERS) * 1e6),
     daemonCpuPercent: Math.round((daemonCpu / seconds) * 100),
+    /** Of the daemon's CPU time, the share spent in the kernel (socket and file syscalls). */
+    daemonSystemPercent: Math.round((daemonSystem / daemonCpu) * 100),
     latencyMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) },
   }),
 )
