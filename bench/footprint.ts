@@ -26,6 +26,13 @@ import { installNodeRed, nodeRedBroker, writeNodeRedUserDir } from './support/no
 import { shippedNodeFlags } from './support/shipped-flags.js'
 
 const BULBS = 50
+/**
+ * genlock and Node-RED share the mosquitto, so each answers on topics of its own: with the same topics, every
+ * trigger sent to one was answered by both, and each figure counted the other's replies (and sent a new trigger
+ * for each), which made genlock on mosquitto look 3.5-5x faster than on its embedded broker.
+ */
+const GENLOCK_TOPICS = 'bench'
+const NODE_RED_TOPICS = 'red'
 const AUTOMATIONS = 20
 const TRIGGERS = 10_000
 const IDLE_SECONDS = Number(process.env.FOOTPRINT_IDLE_S ?? 20)
@@ -59,6 +66,8 @@ interface Subject {
   readonly name: string
   readonly child: ChildProcess
   readonly brokerUrl: string
+  /** Triggers go to `<topics>/in/<i>`, replies come back on `<topics>/out/<i>`. */
+  readonly topics: string
   readonly readyMs: number
   /** What the process itself logged as its start time, if it does. */
   readonly ownMs: number | undefined
@@ -76,6 +85,7 @@ async function startProcess(
   ready: RegExp[],
   brokerUrl: string,
   cwd: string,
+  topics = GENLOCK_TOPICS,
 ): Promise<Subject> {
   const started = performance.now()
   const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -104,7 +114,7 @@ async function startProcess(
   const readyMs = performance.now() - started
   // genlock's ready line carries how long Daemon.start took, without node's own start and module loading.
   const ownMs = readyLine.startsWith('{') ? (JSON.parse(readyLine) as { ms?: number }).ms : undefined
-  return { name, child, brokerUrl, readyMs, ownMs, rssReady: rssMb(child.pid!) }
+  return { name, child, brokerUrl, topics, readyMs, ownMs, rssReady: rssMb(child.pid!) }
 }
 
 async function stopProcess(subject: Subject): Promise<void> {
@@ -131,10 +141,10 @@ function writeGenlockSetup(dir: string, mqtt: string): string {
         `devices: [${bulbs.join(', ')}]`,
         'mode: queued',
         'trigger:',
-        `  - mqtt: bench/in/${i}`,
+        `  - mqtt: ${GENLOCK_TOPICS}/in/${i}`,
         'steps:',
         '  - set: { on: true, brightness: 60, color: orange }',
-        `  - publish: { topic: bench/out/${i}, payload: done, qos: 1 }`,
+        `  - publish: { topic: ${GENLOCK_TOPICS}/out/${i}, payload: done, qos: 1 }`,
         '',
       ].join('\n'),
     )
@@ -153,7 +163,7 @@ function writeNodeRedSetup(dir: string, brokerPort: number, uiPort: number): str
         id: `in${i}`,
         type: 'mqtt in',
         z: 'bench',
-        topic: `bench/in/${i}`,
+        topic: `${NODE_RED_TOPICS}/in/${i}`,
         qos: '1',
         datatype: 'auto-detect',
         broker: 'broker',
@@ -166,7 +176,7 @@ function writeNodeRedSetup(dir: string, brokerPort: number, uiPort: number): str
         id: `out${i}`,
         type: 'mqtt out',
         z: 'bench',
-        topic: `bench/out/${i}`,
+        topic: `${NODE_RED_TOPICS}/out/${i}`,
         qos: '1',
         retain: 'false',
         broker: 'broker',
@@ -177,25 +187,38 @@ function writeNodeRedSetup(dir: string, brokerPort: number, uiPort: number): str
   return writeNodeRedUserDir(dir, flows, uiPort)
 }
 
-/** Sends TRIGGERS triggers, one in flight per automation, and resolves once every reply has come back. */
+/**
+ * Sends TRIGGERS triggers, one in flight per automation, and resolves once every reply has come back. Fails on a
+ * reply without a trigger in flight for it (someone else answering on the same topics).
+ */
 async function drive(subject: Subject): Promise<void> {
+  const { topics } = subject
   const client = connect(subject.brokerUrl, { clientId: `footprint-${subject.child.pid}` })
   let ending = false
   client.on('error', (error) => ending || console.error(`bench client: ${error.message}`))
   await new Promise<void>((resolve) => client.once('connect', () => resolve()))
-  await client.subscribeAsync('bench/out/+', { qos: 1 })
+  await client.subscribeAsync(`${topics}/out/+`, { qos: 1 })
   let sent = 0
   let received = 0
+  const inFlight = new Array<boolean>(AUTOMATIONS).fill(false)
   const started = performance.now()
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     const send = (i: number) => {
       if (sent >= TRIGGERS) return
       sent++
-      client.publish(`bench/in/${i}`, 'ON', { qos: 1 })
+      inFlight[i] = true
+      client.publish(`${topics}/in/${i}`, 'ON', { qos: 1 })
     }
     client.on('message', (topic) => {
+      const i = Number(topic.slice(`${topics}/out/`.length))
+      if (!inFlight[i]) {
+        client.removeAllListeners('message')
+        reject(new Error(`${subject.name}: a reply on ${topic} without a trigger: another subscriber answers`))
+        return
+      }
+      inFlight[i] = false
       received++
-      if (received < TRIGGERS) send(Number(topic.slice('bench/out/'.length)))
+      if (received < TRIGGERS) send(i)
       else if (received === TRIGGERS) {
         client.removeAllListeners('message')
         resolve()
@@ -328,6 +351,7 @@ async function main(): Promise<void> {
         [/Started flows/, /Connected to broker/],
         mosquitto.url,
         scratch,
+        NODE_RED_TOPICS,
       ),
     )
     // About 8–10 s after start-up V8's memory reducer runs one GC to give back start-up garbage (~90 ms of CPU
