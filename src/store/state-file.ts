@@ -17,6 +17,13 @@ export interface StateFileOptions<T> {
   /** Checks what was read; throw (any error, its message is logged) when it is not a T. Default: accept any JSON. */
   readonly validate?: ((value: unknown) => T) | undefined
   readonly logger?: StoreLogger | undefined
+  /**
+   * Default true: each write is fsynced (the file, then its folder), so after a power cut the file holds the last
+   * value written. False keeps the atomic replace but skips both fsyncs: after a power cut the file may hold an
+   * older value, or be empty and set aside at the next read. For what is only diagnostics (traces): two disk
+   * flushes per write cost more CPU than the rest of a run and wear a Pi's SD card.
+   */
+  readonly durable?: boolean | undefined
 }
 
 /** A state file operation that cannot be done: a value over the size limit, or the disk refusing the write. */
@@ -42,6 +49,7 @@ export class StateFile<T> {
   private readonly maxBytes: number
   private readonly validate: (value: unknown) => T
   private readonly logger: StoreLogger | undefined
+  private readonly durable: boolean
   /** Writes run one at a time, in call order, so the last one called is the one left on disk. */
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -50,6 +58,7 @@ export class StateFile<T> {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
     this.validate = options.validate ?? ((value) => value as T)
     this.logger = options.logger
+    this.durable = options.durable ?? true
   }
 
   /** The stored value; undefined when there is none, or it was corrupt (then it has been moved aside). */
@@ -97,12 +106,12 @@ export class StateFile<T> {
           await file.writeFile(text, 'utf8')
           // Without this the rename can reach the disk before the data does: after a power cut the file
           // would exist with the new name and no content.
-          await file.sync()
+          if (this.durable) await file.sync()
         } finally {
           await file.close()
         }
         await rename(temporary, this.path)
-        await syncFolder(folder)
+        if (this.durable) await syncFolder(folder)
       } catch (error) {
         await unlink(temporary).catch(() => undefined)
         throw new StateFileError(`cannot write ${this.path}: ${(error as Error).message}`, { cause: error })

@@ -1,7 +1,8 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { StateFile, StateFileError } from '../../src/store/index.js'
 
 function folder(): string {
@@ -46,6 +47,26 @@ describe('StateFile', () => {
     await file.write('two')
     expect(readdirSync(dir)).toEqual(['s.json'])
     expect(await file.read()).toBe('two')
+  })
+
+  it('fsyncs each write unless it is told the file is not worth it (durable: false)', async () => {
+    const dir = folder()
+    const probe = await open(join(dir, 'probe'), 'w')
+    const handlePrototype = Object.getPrototypeOf(probe) as { sync(): Promise<void> }
+    await probe.close()
+    const sync = vi.spyOn(handlePrototype, 'sync')
+    try {
+      await new StateFile<number>({ path: join(dir, 'durable.json') }).write(1)
+      const durableSyncs = sync.mock.calls.length
+      expect(durableSyncs).toBeGreaterThanOrEqual(1)
+      const light = new StateFile<number>({ path: join(dir, 'light.json'), durable: false })
+      await light.write(2)
+      expect(sync.mock.calls.length).toBe(durableSyncs)
+      expect(await light.read()).toBe(2)
+      expect(readdirSync(dir).sort()).toEqual(['durable.json', 'light.json', 'probe'])
+    } finally {
+      sync.mockRestore()
+    }
   })
 
   it('applies concurrent writes in call order: the last one called is what stays', async () => {
