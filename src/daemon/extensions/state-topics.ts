@@ -26,29 +26,12 @@ export class StateTopics implements Extension {
   private readonly statuses = new Map<string, AutomationStatus>()
   /** A device's topic, published once per tick however many bulb and lock events changed it. */
   private readonly deviceChanged = perTick((ids: string[]) => ids.forEach((id) => this.publishDevice(id)))
-  /** The status each automation changed to last this tick, not yet published. */
-  private readonly pending = new Map<string, AutomationStatus>()
-  /**
-   * An automation's topic, published once per tick with its last status. A trigger changes it (waiting, running)
-   * in the same call that sends the run's first bulb command: published there, it would be written before that
-   * command and hold it back by its own serialisation; at the end of the tick it goes out right after it.
-   */
-  private readonly automationChanged = perTick((names: string[]) =>
-    names.forEach((name) => {
-      const status = this.pending.get(name)
-      this.pending.delete(name)
-      if (status) this.publishAutomation(status)
-    }),
-  )
   private stopping = false
 
   start(context: DaemonContext): void {
     this.context = context
     const { events } = context
-    events.on(this, 'automationStatus', (status) => {
-      this.pending.set(status.name, status)
-      this.automationChanged(status.name)
-    })
+    events.on(this, 'automationStatus', (status) => this.publishAutomation(status))
     events.on(this, 'deviceEvent', (id) => this.deviceChanged(id))
     events.on(this, 'lock', (event) => this.deviceChanged(event.resource))
     events.on(this, 'manualHold', (id) => this.deviceChanged(id))
@@ -64,10 +47,9 @@ export class StateTopics implements Extension {
 
   /** Says every automation is idle (nothing runs once the daemon stops), before the daemon goes offline. */
   stop(): void {
-    for (const status of this.pending.values()) this.statuses.set(status.name, status)
-    this.pending.clear()
-    // Each publish is skipped where the topic already says idle.
-    for (const status of [...this.statuses.values()]) this.publishAutomation({ ...status, state: 'idle' })
+    for (const status of [...this.statuses.values()]) {
+      if (status.state !== 'idle') this.publishAutomation({ ...status, state: 'idle' })
+    }
     this.stopping = true
   }
 
