@@ -105,12 +105,19 @@ export function createLogger(options: {
   level: string
   pretty: boolean | 'auto'
   destination?: NodeJS.WritableStream
+  /**
+   * Write lines at the end of the event loop's turn, together (see {@link batchedLines}). Default: true on
+   * stdout (the daemon), false for a given destination (tests read theirs as it is written).
+   */
+  batch?: boolean
 }): Logger {
   const out = options.destination ?? process.stdout
   const pretty = options.pretty === 'auto' ? Boolean((out as { isTTY?: boolean }).isTTY) : options.pretty
-  const destination: DestinationStream = pretty
-    ? { write: (line: string) => void out.write(prettyLine(line)) }
-    : { write: (line: string) => void out.write(line) }
+  const format = pretty ? prettyLine : (line: string) => line
+  const destination: DestinationStream =
+    (options.batch ?? options.destination === undefined)
+      ? batchedLines((text) => void out.write(text), format)
+      : { write: (line: string) => void out.write(format(line)) }
   const logger = pino(
     {
       level: options.level,
@@ -136,4 +143,51 @@ export function createLogger(options: {
     return child.call(this, redactForLog(bindings) as typeof bindings, options)
   } as Logger['child']
   return logger
+}
+
+/** The batches with lines not yet written, written at process exit (see {@link batchedLines}). */
+const unwritten = new Set<() => void>()
+let flushAtExit = false
+
+/**
+ * A pino destination that keeps the lines logged during one turn of the event loop and writes them, in order, as
+ * one chunk once the turn is over (setImmediate). Why: stdout is a pipe under Docker and systemd, and Node writes
+ * to a pipe synchronously, tens of µs a line; a trigger logs `triggered by` and `got the lock` before its bulb
+ * command is written, so the command waited behind two syscalls (pino itself recommends asynchronous logging for
+ * the same reason). Batched, the command leaves first and a turn's lines cost one write. Lines still pending
+ * when the process exits (process.exit, an uncaught exception) are written then; only a SIGKILL can lose the
+ * lines of the turn it interrupts. `flush` (pino's `logger.flush()`) writes them at once. `format` (the pretty
+ * lines) runs as they are written, off the logging call too.
+ */
+export function batchedLines(
+  write: (text: string) => void,
+  format: (line: string) => string = (line) => line,
+): DestinationStream & { flush(done?: () => void): void } {
+  let lines: string[] = []
+  let due: NodeJS.Immediate | undefined
+  const flush = () => {
+    clearImmediate(due)
+    due = undefined
+    unwritten.delete(flush)
+    if (lines.length === 0) return
+    const text = lines.length === 1 ? format(lines[0]!) : lines.map(format).join('')
+    lines = []
+    write(text)
+  }
+  if (!flushAtExit) {
+    flushAtExit = true
+    process.once('exit', () => unwritten.forEach((pending) => pending()))
+  }
+  return {
+    write(line: string) {
+      lines.push(line)
+      if (due) return
+      due = setImmediate(flush)
+      unwritten.add(flush)
+    },
+    flush(done?: () => void) {
+      flush()
+      done?.()
+    },
+  }
 }

@@ -1,0 +1,53 @@
+/**
+ * The trigger path as the broker sees it: what genlock writes when a trigger arrives, in which order.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startDefaultMosquitto, type ServiceProcess } from '../support/services.js'
+import { Observer } from '../mqtt/observer.js'
+import { startTestDaemon, type TestDaemon } from './harness.js'
+
+const LAMP = 'id: lamp\nadapter: mqtt\ntopic: zigbee2mqtt/lamp\n'
+const GO = `name: go
+devices: [lamp]
+trigger:
+  - mqtt: home/go
+steps:
+  - set: { on: true, brightness: "{{ trigger.json.b }}" }
+`
+
+describe('the trigger path', () => {
+  let mosquitto: ServiceProcess & { url: string }
+  let running: TestDaemon | undefined
+
+  beforeAll(async () => {
+    mosquitto = await startDefaultMosquitto()
+  })
+  afterEach(async () => {
+    await running?.daemon.stop()
+    running = undefined
+  })
+  afterAll(async () => {
+    await mosquitto.dispose()
+  })
+
+  // A client reacting to `running` must reach the broker before the light's answer to the command: behind the
+  // answer it would wait ~40 ms on a mosquitto with Nagle on (see StateTopics).
+  it("writes the automation's running state ahead of the run's first bulb command", async () => {
+    running = await startTestDaemon(mosquitto.url, { devices: { 'lamp.yaml': LAMP }, automations: { 'go.yaml': GO } })
+    const state = `${running.baseTopic}/automation/go`
+    // One subscriber for both: the broker hands it one publisher's messages in the order they were published.
+    const watcher = await Observer.connect(mosquitto.url, ['zigbee2mqtt/lamp/set', state])
+    try {
+      await watcher.waitForPayload(state, (payload) => payload.includes('"idle"'))
+      const from = watcher.mark
+      await watcher.publish('home/go', '{"b":40}')
+      await watcher.waitFor((m) => m.topic === 'zigbee2mqtt/lamp/set', from)
+      const order = watcher.seen
+        .slice(from)
+        .map((m) => (m.topic === state ? (JSON.parse(m.payload) as { state: string }).state : 'command'))
+      expect(order.slice(0, 2)).toEqual(['running', 'command'])
+    } finally {
+      await watcher.close()
+    }
+  })
+})
