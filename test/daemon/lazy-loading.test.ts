@@ -2,7 +2,7 @@
  * What `genlock run` loads is what its config uses (issue 18: module loading was most of the start-up time and a
  * good part of the memory once ready). A daemon with sim bulbs, in-memory locks and no `http` must not load the
  * Hue, Kasa or MQTT-bulb adapters, the Redis lock protocol, the dashboard or the HTTP listener, nor their
- * libraries. Counted from the modules the process actually loaded (a load hook), never from timings.
+ * libraries, nor mqtt.js's WebSocket transport. Counted from the modules the process actually loaded (a load hook), never from timings.
  */
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -53,6 +53,8 @@ const OPTIONAL = {
   redisLocks: /\/src\/lock\/redis\/|\/node_modules\/ioredis\//,
   dashboard: /\/src\/daemon\/extensions\/dashboard\/|\/src\/http\//,
   metrics: /\/node_modules\/prom-client\//,
+  // mqtt.js's WebSocket transport: genlock speaks mqtt:// and mqtts:// only (src/mqtt/open-client.ts).
+  webSocket: /\/node_modules\/ws\//,
 }
 
 function used(modules: readonly string[]): string[] {
