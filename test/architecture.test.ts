@@ -55,6 +55,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
 /** Packages only some layers may load: the MQTT client and broker, Redis, the bulbs' own libraries, the CLI's. */
 const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   mqtt: ['src/mqtt'],
+  'mqtt-packet': ['src/mqtt'],
   aedes: ['src/mqtt'],
   ioredis: ['src/lock', 'src/health.ts'],
   'node-hue-api': ['src/devices', 'src/cli'],

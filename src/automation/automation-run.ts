@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { Bulb } from '../devices/bulb.js'
-import { isLockError, type CommitPromise, type LockError, type Locker, type Transaction } from '../lock/index.js'
+import { isLockError, type LockError } from '../lock/errors.js'
+import type { CommitPromise, Locker, Transaction } from '../lock/index.js'
 import type { CompiledAutomation } from './compile.js'
 import { runVariables, type ExpressionLookups, type TriggerData } from './expression-context.js'
 import type { RecoveryAction, RunEventBody, RunOutcomeKind, TriggerVia } from './run-events.js'

@@ -1,4 +1,4 @@
-import { isLockError } from '../lock/index.js'
+import { isLockError } from '../lock/errors.js'
 import type { Condition } from './expression.js'
 import { StepError, type StepRuntime } from './step-runtime.js'
 

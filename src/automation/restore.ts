@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { Bulb, BulbCommand, BulbState } from '../devices/bulb.js'
-import { isLockError, type CommitPromise, type Locker } from '../lock/index.js'
+import { isLockError } from '../lock/errors.js'
+import type { CommitPromise, Locker } from '../lock/index.js'
 import { keepsLookWhileOff } from './device-facts.js'
 
 // Lower than any priority a YAML file can sensibly hold: a restore never takes a bulb from anyone.

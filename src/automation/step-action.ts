@@ -1,5 +1,5 @@
 import { publishTopicProblem } from '../bus/index.js'
-import { isLockError } from '../lock/index.js'
+import { isLockError } from '../lock/errors.js'
 import { sleep } from './clock.js'
 import { applyErrorPolicy } from './error-policy.js'
 import type { Template } from './expression.js'

@@ -6,7 +6,8 @@ import { brokerAddress, type BrokerAddress } from '../config/broker-address.js'
 import type { GenlockConfig } from '../config/config.js'
 import type { Logger } from '../config/logger.js'
 import { loginChecker } from '../config/password-hash.js'
-import { memoryProtocol, redisProtocol, type LockingProtocol, type LockTimer } from '../lock/index.js'
+import type { LockingProtocol, LockTimer } from '../lock/index.js'
+import { memoryProtocol } from '../lock/memory.js'
 import { MqttConnection, redactUrl, startEmbeddedBroker, type EmbeddedBroker } from '../mqtt/index.js'
 
 /** How the daemon meets its broker (part of DaemonOptions). */
@@ -80,12 +81,13 @@ async function openBroker(
   return { broker, address: brokerAddress(config.mqtt, broker.port) }
 }
 
-/** The lock protocol `locks.backend` names. */
-export function lockProtocol(config: GenlockConfig, logger: Logger, timer?: LockTimer): LockingProtocol {
+/** The lock protocol `locks.backend` names; the Redis protocol's code is loaded only when it is the one. */
+export async function lockProtocol(config: GenlockConfig, logger: Logger, timer?: LockTimer): Promise<LockingProtocol> {
   // A clock of its own (a simulation's) runs the locks in memory on it: Redis counts its lease times in real time.
   if (config.locks.backend === 'memory' || timer) {
     return memoryProtocol({ logger: logger.child({ component: 'locks' }), ...(timer && { timer }) })
   }
+  const { redisProtocol } = await import('../lock/redis/index.js')
   return redisProtocol({
     url: config.locks.url,
     keyPrefix: config.locks.keyPrefix,

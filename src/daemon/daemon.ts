@@ -15,14 +15,15 @@ import { loadConfig, type GenlockConfig } from '../config/config.js'
 import { createLogger, type Logger } from '../config/logger.js'
 import type { Bulb } from '../devices/bulb.js'
 import { DeviceReconciler } from '../devices/reconcile.js'
-import { createBulb, createSimulatedBulb } from '../devices/index.js'
-import genLock, { type BackendReachability, type LockerFactory } from '../lock/index.js'
+import { loadBulb } from '../devices/adapter-loader.js'
+import { createSimulatedBulb } from '../devices/sim/create.js'
+import genLock from '../lock/gen-lock.js'
+import type { BackendReachability, LockerFactory } from '../lock/index.js'
 import { StateFile } from '../store/index.js'
 import type { EmbeddedBroker, MqttConnection } from '../mqtt/index.js'
 import { connect, lockProtocol, type BrokerChoice } from './connect.js'
 import { DaemonEvents } from './events.js'
 import type { DaemonContext, Extension } from './extension.js'
-import { Dashboard } from './extensions/dashboard/index.js'
 import { FileWatch } from './extensions/file-watch.js'
 import { HomeAssistantExtension } from './extensions/home-assistant.js'
 import { LockBackendState } from './extensions/lock-backend.js'
@@ -30,6 +31,7 @@ import { ManualHolds } from './extensions/manual-holds.js'
 import { StateTopics } from './extensions/state-topics.js'
 import { Traces } from './extensions/traces/traces.js'
 import { Health } from './extensions/health/health.js'
+import type { Dashboard } from './extensions/dashboard/index.js'
 import type { Metrics } from './extensions/metrics/metrics.js'
 import { DeviceHolders } from './holders.js'
 import { FolderLoader, type ReloadOutcome } from './reload.js'
@@ -145,7 +147,7 @@ export class Daemon {
       )
     }
     const { bus, broker } = await connect(config, options, logger)
-    const protocol = lockProtocol(config, logger, options.clock)
+    const protocol = await lockProtocol(config, logger, options.clock)
     const locks = genLock(undefined, protocol)
     const events = new DaemonEvents(logger)
     const holders = new DeviceHolders()
@@ -158,7 +160,7 @@ export class Daemon {
                 logger: deviceLogger,
                 ...(options.clock ? { clock: options.clock.now.bind(options.clock) } : {}),
               })
-          : (device) => createBulb(device, { mqtt: bus, logger: deviceLogger }),
+          : (device) => loadBulb(device, { mqtt: bus, logger: deviceLogger }),
       follow: (id, bulb) => bulb.subscribe((event) => events.emit('deviceEvent', id, event)),
       logger: deviceLogger,
     })
@@ -219,7 +221,10 @@ export class Daemon {
       daemon.lastReload = outcome
       // prom-client is loaded only when the metrics are on.
       const metrics = config.http?.metrics ? new (await import('./extensions/metrics/metrics.js')).Metrics() : undefined
-      for (const extension of extensionsFor(config, options, outcome, metrics)) await daemon.startExtension(extension)
+      // The dashboard (and node:http with it) is loaded only when `http` is configured.
+      const dashboard = config.http ? (await import('./extensions/dashboard/index.js')).Dashboard : undefined
+      for (const extension of extensionsFor(config, options, outcome, metrics, dashboard))
+        await daemon.startExtension(extension)
       engine.start()
       if (options.guest !== true) daemon.clearCrashedRunStates()
       bus.release()
@@ -355,6 +360,7 @@ function extensionsFor(
   options: DaemonOptions,
   outcome: ReloadOutcome,
   metrics: Metrics | undefined,
+  dashboard: typeof Dashboard | undefined,
 ): Extension[] {
   const guest = options.guest === true
   return [
@@ -364,7 +370,7 @@ function extensionsFor(
     ...((options.watch ?? true) ? [new FileWatch(options.reloadDebounceMs ?? 150)] : []),
     // Before the listener, so /metrics is never served before it counts.
     ...(metrics ? [metrics] : []),
-    ...(config.http ? [new Dashboard({ outcome, routes: metrics ? [metrics.route()] : [] })] : []),
+    ...(dashboard ? [new dashboard({ outcome, routes: metrics ? [metrics.route()] : [] })] : []),
     ...(options.extensions ?? []),
   ]
 }

@@ -4,8 +4,12 @@ import type { DeviceDirectory } from './device-files.js'
 import type { DeviceConfig } from './device-schema.js'
 import { silentLogger, type DeviceLogger } from './logger.js'
 
-/** Builds the bulb a device config describes: `createBulb` for the real adapters, `createSimulatedBulb` for twins. */
-export type BulbFactory = (config: DeviceConfig) => Bulb
+/**
+ * Builds the bulb a device config describes: `loadBulb` (or `createBulb`) for the real adapters,
+ * `createSimulatedBulb` for twins. It may load the adapter's code first (a promise); a rejection leaves that device
+ * out, as a throw does.
+ */
+export type BulbFactory = (config: DeviceConfig) => Bulb | Promise<Bulb>
 
 /** What one {@link DeviceReconciler.apply} changed; a replaced device (its file changed) is in both lists. */
 export interface DeviceChanges {
@@ -29,7 +33,7 @@ export interface DeviceReconcilerOptions {
  * good config) rather than vanishing from under the automations that use it.
  *
  * @example
- * const bulbs = new DeviceReconciler({ create: (config) => createBulb(config, { mqtt: bus, logger }), logger })
+ * const bulbs = new DeviceReconciler({ create: (config) => loadBulb(config, { mqtt: bus, logger }), logger })
  * await bulbs.apply(readDeviceDirectory(config.devicesDir))
  * bulbs.devices.get('bath_bulb')
  */
@@ -90,16 +94,22 @@ export class DeviceReconciler {
         .catch((error: Error) => this.logger.warn({ device: id, err: error.message }, 'device stop failed'))
     }
 
+    // Built all at once (an adapter's code may have to be loaded first), then taken in in the folder's order.
+    const sources = [...wantedSources].filter(([id]) => !this.bulbs.has(id))
+    const built = await Promise.all(
+      sources.map(async ([id, source]) => {
+        try {
+          return await this.options.create(source.config)
+        } catch (error) {
+          this.logger.error({ device: id, err: (error as Error).message }, 'device cannot be created; left out')
+          return undefined
+        }
+      }),
+    )
     const added: string[] = []
-    for (const [id, source] of wantedSources) {
-      if (this.bulbs.has(id)) continue
-      let bulb: Bulb
-      try {
-        bulb = this.options.create(source.config)
-      } catch (error) {
-        this.logger.error({ device: id, err: (error as Error).message }, 'device cannot be created; left out')
-        continue
-      }
+    for (const [index, [id, source]] of sources.entries()) {
+      const bulb = built[index]
+      if (!bulb || this.bulbs.has(id)) continue
       this.bulbs.set(id, bulb)
       this.sources.set(id, source)
       const unfollow = this.options.follow?.(id, bulb)

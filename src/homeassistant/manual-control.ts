@@ -1,12 +1,7 @@
 import { restoreCommand } from '../automation/restore.js'
 import type { Bulb, BulbCommand, BulbState } from '../devices/bulb.js'
-import {
-  isLockError,
-  type CommitPromise,
-  type Locker,
-  type LockerFactory,
-  type TransactionContext,
-} from '../lock/index.js'
+import { isLockError } from '../lock/errors.js'
+import type { CommitPromise, Locker, LockerFactory, TransactionContext } from '../lock/index.js'
 
 /** The holder name manual commands carry in command logs and lock events. */
 export const MANUAL_HOLDER = 'manual'

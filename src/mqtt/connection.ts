@@ -1,4 +1,4 @@
-import { connect, type IClientOptions, type MqttClient } from 'mqtt'
+import type { IClientOptions, MqttClient } from 'mqtt'
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
   filterProblem,
@@ -9,7 +9,10 @@ import {
   type MessageBus,
   type PublishOptions,
 } from '../bus/index.js'
+import { openMqttClient } from './open-client.js'
 import { redactUrl, silentLogger, type MqttLogger } from './logger.js'
+// Before the first packet, for the client and the embedded broker alike (see the file).
+import './packet-numbers.js'
 
 export interface MqttConnectionOptions {
   /** `mqtt://host:port` or `mqtts://host:port`. May carry credentials; they are redacted in logs. */
@@ -153,7 +156,7 @@ export class MqttConnection implements MessageBus {
         ? {}
         : { will: { topic: `${options.baseTopic}/status`, payload: Buffer.from('offline'), qos: 1, retain: true } }),
     }
-    const client = connect(options.url, clientOptions)
+    const client = openMqttClient(options.url, clientOptions)
     const connection = new MqttConnection(client, options)
     connection.watch(first, max)
     await new Promise<void>((resolve, reject) => {

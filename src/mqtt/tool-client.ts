@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { connect, type IClientOptions, type MqttClient } from 'mqtt'
+import type { IClientOptions, MqttClient } from 'mqtt'
 import {
   filterProblem,
   publishTopicProblem,
@@ -8,6 +8,7 @@ import {
   type MessageBus,
   type PublishOptions,
 } from '../bus/index.js'
+import { openMqttClient } from './open-client.js'
 import { redactUrl } from './logger.js'
 
 export interface MqttToolClientOptions {
@@ -72,7 +73,7 @@ export class MqttToolClient implements MessageBus {
       key: options.key,
       ...(options.will ? { will: { ...options.will, qos: 1, retain: true } } : {}),
     }
-    const client = connect(options.url, clientOptions)
+    const client = openMqttClient(options.url, clientOptions)
     return new Promise((resolve, reject) => {
       // Only our own listeners are removed again: MQTT.js listens for 'close' itself to schedule its reconnects, and
       // removing every 'close' listener (as this did) left a simulator dead after the first broker restart.

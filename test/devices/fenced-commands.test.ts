@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { CommandQueue, type CommandFence } from '../../src/devices/command-queue.js'
+import { fenceOf } from '../../src/devices/queued-bulb.js'
 import { TransientDeviceError } from '../../src/devices/errors.js'
 import { SimBulb } from '../../src/devices/sim/sim-bulb.js'
 import genLock, { type LockError } from '../../src/index.js'
@@ -133,6 +134,21 @@ describe('fenced commands through a lock', () => {
     ])
     // Each command carried the fencing token of the lease it was issued under.
     expect(log[0]!.origin!.token).toBeLessThan(log[1]!.origin!.token!)
+    await bulb.stop()
+  })
+
+  it("keeps no run alive through the sim bulb's command log (issue 18: 2,000 finished runs held after 10,000 triggers)", async () => {
+    const bulb = new SimBulb({ id: 'bath_bulb' })
+    await bulb.start()
+    await genLock()
+      .newLocker('bath_bulb', bulb)
+      .promise(function* (handle) {
+        yield handle.setColor('red')
+      })
+    const [entry] = bulb.commandLog
+    expect(entry!.origin).toEqual({ holder: expect.any(String), token: expect.any(Number) })
+    // A fenced handle's origin keys its fence (and through it the run) in a WeakMap: the log must hold a copy.
+    expect(fenceOf(entry!.origin)).toBeUndefined()
     await bulb.stop()
   })
 })

@@ -172,7 +172,7 @@ export class SimBulb extends QueuedBulb {
     const entry: SimCommandLogEntry =
       context.origin === undefined
         ? { at: now, command: context.original, state }
-        : { at: now, command: context.original, origin: context.origin, state }
+        : { at: now, command: context.original, origin: plainOrigin(context.origin), state }
     this.log.push(entry)
     if (this.log.length > this.commandLogLimit) this.log.splice(0, this.log.length - this.commandLogLimit)
     for (const waiter of [...this.waiters]) waiter(entry)
@@ -206,5 +206,18 @@ export class SimBulb extends QueuedBulb {
     if (this.failureRate > 0 && this.random() < this.failureRate) {
       throw new TransientDeviceError(this.description, 'simulated radio failure')
     }
+  }
+}
+
+/**
+ * A copy of `origin` for the command log. Never the origin itself: a fenced handle's origin is the key under which
+ * its fence is kept (queued-bulb.ts, a WeakMap), so a logged origin kept the fence alive, and with it the whole
+ * transaction run that issued the command (its generator, steps and lease): 100 entries on each of 40 bulbs held
+ * 2,000 finished runs (issue 18, RSS growth after 10,000 triggers).
+ */
+function plainOrigin(origin: CommandOrigin): CommandOrigin {
+  return {
+    ...(origin.holder === undefined ? {} : { holder: origin.holder }),
+    ...(origin.token === undefined ? {} : { token: origin.token }),
   }
 }

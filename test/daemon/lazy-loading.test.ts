@@ -1,0 +1,88 @@
+/**
+ * What `genlock run` loads is what its config uses (issue 18: module loading was most of the start-up time and a
+ * good part of the memory once ready). A daemon with sim bulbs, in-memory locks and no `http` must not load the
+ * Hue, Kasa or MQTT-bulb adapters, the Redis lock protocol, the dashboard or the HTTP listener, nor their
+ * libraries, nor mqtt.js's WebSocket transport. Counted from the modules the process actually loaded (a load hook), never from timings.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { simBulb, writeSetup } from '../cli/setup-files.js'
+import { freePort } from '../support/services.js'
+import { DaemonProcess } from './daemon-process.js'
+
+const cli = join(import.meta.dirname, '../../src/cli/index.ts')
+const recorder = join(import.meta.dirname, '../support/record-modules.ts')
+
+const AUTOMATION = `name: blink
+priority: 0
+devices: [bath_bulb]
+trigger:
+  - mqtt: home/blink
+steps:
+  - set: { on: true, brightness: 60, color: orange }
+`
+
+let daemon: DaemonProcess | undefined
+afterEach(async () => {
+  await daemon?.stop()
+  daemon = undefined
+})
+
+/** The modules a `genlock run` of `files` loaded by the time it was ready (and stopped). */
+async function modulesLoaded(config: string, devices: Record<string, string>): Promise<string[]> {
+  const { configFile } = writeSetup({ config, devices, automations: { 'blink.yaml': AUTOMATION } })
+  const out = join(mkdtempSync(join(tmpdir(), 'genlock-modules-')), 'modules.txt')
+  daemon = DaemonProcess.spawn(
+    process.execPath,
+    ['--import', 'tsx', '--import', recorder, cli, 'run', '--config', configFile],
+    { GENLOCK_MODULES_OUT: out },
+  )
+  await daemon.ready()
+  await daemon.stop()
+  daemon = undefined
+  return readFileSync(out, 'utf8').split('\n')
+}
+
+/** What only some configs need: their modules' paths. */
+const OPTIONAL = {
+  hue: /\/src\/devices\/hue\/|\/node_modules\/node-hue-api\//,
+  kasa: /\/src\/devices\/kasa\/|\/node_modules\/tplink-smarthome-api\//,
+  mqttBulbs: /\/src\/devices\/mqtt\//,
+  redisLocks: /\/src\/lock\/redis\/|\/node_modules\/ioredis\//,
+  dashboard: /\/src\/daemon\/extensions\/dashboard\/|\/src\/http\//,
+  metrics: /\/node_modules\/prom-client\//,
+  // mqtt.js's WebSocket transport: genlock speaks mqtt:// and mqtts:// only (src/mqtt/open-client.ts).
+  webSocket: /\/node_modules\/ws\//,
+}
+
+function used(modules: readonly string[]): string[] {
+  return Object.entries(OPTIONAL)
+    .filter(([, pattern]) => modules.some((url) => pattern.test(url)))
+    .map(([name]) => name)
+}
+
+describe('genlock run loads what its config uses', () => {
+  it('sim bulbs, in-memory locks, no http: none of the optional parts', async () => {
+    const port = await freePort()
+    const modules = await modulesLoaded(`mqtt: { embedded: true, port: ${port} }\n`, {
+      'bath_bulb.yaml': simBulb('bath_bulb'),
+    })
+    expect(modules.some((url) => url.includes('/src/devices/sim/'))).toBe(true)
+    expect(used(modules)).toEqual([])
+  })
+
+  it('a hue bulb and the dashboard: those, and still nothing else', async () => {
+    const [port, httpPort] = [await freePort(), await freePort()]
+    const modules = await modulesLoaded(
+      `mqtt: { embedded: true, port: ${port} }\nhttp: { port: ${httpPort}, host: 127.0.0.1 }\n`,
+      {
+        'bath_bulb.yaml': simBulb('bath_bulb'),
+        'hall_bulb.yaml':
+          'id: hall_bulb\nadapter: hue\nhost: 127.0.0.1\nport: 9\nusername: key\nlight: 1\nretries: 0\n',
+      },
+    )
+    expect(used(modules)).toEqual(['hue', 'dashboard'])
+  })
+})
