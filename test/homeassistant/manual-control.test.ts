@@ -4,7 +4,7 @@
  * time runs on under the higher holder, and a change waiting behind it is replaced by a newer one.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Bulb } from '../../src/devices/bulb.js'
+import type { Bulb, BulbState } from '../../src/devices/bulb.js'
 import { SimBulb } from '../../src/devices/index.js'
 import { ManualControl, type ManualHoldView } from '../../src/homeassistant/index.js'
 import genLock, { memoryProtocol, type LockEvent } from '../../src/lock/index.js'
@@ -66,6 +66,17 @@ async function setup(holdMs: number) {
   return { bulb, manual, viewWhere, released, acquired, alarm }
 }
 
+/** The next state the bulb reports that passes `test`. */
+function stateReport(bulb: Bulb, test: (state: BulbState) => boolean): Promise<BulbState> {
+  return new Promise((resolve) => {
+    const off = bulb.subscribe((event) => {
+      if (event.type !== 'state' || !test(event.state)) return
+      off()
+      resolve(event.state)
+    })
+  })
+}
+
 describe('ManualControl', () => {
   it('holds the bulb after the change is applied, until its time runs out; a new change starts the time again', async () => {
     const { bulb, manual, released, acquired, viewWhere } = await setup(300)
@@ -100,9 +111,13 @@ describe('ManualControl', () => {
     expect(manual.view().holding).toBe(false)
     holding = acquired()
     const back = bulb.nextCommand((entry) => entry.origin?.holder === 'manual')
+    // The bulb reports the state its command left once the command's answer is in, a few ticks after the command
+    // is logged: wait for that report rather than count ticks.
+    const reported = stateReport(bulb, (state) => state.brightness === 30)
     await end()
     await holding
     expect((await back).command).toEqual({ on: true, brightness: 30, colorTemp: 3000 })
+    expect(await reported).toMatchObject({ on: true, brightness: 30, colorTemp: 3000 })
     expect(bulb.state).toMatchObject({ on: true, brightness: 30, colorTemp: 3000 })
     manual.release('test')
   })
