@@ -163,4 +163,20 @@ describe('Redis heartbeat (fake timers)', () => {
     r.heartbeat.keepAlive()
     expect(vi.getTimerCount()).toBe(0)
   })
+
+  it('does not take a reply to a command sent before the connection dropped as news from the server', async () => {
+    const r = setup()
+    r.heartbeat.extend(0)
+    await vi.advanceTimersByTimeAsync(100)
+    const sentBeforeDrop = r.heartbeat.now()
+    await vi.advanceTimersByTimeAsync(10)
+    r.heartbeat.lapse('the connection to Redis was lost')
+    await vi.advanceTimersByTimeAsync(10)
+    // Its reply is read after the drop: the server that sent it may have restarted and forgotten what it said.
+    expect(r.heartbeat.extend(sentBeforeDrop)).toBe(false)
+    expect(r.heartbeat.alive).toBe(false)
+    // A command sent after the drop speaks for the server as it is now.
+    expect(r.heartbeat.extend(r.heartbeat.now())).toBe(true)
+    expect(r.heartbeat.alive).toBe(true)
+  })
 })

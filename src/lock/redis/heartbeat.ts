@@ -76,6 +76,8 @@ export class Heartbeat<L> {
   private epochTimer: unknown
   private renewTimer: unknown
   private renewAt = Infinity
+  /** When the connection last dropped (`lapse`); replies to commands sent before then are not trusted. */
+  private lapsedAt = -Infinity
   private renewing = false
   private renewAgain = false
   private stopped = false
@@ -98,21 +100,28 @@ export class Heartbeat<L> {
     return this.current.alive
   }
 
-  /** The server renewed the heartbeat no earlier than `sent`: leases are good until sent + lease - drift. */
-  extend(sent: number): void {
+  /**
+   * The server renewed the heartbeat no earlier than `sent`: leases are good until sent + lease - drift. Returns
+   * false, changing nothing, for a reply to a command sent before the last `lapse`: the connection dropped while it
+   * was out, so it speaks for a server that may have restarted since (and forgotten every lease it granted).
+   */
+  extend(sent: number): boolean {
+    if (sent <= this.lapsedAt) return false
     const deadline = sent + this.options.lease - this.options.drift
     if (this.current.alive) {
       if (deadline > this.current.deadline) this.current.deadline = deadline
-      return
+      return true
     }
     // An epoch whose deadline passed never comes back, even if this renewal was only late.
     const over = this.current
     this.current = new Epoch<L>(deadline, this.now)
     this.expire(over, this.lapsedReason())
+    return true
   }
 
   /** Ends the current epoch now (the connection dropped): its leases are lost. */
   lapse(reason: string): void {
+    this.lapsedAt = this.now()
     this.current.deadline = 0
     this.expire(this.current, reason)
   }

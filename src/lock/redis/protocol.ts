@@ -230,10 +230,18 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
       this.giveUp(p, 'LOST', `Redis refused the acquire: ${messageOf(error)}`)
       return
     }
-    this.heartbeat.extend(sent)
+    const current = this.heartbeat.extend(sent)
     if (isDone(p)) {
       // Given up while the script ran (or a resubmission raced a grant): whatever it got must go back.
       if (reply[0] !== 'F' && !this.leases.has(p.id)) this.sendRelease([p.id])
+      return
+    }
+    if (!current) {
+      // The connection dropped while the script ran (the reply was read after the drop): the server that answered
+      // may have restarted since, forgetting the grant, and a grant taken on its word would run beside the holder
+      // the new server picks. Ask again: the acquire is idempotent per id, so a server that still has it says so.
+      p.state = 'sending'
+      void this.send(p)
       return
     }
     const [kind, detail, victims] = reply
@@ -512,7 +520,8 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
       this.options.logger?.warn({ err: error }, 'genlock: Redis lease renewal failed')
       return true
     }
-    this.heartbeat.extend(sent)
+    // A reply read after the connection dropped describes the server from before: the next renewal asks again.
+    if (!this.heartbeat.extend(sent)) return true
     let waiting = false
     ids.forEach((id, i) => {
       const status = reply[i] ?? ''
