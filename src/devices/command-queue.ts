@@ -93,7 +93,11 @@ class Job {
     private readonly onReject: (error: unknown) => void,
     readonly retries: number,
     readonly fence: CommandFence | undefined,
-    readonly queuedAt: number,
+    /**
+     * When it was queued (performance.now()), for `linkWaitMs`. A job that starts at once takes its first attempt's
+     * time instead: the clock read is a measurable part of a command's cost to a fast bulb.
+     */
+    public queuedAt: number | undefined,
   ) {}
 
   resolve(value: unknown): void {
@@ -219,7 +223,9 @@ export class CommandQueue {
     if (fence && !fence.current) return Promise.reject(fence.refusal())
     return new Promise<T>((resolve, reject) => {
       const retries = options?.retries ?? this.retries
-      const job = new Job(task, resolve as (value: unknown) => void, reject, retries, fence, performance.now())
+      const startsNow = !this.current && !this.busy && this.head >= this.jobs.length
+      const queuedAt = startsNow ? undefined : performance.now()
+      const job = new Job(task, resolve as (value: unknown) => void, reject, retries, fence, queuedAt)
       if (fence) job.unlisten = fence.onEnd(() => this.withdraw(job))
       if (job.done) return
       this.jobs.push(job)
@@ -295,7 +301,9 @@ export class CommandQueue {
       this.next()
       return
     }
-    const attempt = new Attempt(job, number, performance.now() + this.timeoutMs)
+    const now = performance.now()
+    job.queuedAt ??= now
+    const attempt = new Attempt(job, number, now + this.timeoutMs)
     this.current = attempt
     this.busy = false
     this.armTimer()
@@ -362,7 +370,7 @@ export class CommandQueue {
    * link is back, then tries the same attempt again; gives up with the error after `linkWaitMs` from queueing.
    */
   private waitForLink(job: Job, number: number, error: LinkDownError): void {
-    const left = job.queuedAt + this.linkWaitMs - performance.now()
+    const left = job.queuedAt! + this.linkWaitMs - performance.now()
     if (left <= 0) {
       job.reject(error)
       this.next()
