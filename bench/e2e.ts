@@ -214,7 +214,9 @@ function commandAt(lights: BenchLights, light: string, level: number): Promise<n
 }
 
 /** Follows genlock's retained `bench/automation/party` topic: how many times the party has (re)started running. */
-async function partyRunning(url: string): Promise<{ count: () => number; after: (n: number) => Promise<void> }> {
+async function partyRunning(
+  url: string,
+): Promise<{ count: () => number; after: (n: number) => Promise<void>; stop: () => Promise<void> }> {
   const client = await benchClient(url, 'bench-party-watch')
   let count = 0
   let last = ''
@@ -228,6 +230,7 @@ async function partyRunning(url: string): Promise<{ count: () => number; after: 
   await client.subscribeAsync('bench/automation/party', { qos: 1 })
   return {
     count: () => count,
+    stop: () => client.endAsync(),
     after: (n) =>
       new Promise((resolve) => {
         const check = () => {
@@ -270,6 +273,8 @@ async function measure(broker: ServiceProcess & { url: string }, redJs: string):
   const sender = await benchClient(broker.url, 'bench-sender')
   let genlock: ChildProcess | undefined
   let nodeRed: ChildProcess | undefined
+  // Ended with the others: left open, it reconnects to the stopped broker forever and the bench never exits.
+  let party: Awaited<ReturnType<typeof partyRunning>> | undefined
   try {
     genlock = await startProcess(
       'genlock',
@@ -297,16 +302,17 @@ async function measure(broker: ServiceProcess & { url: string }, redJs: string):
       ])
     }
     // Preemption: every alarm takes the light from a running party; the next alarm waits until the party has it back.
-    const party = await partyRunning(broker.url)
+    party = await partyRunning(broker.url)
+    const watched = party
     sender.publish('bench/party', 'ON', { qos: 1 })
-    await party.after(0)
+    await watched.after(0)
     const alarm = via('bench/alarm', LIGHTS.preempt, 0)
     await alternate([
       {
         trigger: async (b) => {
-          const before = party.count()
+          const before = watched.count()
           const at = await alarm(b)
-          await party.after(before)
+          await watched.after(before)
           return at
         },
         times: result.genlock.preempt,
@@ -315,6 +321,7 @@ async function measure(broker: ServiceProcess & { url: string }, redJs: string):
     return result
   } finally {
     await Promise.all([stopProcess(genlock), stopProcess(nodeRed)])
+    await party?.stop()
     await sender.endAsync()
     await lights.stop()
   }
