@@ -2,12 +2,10 @@
  * The issue's behaviours 1–7, end to end: a real mosquitto, the daemon (in this process, so the sim bulb's command
  * log can be read), MQTT messages published the way Home Assistant would.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { SimCommandLogEntry } from '../../src/devices/index.js'
-import { startMosquitto, type ServiceProcess } from '../support/services.js'
-import { Observer } from '../mqtt/observer.js'
 import { ALARM, PARTY, simBulb } from '../cli/setup-files.js'
-import { startTestDaemon, type TestDaemon } from './harness.js'
+import { daemonTestBed, startTestDaemon } from './harness.js'
 
 const RED = { r: 255, g: 0, b: 0 }
 const BLUE = { r: 0, g: 0, b: 255 }
@@ -16,37 +14,25 @@ const YELLOW = { r: 255, g: 255, b: 0 }
 const by = (holder: string) => (entry: SimCommandLogEntry) => entry.origin?.holder === holder
 
 describe('behaviours over MQTT', () => {
-  let mosquitto: ServiceProcess & { url: string }
-  let ha: Observer
-  let running: TestDaemon | undefined
-
-  beforeAll(async () => {
-    mosquitto = await startMosquitto()
-    ha = await Observer.connect(mosquitto.url)
-  })
-  afterEach(async () => {
-    await running?.daemon.stop()
-    running = undefined
-  })
-  afterAll(async () => {
-    await ha.close()
-    await mosquitto.dispose()
-  })
+  const bed = daemonTestBed()
 
   async function start(automations: Record<string, string>) {
-    running = await startTestDaemon(mosquitto.url, {
+    bed.running = await startTestDaemon(bed.mosquitto.url, {
       devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
       automations,
     })
-    return { ...running, bulb: running.bulb('bath_bulb') }
+    return { ...bed.running, bulb: bed.running.bulb('bath_bulb') }
   }
 
   const statusIs = (t: { baseTopic: string }, name: string, state: string, from = 0) =>
-    ha.waitFor((m) => m.topic === `${t.baseTopic}/automation/${name}` && JSON.parse(m.payload).state === state, from)
+    bed.mqtt.waitFor(
+      (m) => m.topic === `${t.baseTopic}/automation/${name}` && JSON.parse(m.payload).state === state,
+      from,
+    )
 
   it('1. party ON cycles the bulb red, blue, yellow', async () => {
     const { bulb } = await start({ 'party.yaml': PARTY })
-    await ha.publish('home/party', 'ON')
+    await bed.mqtt.publish('home/party', 'ON')
     const log = await bulb.waitForCommands(3)
     expect(log.slice(0, 3).map((entry) => entry.state.color)).toEqual([RED, BLUE, YELLOW])
     expect(log.slice(0, 3).every(by('party'))).toBe(true)
@@ -56,10 +42,10 @@ describe('behaviours over MQTT', () => {
   it('2–3. the alarm preempts the party at once, no party command gets through, the party resumes after it in its look', async () => {
     const { bulb } = await start({ 'party.yaml': PARTY, 'alarm.yaml': ALARM })
     const blue = bulb.nextCommand((entry) => by('party')(entry) && entry.state.color?.b === 255)
-    await ha.publish('home/party', 'ON')
+    await bed.mqtt.publish('home/party', 'ON')
     await blue // step 3 of 6
     const alarmStarts = bulb.nextCommand(by('alarm'))
-    await ha.publish('home/alarm', 'ON')
+    await bed.mqtt.publish('home/alarm', 'ON')
     const first = await alarmStarts
     expect(first.state).toMatchObject({ color: RED, brightness: 50 })
     // Let the alarm cycle twice (four commands), then switch it off.
@@ -67,7 +53,7 @@ describe('behaviours over MQTT', () => {
     while (bulb.commandLog.filter(by('alarm')).length < 4) await bulb.nextCommand()
     const partyBack = bulb.nextCommand(by('party'))
     const nextStep = bulb.nextCommand((entry) => by('party')(entry) && entry.state.color?.g === YELLOW.g)
-    await ha.publish('home/alarm', 'OFF')
+    await bed.mqtt.publish('home/alarm', 'OFF')
     const resumed = await partyBack
     const resumedIndex = bulb.commandLog.indexOf(resumed)
     // Between the alarm's first command and the party coming back, only the alarm touched the bulb.
@@ -84,10 +70,10 @@ describe('behaviours over MQTT', () => {
     await bulb.setState({ on: true, color: 'green', brightness: 30 })
     const before = bulb.state
     const bright = bulb.nextCommand((entry) => by('alarm')(entry) && entry.state.brightness === 100)
-    await ha.publish('home/alarm', 'ON')
+    await bed.mqtt.publish('home/alarm', 'ON')
     await bright
     const restored = bulb.nextCommand((entry) => entry.state.brightness === 30)
-    await ha.publish('home/alarm', 'OFF')
+    await bed.mqtt.publish('home/alarm', 'OFF')
     const entry = await restored
     expect(entry.origin?.holder).toBe('alarm')
     expect(entry.state).toMatchObject({ on: before.on, brightness: before.brightness, color: before.color })
@@ -98,19 +84,19 @@ describe('behaviours over MQTT', () => {
     const { bulb } = t
     // Switched on first: a restore of a bulb that was off only switches it off, whatever its colour.
     await bulb.setState({ on: true })
-    const from = ha.mark
+    const from = bed.mqtt.mark
     const partyStarts = bulb.nextCommand(by('party'))
-    await ha.publish('home/party', 'ON')
+    await bed.mqtt.publish('home/party', 'ON')
     const partyRed = await partyStarts
     const alarmStarts = bulb.nextCommand(by('alarm'))
-    await ha.publish('home/alarm', 'ON')
+    await bed.mqtt.publish('home/alarm', 'ON')
     await alarmStarts
     await statusIs(t, 'party', 'suspended', from)
-    const idleFrom = ha.mark
-    await ha.publish('home/party', 'OFF')
+    const idleFrom = bed.mqtt.mark
+    await bed.mqtt.publish('home/party', 'OFF')
     await statusIs(t, 'party', 'idle', idleFrom)
     const restored = bulb.nextCommand((entry) => by('alarm')(entry) && entry.state.brightness === 80)
-    await ha.publish('home/alarm', 'OFF')
+    await bed.mqtt.publish('home/alarm', 'OFF')
     const entry = await restored
     expect(entry.state).toMatchObject({ on: true, color: partyRed.state.color, brightness: 80 })
     await statusIs(t, 'alarm', 'idle', idleFrom)
@@ -145,15 +131,15 @@ steps:
     const pace = async (mode: string, from: number, counts: number[]) => {
       for (const count of counts) {
         await bulb.waitForCommands(from + count)
-        await ha.publish(`home/${mode}/next`, '')
+        await bed.mqtt.publish(`home/${mode}/next`, '')
       }
     }
 
     let from = bulb.commandLog.length
     let logs = t.logs.mark
-    await ha.publish('home/single', 'GO')
+    await bed.mqtt.publish('home/single', 'GO')
     await bulb.waitForCommands(from + 1)
-    await ha.publish('home/single', 'GO')
+    await bed.mqtt.publish('home/single', 'GO')
     await t.logs.waitFor((l) => l.msg === 'already running; trigger ignored (mode: single)', logs)
     await pace('single', from, [1, 2])
     await t.logs.waitFor((l) => l.automation === 'single_mode' && l.msg === 'finished', logs)
@@ -161,19 +147,19 @@ steps:
 
     from = bulb.commandLog.length
     logs = t.logs.mark
-    await ha.publish('home/restart', 'GO')
+    await bed.mqtt.publish('home/restart', 'GO')
     await bulb.waitForCommands(from + 1)
-    await ha.publish('home/restart', 'GO')
+    await bed.mqtt.publish('home/restart', 'GO')
     await pace('restart', from, [2, 3])
     await t.logs.waitFor((l) => l.automation === 'restart_mode' && l.msg === 'finished', logs)
     expect(brightnesses(from)).toEqual([10, 10, 20, 30])
 
     from = bulb.commandLog.length
     logs = t.logs.mark
-    const statusFrom = ha.mark
-    await ha.publish('home/queued', 'GO')
+    const statusFrom = bed.mqtt.mark
+    await bed.mqtt.publish('home/queued', 'GO')
     await bulb.waitForCommands(from + 1)
-    await ha.publish('home/queued', 'GO')
+    await bed.mqtt.publish('home/queued', 'GO')
     // The second trigger is in (queued) before the first run is paced to its end.
     const triggered = (l: { automation?: unknown; msg: string }) =>
       l.automation === 'queued_mode' && /^triggered/.test(l.msg)
@@ -186,10 +172,10 @@ steps:
 
     const errorsBefore = t.logs.entries.filter((l) => l.level >= 50).length
     logs = t.logs.mark
-    await ha.publish('home/single', 'STOP')
+    await bed.mqtt.publish('home/single', 'STOP')
     await t.logs.waitFor((l) => typeof l.msg === 'string' && l.msg.includes('not running; nothing to stop'), logs)
     from = bulb.commandLog.length
-    await ha.publish('home/single', 'GO')
+    await bed.mqtt.publish('home/single', 'GO')
     await bulb.waitForCommands(from + 1)
     expect(t.logs.entries.filter((l) => l.level >= 50)).toHaveLength(errorsBefore)
   })
@@ -206,13 +192,13 @@ steps:
 `
     const t = await start({ 'party.yaml': PARTY, 'json.yaml': json })
     const mark = t.logs.mark
-    await ha.publish('home/button', Buffer.from([0xff, 0x00, 0xfe, 0x7b]))
+    await bed.mqtt.publish('home/button', Buffer.from([0xff, 0x00, 0xfe, 0x7b]))
     await t.logs.waitFor((l) => /not JSON; dropped/.test(l.msg), mark)
-    await ha.publish('home/party', Buffer.alloc(300 * 1024, 'x'))
+    await bed.mqtt.publish('home/party', Buffer.alloc(300 * 1024, 'x'))
     const dropped = await t.logs.waitFor((l) => l.msg === 'mqtt payload too large; dropped', mark)
     expect(dropped).toMatchObject({ topic: 'home/party', bytes: 300 * 1024 })
     const next = t.bulb.nextCommand()
-    await ha.publish('home/button', JSON.stringify({ action: 'single' }))
+    await bed.mqtt.publish('home/button', JSON.stringify({ action: 'single' }))
     const entry = await next
     expect(entry).toMatchObject({ origin: { holder: 'by_json' }, state: { brightness: 42 } })
   })
@@ -221,16 +207,16 @@ steps:
     const t = await start({ 'party.yaml': PARTY, 'alarm.yaml': ALARM })
     const { bulb } = t
     bulb.setReachable(false)
-    const from = ha.mark
-    await ha.publish('home/party', 'ON')
-    const failed = await ha.waitFor(
+    const from = bed.mqtt.mark
+    await bed.mqtt.publish('home/party', 'ON')
+    const failed = await bed.mqtt.waitFor(
       (m) => m.topic === `${t.baseTopic}/automation/party` && JSON.parse(m.payload).last_error !== null,
       from,
     )
     expect(JSON.parse(failed.payload)).toMatchObject({ state: 'idle', last_error: expect.stringMatching(/bath_bulb/) })
     bulb.setReachable(true)
     const next = bulb.nextCommand()
-    await ha.publish('home/alarm', 'ON')
+    await bed.mqtt.publish('home/alarm', 'ON')
     expect((await next).origin?.holder).toBe('alarm')
   })
 })

@@ -1,8 +1,11 @@
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { Writable } from 'node:stream'
 import { Daemon, type ReloadOutcome } from '../../src/daemon/index.js'
 import { createLogger } from '../../src/config/logger.js'
 import type { SimBulb } from '../../src/devices/index.js'
 import { writeSetup } from '../cli/setup-files.js'
+import { Observer } from '../mqtt/observer.js'
+import { startMosquitto, type ServiceProcess } from '../support/services.js'
 
 export interface LogEntry {
   readonly level: number
@@ -94,4 +97,44 @@ export function nextReload(daemon: Daemon): Promise<ReloadOutcome> {
       resolve(outcome)
     })
   })
+}
+
+/** What {@link daemonTestBed} gives a test file. */
+export interface DaemonTestBed {
+  /** One mosquitto, on its default configuration, for the whole file. */
+  readonly mosquitto: ServiceProcess & { url: string }
+  /** An MQTT client on it that records everything (what Home Assistant would see and send). */
+  readonly mqtt: Observer
+  /** The daemon the running test started: stopped after each test. */
+  running: TestDaemon | undefined
+}
+
+/** Starts a mosquitto and an observer for the test file, and stops each test's daemon after it (vitest hooks). */
+export function daemonTestBed(): DaemonTestBed {
+  let mosquitto: (ServiceProcess & { url: string }) | undefined
+  let mqtt: Observer | undefined
+  const bed: DaemonTestBed = {
+    get mosquitto() {
+      if (!mosquitto) throw new Error('the test bed starts in beforeAll')
+      return mosquitto
+    },
+    get mqtt() {
+      if (!mqtt) throw new Error('the test bed starts in beforeAll')
+      return mqtt
+    },
+    running: undefined,
+  }
+  beforeAll(async () => {
+    mosquitto = await startMosquitto()
+    mqtt = await Observer.connect(mosquitto.url)
+  })
+  afterEach(async () => {
+    await bed.running?.daemon.stop()
+    bed.running = undefined
+  })
+  afterAll(async () => {
+    await mqtt?.close()
+    await mosquitto?.dispose()
+  })
+  return bed
 }

@@ -5,16 +5,14 @@
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createLogger } from '../../src/config/logger.js'
 import { Daemon } from '../../src/daemon/index.js'
 import { Health, type DaemonHealth } from '../../src/daemon/extensions/health/health.js'
 import { checkHealth, describeDaemonHealth } from '../../src/health.js'
 import { PARTY, simBulb, writeSetup } from '../cli/setup-files.js'
 import { discoveryProblems } from '../homeassistant/support.js'
-import { Observer } from '../mqtt/observer.js'
-import { startMosquitto, type ServiceProcess } from '../support/services.js'
-import { LogCapture, nextReload, startTestDaemon, type TestDaemon } from './harness.js'
+import { LogCapture, nextReload, daemonTestBed, startTestDaemon, type TestDaemon } from './harness.js'
 
 const BROKEN = `name: broken
 devices: [bath_bulb]
@@ -25,32 +23,17 @@ steps:
 `
 
 describe('the health report', () => {
-  let mosquitto: ServiceProcess & { url: string }
-  let mqtt: Observer
-  let running: TestDaemon | undefined
-
-  beforeAll(async () => {
-    mosquitto = await startMosquitto()
-    mqtt = await Observer.connect(mosquitto.url)
-  })
-  afterEach(async () => {
-    await running?.daemon.stop()
-    running = undefined
-  })
-  afterAll(async () => {
-    await mqtt.close()
-    await mosquitto.dispose()
-  })
+  const bed = daemonTestBed()
 
   const healthOn = (t: TestDaemon, test: (health: DaemonHealth) => boolean, from = 0) =>
-    mqtt
+    bed.mqtt
       .waitFor((m) => m.topic === `${t.baseTopic}/health` && test(JSON.parse(m.payload) as DaemonHealth), from)
       .then((m) => JSON.parse(m.payload) as DaemonHealth)
 
   it('publishes again every interval while nothing changes', async () => {
     const base = `health_${process.pid}`
     const { configFile } = writeSetup({
-      config: `mqtt: { url: "${mosquitto.url}", base_topic: ${base}, client_id: ${base} }\n`,
+      config: `mqtt: { url: "${bed.mosquitto.url}", base_topic: ${base}, client_id: ${base} }\n`,
       devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
     })
     const logs = new LogCapture()
@@ -58,9 +41,9 @@ describe('the health report', () => {
     // The built-in one publishes every minute; this one, beside it, every 50 ms.
     const daemon = await Daemon.start(configFile, { logger, watch: false, extensions: [new Health(50)] })
     try {
-      const from = mqtt.mark
-      const reports = () => mqtt.seen.slice(from).filter((m) => m.topic === `${base}/health`).length
-      while (reports() < 4) await mqtt.waitFor((m) => m.topic === `${base}/health`, mqtt.mark)
+      const from = bed.mqtt.mark
+      const reports = () => bed.mqtt.seen.slice(from).filter((m) => m.topic === `${base}/health`).length
+      while (reports() < 4) await bed.mqtt.waitFor((m) => m.topic === `${base}/health`, bed.mqtt.mark)
       expect(reports()).toBeGreaterThanOrEqual(4)
     } finally {
       await daemon.stop()
@@ -68,7 +51,7 @@ describe('the health report', () => {
   })
 
   it('reports config problems and unreachable bulbs, on change, and clears them when fixed', async () => {
-    const t = (running = await startTestDaemon(mosquitto.url, {
+    const t = (bed.running = await startTestDaemon(bed.mosquitto.url, {
       devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
       automations: { 'party.yaml': PARTY, 'broken.yaml': BROKEN },
     }))
@@ -84,7 +67,9 @@ describe('the health report', () => {
 
     // Home Assistant's diagnostic sensors read it.
     const sensors = ['config_problems', 'unreachable_bulbs'].map((kind) =>
-      mqtt.waitFor((m) => m.topic.startsWith('homeassistant/sensor/') && m.topic.includes(`${t.baseTopic}_${kind}_`)),
+      bed.mqtt.waitFor(
+        (m) => m.topic.startsWith('homeassistant/sensor/') && m.topic.includes(`${t.baseTopic}_${kind}_`),
+      ),
     )
     for (const sensor of await Promise.all(sensors)) {
       const config = JSON.parse(sensor.payload) as Record<string, unknown>
@@ -93,11 +78,11 @@ describe('the health report', () => {
     }
 
     // An unplugged bulb: reported at once, and its failed command counted.
-    let from = mqtt.mark
+    let from = bed.mqtt.mark
     const bulb = t.bulb('bath_bulb')
     bulb.setReachable(false)
     await healthOn(t, (health) => health.unreachable.includes('bath_bulb'), from)
-    await mqtt.publish('home/party', 'ON')
+    await bed.mqtt.publish('home/party', 'ON')
     const failed = await healthOn(t, (health) => health.devices['bath_bulb']!.command_failures === 1, from)
     expect(failed.devices['bath_bulb']!.last_error).toMatch(/bath_bulb/)
 
@@ -111,7 +96,7 @@ describe('the health report', () => {
     expect(lines).toMatch(/1 config problems:\n {2}.*broken\.yaml:6/)
 
     // Fixed: the bulb answers again, the file is mended.
-    from = mqtt.mark
+    from = bed.mqtt.mark
     bulb.setReachable(true)
     await healthOn(t, (health) => health.unreachable.length === 0, from)
     const reloaded = nextReload(t.daemon)

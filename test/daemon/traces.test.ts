@@ -5,48 +5,31 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { traceOutput } from '../../src/cli/trace.js'
 import { loadTraceRecord } from '../../src/daemon/extensions/traces/trace-file.js'
 import type { RunTrace, TraceEntry } from '../../src/daemon/extensions/traces/trace.js'
 import type { SimCommandLogEntry } from '../../src/devices/index.js'
 import { ALARM, PARTY, simBulb } from '../cli/setup-files.js'
-import { Observer } from '../mqtt/observer.js'
-import { startMosquitto, type ServiceProcess } from '../support/services.js'
-import { startTestDaemon, type TestDaemon } from './harness.js'
+import { daemonTestBed, startTestDaemon, type TestDaemon } from './harness.js'
 
 const by = (holder: string) => (entry: SimCommandLogEntry) => entry.origin?.holder === holder
 const ofType = <T extends TraceEntry['type']>(trace: RunTrace, type: T) =>
   trace.entries.filter((entry): entry is Extract<TraceEntry, { type: T }> => entry.type === type)
 
 describe('run traces', () => {
-  let mosquitto: ServiceProcess & { url: string }
-  let mqtt: Observer
-  let running: TestDaemon | undefined
-
-  beforeAll(async () => {
-    mosquitto = await startMosquitto()
-    mqtt = await Observer.connect(mosquitto.url)
-  })
-  afterEach(async () => {
-    await running?.daemon.stop()
-    running = undefined
-  })
-  afterAll(async () => {
-    await mqtt.close()
-    await mosquitto.dispose()
-  })
+  const bed = daemonTestBed()
 
   async function start(dataDir: string) {
-    running = await startTestDaemon(
-      mosquitto.url,
+    bed.running = await startTestDaemon(
+      bed.mosquitto.url,
       {
         devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
         automations: { 'party.yaml': PARTY, 'alarm.yaml': ALARM },
       },
       `data_dir: ${dataDir}\n`,
     )
-    return running
+    return bed.running
   }
 
   const summaryOn = (
@@ -55,7 +38,7 @@ describe('run traces', () => {
     test: (summary: Record<string, unknown>) => boolean,
     from = 0,
   ) =>
-    mqtt.waitFor(
+    bed.mqtt.waitFor(
       (m) =>
         m.topic === `${t.baseTopic}/automation/${automation}/trace` && m.payload !== '' && test(JSON.parse(m.payload)),
       from,
@@ -65,19 +48,19 @@ describe('run traces', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'genlock-traces-'))
     const t = await start(dataDir)
     const bulb = t.bulb('bath_bulb')
-    const from = mqtt.mark
+    const from = bed.mqtt.mark
 
     const blue = bulb.nextCommand((entry) => by('party')(entry) && entry.state.color?.b === 255)
-    await mqtt.publish('home/party', 'ON')
+    await bed.mqtt.publish('home/party', 'ON')
     await blue
     const alarmStarts = bulb.nextCommand(by('alarm'))
-    await mqtt.publish('home/alarm', 'ON')
+    await bed.mqtt.publish('home/alarm', 'ON')
     await alarmStarts
     await summaryOn(t, 'party', (s) => s['result'] === 'suspended' && s['preempted_by'] === 'alarm', from)
     const partyBack = bulb.nextCommand(by('party'))
-    await mqtt.publish('home/alarm', 'OFF')
+    await bed.mqtt.publish('home/alarm', 'OFF')
     await partyBack
-    await mqtt.publish('home/party', 'OFF')
+    await bed.mqtt.publish('home/party', 'OFF')
     const summary = await summaryOn(t, 'party', (s) => s['result'] === 'stopped', from)
     expect(JSON.parse(summary.payload)).toMatchObject({
       run: 1,
@@ -88,7 +71,7 @@ describe('run traces', () => {
     })
     await summaryOn(t, 'alarm', (s) => s['result'] === 'stopped', from)
     await t.daemon.stop()
-    running = undefined
+    bed.running = undefined
 
     // What the file under data_dir holds after the daemon stopped.
     const party = loadTraceRecord(dataDir, 'party')!.runs.at(-1)!
@@ -123,14 +106,14 @@ describe('run traces', () => {
     const again = await start(dataDir)
     const republished = await summaryOn(again, 'party', (s) => s['run'] === 1)
     expect(JSON.parse(republished.payload)).toMatchObject({ result: 'stopped', preempted_by: 'alarm' })
-    const mark = mqtt.mark
+    const mark = bed.mqtt.mark
     const red = again.bulb('bath_bulb').nextCommand(by('party'))
-    await mqtt.publish('home/party', 'ON')
+    await bed.mqtt.publish('home/party', 'ON')
     await red
-    await mqtt.publish('home/party', 'OFF')
+    await bed.mqtt.publish('home/party', 'OFF')
     await summaryOn(again, 'party', (s) => s['run'] === 2 && s['result'] === 'stopped', mark)
     await again.daemon.stop()
-    running = undefined
+    bed.running = undefined
     const kept = loadTraceRecord(dataDir, 'party')!
     expect(kept.runs.map((run) => [run.number, run.result])).toEqual([
       [1, 'stopped'],
@@ -145,12 +128,12 @@ describe('run traces', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'genlock-traces-'))
     const t = await start(dataDir)
     t.bulb('bath_bulb').setReachable(false)
-    const from = mqtt.mark
-    await mqtt.publish('home/party', 'ON')
+    const from = bed.mqtt.mark
+    await bed.mqtt.publish('home/party', 'ON')
     const summary = await summaryOn(t, 'party', (s) => s['result'] === 'failed', from)
     expect(JSON.parse(summary.payload)['error']).toMatch(/bath_bulb/)
     await t.daemon.stop()
-    running = undefined
+    bed.running = undefined
     const timeline = traceOutput(dataDir, 'party', {})
     expect(timeline).toMatch(/step 1 › repeat 1 \(set\) failed: .*bath_bulb/)
     expect(timeline).toMatch(/→ bath_bulb brightness 80, color red: FAILED after [\d.]+ ms: .*bath_bulb/)
@@ -161,19 +144,19 @@ describe('run traces', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'genlock-traces-'))
     const t = await start(dataDir)
     const bulb = t.bulb('bath_bulb')
-    const from = mqtt.mark
+    const from = bed.mqtt.mark
     const red = bulb.nextCommand(by('party'))
-    await mqtt.publish('home/party', 'ON')
+    await bed.mqtt.publish('home/party', 'ON')
     await red
     const manual = bulb.nextCommand(by('manual'))
-    await mqtt.publish(`${t.baseTopic}/device/bath_bulb/light/set`, JSON.stringify({ state: 'ON', brightness: 30 }))
+    await bed.mqtt.publish(`${t.baseTopic}/device/bath_bulb/light/set`, JSON.stringify({ state: 'ON', brightness: 30 }))
     await manual
     const summary = await summaryOn(t, 'party', (s) => s['preempted_by'] === 'manual', from)
     expect(JSON.parse(summary.payload)).toMatchObject({ preempted_priority: 100 })
-    await mqtt.publish('home/party', 'OFF')
+    await bed.mqtt.publish('home/party', 'OFF')
     await summaryOn(t, 'party', (s) => s['result'] === 'stopped', from)
     await t.daemon.stop()
-    running = undefined
+    bed.running = undefined
     expect(traceOutput(dataDir, 'party', {})).toMatch(/preempted by manual \(priority 100\) at step 1 › repeat/)
   })
 })
