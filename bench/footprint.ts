@@ -16,7 +16,7 @@
  *   FOOTPRINT_BASELINE=../main npx tsx bench/footprint.ts   (and one built from another checkout: before/after)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from 'esbuild'
@@ -24,8 +24,8 @@ import { connect } from 'mqtt'
 import { freePort, startMosquitto } from '../test/support/services.js'
 import { installNodeRed, nodeRedBroker, writeNodeRedUserDir } from './support/node-red.js'
 import { shippedNodeFlags } from './support/shipped-flags.js'
+import { AUTOMATIONS, BULBS, writeFootprintSetup } from './support/footprint-setup.js'
 
-const BULBS = 50
 /**
  * genlock and Node-RED share the mosquitto, so each answers on topics of its own: with the same topics, every
  * trigger sent to one was answered by both, and each figure counted the other's replies (and sent a new trigger
@@ -33,7 +33,6 @@ const BULBS = 50
  */
 const GENLOCK_TOPICS = 'bench'
 const NODE_RED_TOPICS = 'red'
-const AUTOMATIONS = 20
 const TRIGGERS = 10_000
 const IDLE_SECONDS = Number(process.env.FOOTPRINT_IDLE_S ?? 20)
 const SETTLE_SECONDS = 12
@@ -122,36 +121,6 @@ async function stopProcess(subject: Subject): Promise<void> {
   const exited = new Promise((resolve) => subject.child.once('exit', resolve))
   subject.child.kill('SIGTERM')
   await exited
-}
-
-/** genlock's config folder: 50 sim bulbs, 20 automations each taking two bulbs and answering on bench/out/<i>. */
-function writeGenlockSetup(dir: string, mqtt: string): string {
-  mkdirSync(join(dir, 'devices'), { recursive: true })
-  mkdirSync(join(dir, 'automations'), { recursive: true })
-  for (let i = 0; i < BULBS; i++) {
-    writeFileSync(join(dir, 'devices', `bulb_${i}.yaml`), `id: bulb_${i}\nadapter: sim\n`)
-  }
-  for (let i = 0; i < AUTOMATIONS; i++) {
-    const bulbs = [`bulb_${(2 * i) % BULBS}`, `bulb_${(2 * i + 1) % BULBS}`]
-    writeFileSync(
-      join(dir, 'automations', `bench_${i}.yaml`),
-      [
-        `name: bench_${i}`,
-        `priority: ${(i % 3) * 10}`,
-        `devices: [${bulbs.join(', ')}]`,
-        'mode: queued',
-        'trigger:',
-        `  - mqtt: ${GENLOCK_TOPICS}/in/${i}`,
-        'steps:',
-        '  - set: { on: true, brightness: 60, color: orange }',
-        `  - publish: { topic: ${GENLOCK_TOPICS}/out/${i}, payload: done, qos: 1 }`,
-        '',
-      ].join('\n'),
-    )
-  }
-  // Everything else on the defaults: in-memory locks, log level info, JSON logs (to a pipe).
-  writeFileSync(join(dir, 'config.yaml'), `mqtt: ${mqtt}\ndevices: ./devices\nautomations: ./automations\n`)
-  return join(dir, 'config.yaml')
 }
 
 /** Node-RED's user folder: settings and 20 flows mqtt in → mqtt out on `port`. */
@@ -300,14 +269,17 @@ async function main(): Promise<void> {
     const flags = SHIPPED_FLAGS.join(' ')
     const embedded = async (name: string, nodeFlags: string[]) => {
       const port = await freePort()
-      const config = writeGenlockSetup(join(scratch, `genlock-${subjects.length}`), `{ embedded: true, port: ${port} }`)
+      const config = writeFootprintSetup(
+        join(scratch, `genlock-${subjects.length}`),
+        `{ embedded: true, port: ${port} }`,
+      )
       const args = [...nodeFlags, bundle, 'run', '--config', config]
       return startProcess(name, args, [/"msg":"genlock ready"/], `mqtt://127.0.0.1:${port}`, scratch)
     }
     subjects.push(await embedded(`genlock, embedded broker, node ${flags}`, SHIPPED_FLAGS))
     if (BASELINE) {
       const port = await freePort()
-      const config = writeGenlockSetup(join(scratch, 'genlock-baseline'), `{ embedded: true, port: ${port} }`)
+      const config = writeFootprintSetup(join(scratch, 'genlock-baseline'), `{ embedded: true, port: ${port} }`)
       const args = [...SHIPPED_FLAGS, baselineBundle, 'run', '--config', config]
       const name = `genlock of ${BASELINE}, embedded broker, node ${flags}`
       subjects.push(await startProcess(name, args, [/"msg":"genlock ready"/], `mqtt://127.0.0.1:${port}`, scratch))
@@ -315,7 +287,7 @@ async function main(): Promise<void> {
     if (WITH_METRICS) {
       const port = await freePort()
       const httpPort = await freePort()
-      const config = writeGenlockSetup(join(scratch, 'genlock-metrics'), `{ embedded: true, port: ${port} }`)
+      const config = writeFootprintSetup(join(scratch, 'genlock-metrics'), `{ embedded: true, port: ${port} }`)
       const args = [...SHIPPED_FLAGS, metricsBundle, config, String(httpPort)]
       const name = `genlock, embedded broker, node ${flags}, /metrics scraped every ${SCRAPE_SECONDS} s`
       subjects.push(await startProcess(name, args, [/"msg":"genlock ready"/], `mqtt://127.0.0.1:${port}`, scratch))
@@ -330,7 +302,7 @@ async function main(): Promise<void> {
     subjects.push(await embedded('genlock, embedded broker, plain node', []))
     const extra = process.env.FOOTPRINT_EXTRA_FLAGS?.split(' ').filter(Boolean) ?? []
     if (extra.length > 0) subjects.push(await embedded(`genlock, embedded broker, node ${extra.join(' ')}`, extra))
-    const external = writeGenlockSetup(
+    const external = writeFootprintSetup(
       join(scratch, 'genlock-mosquitto'),
       `{ url: "${mosquitto.url}", base_topic: genlock_bench, client_id: genlock_bench }`,
     )

@@ -8,16 +8,15 @@
  *   npx tsx bench/support/trigger-cost.ts embedded|mosquitto [triggers] [node flags...]
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect } from 'mqtt'
 import { freePort, startMosquitto } from '../../test/support/services.js'
+import { AUTOMATIONS, writeFootprintSetup } from './footprint-setup.js'
 
 const [mode = 'embedded', count = '10000', ...nodeFlags] = process.argv.slice(2)
 const TRIGGERS = Number(count)
-const BULBS = 50
-const AUTOMATIONS = 20
 /** TRIGGER_COST_IN_FLIGHT=1 sends one trigger at a time (latency alone); default one per automation. */
 const IN_FLIGHT = Number(process.env.TRIGGER_COST_IN_FLIGHT ?? AUTOMATIONS)
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
@@ -34,36 +33,13 @@ function cpuTimes(pid: number): { user: number; system: number } {
   return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS }
 }
 
-function writeSetup(dir: string, mqtt: string): string {
-  mkdirSync(join(dir, 'devices'), { recursive: true })
-  mkdirSync(join(dir, 'automations'), { recursive: true })
-  for (let i = 0; i < BULBS; i++) writeFileSync(join(dir, 'devices', `bulb_${i}.yaml`), `id: bulb_${i}\nadapter: sim\n`)
-  for (let i = 0; i < AUTOMATIONS; i++) {
-    const bulbs = [`bulb_${(2 * i) % BULBS}`, `bulb_${(2 * i + 1) % BULBS}`]
-    writeFileSync(
-      join(dir, 'automations', `bench_${i}.yaml`),
-      [
-        `name: bench_${i}`,
-        `priority: ${(i % 3) * 10}`,
-        `devices: [${bulbs.join(', ')}]`,
-        'mode: queued',
-        'trigger:',
-        `  - mqtt: bench/in/${i}`,
-        'steps:',
-        '  - set: { on: true, brightness: 60, color: orange }',
-        `  - publish: { topic: bench/out/${i}, payload: done, qos: 1 }`,
-        '',
-      ].join('\n'),
-    )
-  }
-  writeFileSync(join(dir, 'config.yaml'), `mqtt: ${mqtt}\ndevices: ./devices\nautomations: ./automations\n`)
-  return join(dir, 'config.yaml')
-}
-
 const scratch = mkdtempSync(join(tmpdir(), 'genlock-trigger-cost-'))
 const mosquitto = mode === 'mosquitto' ? await startMosquitto() : undefined
 const port = mosquitto?.port ?? (await freePort())
-const config = writeSetup(scratch, mosquitto ? `{ url: "${mosquitto.url}" }` : `{ embedded: true, port: ${port} }`)
+const config = writeFootprintSetup(
+  scratch,
+  mosquitto ? `{ url: "${mosquitto.url}" }` : `{ embedded: true, port: ${port} }`,
+)
 const child = spawn(process.execPath, [...nodeFlags, 'dist/cli/index.js', 'run', '--config', config], {
   stdio: ['ignore', 'pipe', 'inherit'],
 })
