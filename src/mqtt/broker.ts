@@ -1,3 +1,4 @@
+import './packet-library.js'
 import { createServer, type Server, type Socket } from 'node:net'
 import { DEFAULT_BROKER_LIMITS, limitedPersistence, RetainedBudget, type BrokerLimits } from './broker-limits.js'
 import { silentLogger, type MqttLogger } from './logger.js'

@@ -12,7 +12,6 @@ import {
 import { openMqttClient } from './open-client.js'
 import { redactUrl, silentLogger, type MqttLogger } from './logger.js'
 // Before the first packet, for the client and the embedded broker alike (see the file).
-import './packet-numbers.js'
 
 export interface MqttConnectionOptions {
   /** `mqtt://host:port` or `mqtts://host:port`. May carry credentials; they are redacted in logs. */

@@ -5,6 +5,7 @@
  * refuses other URLs), so for those it builds the client itself with mqtt.js's own TCP and TLS stream builders,
  * from the options `connect()` would derive; any other URL still goes through `connect()`.
  */
+import './packet-library.js'
 import { createRequire } from 'node:module'
 import { connect, MqttClient, type IClientOptions } from 'mqtt'
 
