@@ -47,6 +47,14 @@ export function readRunJournal(value: unknown): RunJournalRecord {
 }
 
 /**
+ * How long a start or end of a run without a restore snapshot may wait to be written, coalesced with what follows.
+ * Such an entry only lets the next start clear the retained `running` of an automation removed while genlock was
+ * down after a crash; two fsynced writes per run (every trigger) cost more than the rest of a short run, and wear
+ * a Pi's SD card. A snapshot, and the end of a run that had one, are written at once.
+ */
+const UNSNAPSHOTTED_WRITE_DELAY_MS = 1000
+
+/**
  * The engine's journal of running automations: read once as the engine starts (what a crashed daemon left), then
  * written (one write at a time, coalesced, always after that read) as automations start and end and take their
  * restore snapshots. Without a store it only keeps memory.
@@ -56,6 +64,7 @@ export class RunJournal {
   private leftover: Promise<RunJournalRecord['automations']> | undefined
   private writing: Promise<void> = Promise.resolve()
   private writeQueued = false
+  private delayedWrite: NodeJS.Timeout | undefined
 
   constructor(
     private readonly store: RunJournalStore | undefined,
@@ -79,7 +88,7 @@ export class RunJournal {
   started(automation: string): void {
     if (this.running.has(automation)) return
     this.running.set(automation, new Map())
-    this.save()
+    this.saveSoon()
   }
 
   /** `automation` took `device`, which was in `state` before (what `restore` puts back). */
@@ -92,7 +101,12 @@ export class RunJournal {
 
   /** `automation`'s runs are over and its bulbs put back (or left, as configured). */
   ended(automation: string): void {
-    if (this.running.delete(automation)) this.save()
+    const devices = this.running.get(automation)
+    if (!devices) return
+    this.running.delete(automation)
+    // A crash before a snapshot's end is on disk would put its bulbs back over whatever came after.
+    if (devices.size > 0) this.save()
+    else this.saveSoon()
   }
 
   /** What a crashed daemon left was dealt with: the record says only what runs now. */
@@ -100,7 +114,14 @@ export class RunJournal {
     this.save()
   }
 
+  private saveSoon(): void {
+    if (!this.store || this.writeQueued || this.delayedWrite) return
+    this.delayedWrite = setTimeout(() => this.save(), UNSNAPSHOTTED_WRITE_DELAY_MS).unref()
+  }
+
   private save(): void {
+    clearTimeout(this.delayedWrite)
+    this.delayedWrite = undefined
     if (!this.store || this.writeQueued) return
     this.writeQueued = true
     const store = this.store
@@ -119,6 +140,7 @@ export class RunJournal {
 
   /** Resolves once every write asked for so far is done. */
   async flushed(): Promise<void> {
+    if (this.delayedWrite) this.save()
     while (this.writeQueued) await this.writing
     await this.writing
   }
