@@ -38,7 +38,15 @@ export class StateTopics implements Extension {
     // on (its default): ~40 ms, every time (measured: p50 0.8 -> 42 ms when this was published a tick later).
     events.on(this, 'automationStatus', (status) => this.publishAutomation(status))
     events.on(this, 'deviceEvent', (id) => this.deviceChanged(id))
-    events.on(this, 'lock', (event) => this.deviceChanged(event.resource))
+    // A run's grant at once too, for the same reason: the new holder goes out in the segment that carries the run's
+    // first command, not in a write of its own after it (one socket write per trigger fewer). A lease that ends
+    // waits for the tick, so a lock changing hands (lost, then granted, in one turn) never shows as free; so does a
+    // manual command's grant, whose hold (the `manualHold` event) comes later in the same turn.
+    events.on(this, 'lock', (event) =>
+      event.type === 'acquired' && event.lockerGuid.startsWith('automation:')
+        ? this.publishDevice(event.resource)
+        : this.deviceChanged(event.resource),
+    )
     events.on(this, 'manualHold', (id) => this.deviceChanged(id))
     events.on(this, 'devicesChanged', ({ added, removed }) => {
       for (const id of removed) if (!context.devices.has(id)) this.publish(`device/${id}`, '')

@@ -1,7 +1,6 @@
 import { readdir } from 'node:fs/promises'
 import { StateFile } from '../../../store/index.js'
 import type { DaemonContext, Extension } from '../../extension.js'
-import { perTick } from '../../per-tick.js'
 import { readTraceRecord, RUNS_KEPT, traceFile, tracesDir, type TraceRecord } from './trace-file.js'
 import { summaryOf, TraceRecorder, type RunTrace } from './trace.js'
 
@@ -10,6 +9,9 @@ import { summaryOf, TraceRecorder, type RunTrace } from './trace.js'
  * loses at most this much. The CLI reads the file, so it is this far behind a running daemon at most.
  */
 const WRITE_DELAY_MS = 1000
+
+/** How long a changed run summary waits before it is published (see summaryChanged). */
+const SUMMARY_DELAY_MS = 50
 
 /** A trace file is at most this big: 20 runs of at most 120 entries each fit with room to spare. */
 const MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -37,10 +39,9 @@ export class Traces implements Extension {
   private readonly published = new Map<string, string>()
   private recorder!: TraceRecorder
   private stopped = false
-  /** A summary is published once per tick however much of the run changed in it (a run that starts and ends). */
-  private readonly summaryChanged = perTick((automations: string[]) =>
-    automations.forEach((a) => this.publishSummary(a)),
-  )
+  /** Automations whose summary changed since it was last published. */
+  private readonly summariesDue = new Set<string>()
+  private summaryTimer: NodeJS.Timeout | undefined
 
   async start(context: DaemonContext): Promise<void> {
     this.context = context
@@ -59,6 +60,7 @@ export class Traces implements Extension {
 
   /** Writes every trace file with unsaved changes. */
   async stop(): Promise<void> {
+    this.publishDueSummaries()
     this.stopped = true
     await Promise.all([...this.kept.keys()].map((automation) => this.save(automation)))
   }
@@ -119,6 +121,25 @@ export class Traces implements Extension {
     } catch (error) {
       this.context.logger.warn({ automation, err: (error as Error).message }, 'trace file not written')
     }
+  }
+
+  /**
+   * A summary is published SUMMARY_DELAY_MS after its run changed, with whatever else changed meanwhile: a run that
+   * starts and ends within that time (most triggered runs) publishes its result only, not `running` first, and a
+   * burst of runs publishes once per interval. It stays off the trigger's path: no socket write of its own between
+   * a trigger and its first command's answer.
+   */
+  private summaryChanged(automation: string): void {
+    this.summariesDue.add(automation)
+    this.summaryTimer ??= setTimeout(() => this.publishDueSummaries(), SUMMARY_DELAY_MS)
+  }
+
+  private publishDueSummaries(): void {
+    clearTimeout(this.summaryTimer)
+    this.summaryTimer = undefined
+    const due = [...this.summariesDue]
+    this.summariesDue.clear()
+    for (const automation of due) this.publishSummary(automation)
   }
 
   private publishSummary(automation: string): void {
