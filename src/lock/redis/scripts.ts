@@ -261,7 +261,9 @@ do
   local res = cjson.decode(resJson)
   if fast then
     for _, r in ipairs(res) do
-      if redis.call('EXISTS', k .. 'h:' .. r, k .. 'q:' .. r) > 0 then fast = false; break end
+      -- A hold given back just now had nobody queued (or it would be in LEFTOVER): nothing to look up.
+      local hk = k .. 'h:' .. r
+      if not FREED[hk] and redis.call('EXISTS', hk, k .. 'q:' .. r) > 0 then fast = false; break end
     end
   end
   if fast then
@@ -288,11 +290,12 @@ end
 /**
  * Gives back the leases named by ARGV[first..] that are alone on their resources with nobody waiting for
  * them, before the library is defined; the others (and waiters' ids) are left in LEFTOVER for the full
- * script. Releases ride along with the next acquire when there is one (one command instead of two).
+ * script, and the holds deleted are noted in FREED (a set of hold keys). Releases ride along with the next
+ * acquire when there is one (one command instead of two).
  */
 function fastReleases(first: number): string {
   return `
-local LEFTOVER = {}
+local LEFTOVER, FREED = {}, {}
 for i = ${first}, #ARGV do
   local k, id = ARGV[1], ARGV[i]
   local l = redis.call('HMGET', k .. 'l:' .. id, 'c', 'r')
@@ -307,6 +310,7 @@ for i = ${first}, #ARGV do
   if simple then
     redis.call('DEL', unpack(keys))
     redis.call('SREM', k .. 'cl:' .. l[1], id)
+    for j = 2, #keys do FREED[keys[j]] = true end
   else
     LEFTOVER[#LEFTOVER + 1] = id
   end
