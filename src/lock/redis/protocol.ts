@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto'
-import type { LockError, LockErrorCode } from '../errors.js'
+import type { LockErrorCode } from '../errors.js'
 import { reportListenerError, type LockLogger } from '../logger.js'
-import type { AcquireRequest, BackendReachability, Lease, LockEvent, LockingProtocol } from '../protocol.js'
+import type {
+  AcquireReceiver,
+  AcquireRequest,
+  BackendReachability,
+  Lease,
+  LockEvent,
+  LockingProtocol,
+} from '../protocol.js'
 import { ProtocolBase } from '../protocol-base.js'
 import { RedisConnections } from './connection.js'
 import { Heartbeat, type Epoch } from './heartbeat.js'
@@ -29,8 +36,8 @@ interface Pending {
   state: 'sending' | 'queued' | 'confirm' | 'handoff' | 'done'
   /** The acquire script may have reached the server: giving up must withdraw it there. */
   sent: boolean
-  resolve(lease: Lease): void
-  reject(error: LockError): void
+  /** Told the outcome a microtask after it is decided, as a promise reaction would be. */
+  readonly receiver: AcquireReceiver
   timer: ReturnType<typeof setTimeout> | undefined
   handoffTimer: ReturnType<typeof setTimeout> | undefined
   onAbort: (() => void) | undefined
@@ -99,31 +106,40 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
   }
 
   acquire(request: AcquireRequest): Promise<Lease> {
+    let receiver!: AcquireReceiver
+    const outcome = new Promise<Lease>((granted, refused) => (receiver = { granted, refused }))
+    this.acquireFor(request, receiver)
+    return outcome
+  }
+
+  /** `acquire` without a promise of its own (the core's way): a grant always comes later, from the server. */
+  acquireFor(request: AcquireRequest, receiver: AcquireReceiver): undefined {
     const refused = this.refuse(request)
-    if (refused) return refused
-    return new Promise<Lease>((resolve, reject) => {
-      const p: Pending = {
-        id: `${this.clientId}.${(this.seq++).toString(36)}`,
-        request,
-        state: 'sending',
-        sent: false,
-        resolve,
-        reject,
-        timer: undefined,
-        handoffTimer: undefined,
-        onAbort: undefined,
-        acks: 0,
-        victims: 0,
-        tokens: undefined,
-        lostEarly: undefined,
-      }
-      this.pending.set(p.id, p)
-      const timeout = request.acquireTimeout
-      if (timeout > 0 && timeout !== Infinity) {
-        p.timer = setTimeout(() => this.giveUp(p, 'ACQUIRE_TIMEOUT', `not granted within ${timeout} ms`), timeout)
-      }
-      void this.send(p)
-    })
+    if (refused) {
+      refused.catch((error: unknown) => receiver.refused(error))
+      return undefined
+    }
+    const p: Pending = {
+      id: `${this.clientId}.${(this.seq++).toString(36)}`,
+      request,
+      state: 'sending',
+      sent: false,
+      receiver,
+      timer: undefined,
+      handoffTimer: undefined,
+      onAbort: undefined,
+      acks: 0,
+      victims: 0,
+      tokens: undefined,
+      lostEarly: undefined,
+    }
+    this.pending.set(p.id, p)
+    const timeout = request.acquireTimeout
+    if (timeout > 0 && timeout !== Infinity) {
+      p.timer = setTimeout(() => this.giveUp(p, 'ACQUIRE_TIMEOUT', `not granted within ${timeout} ms`), timeout)
+    }
+    void this.send(p)
+    return undefined
   }
 
   /** Takes every lease on `resource` away (code `LOST`), in every process: an operator's "unlock". */
@@ -233,7 +249,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     const current = this.heartbeat.extend(sent)
     if (isDone(p)) {
       // Given up while the script ran (or a resubmission raced a grant): whatever it got must go back.
-      if (reply[0] !== 'F' && !this.leases.has(p.id)) this.sendRelease([p.id])
+      if (reply[0] !== 'F' && !this.leases.has(p.id)) this.sendRelease(p.id)
       return
     }
     if (!current) {
@@ -266,14 +282,14 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
   }
 
   /**
-   * Gives ids back on the server. Batched until the end of this tick: a transaction loop's next acquire
+   * Gives an id back on the server. Batched until the end of this tick: a transaction loop's next acquire
    * then carries them (one command instead of two). Every other command flushes them first, so the server
    * always sees this client's commands in the order they were made.
    */
-  private sendRelease(ids: string[]): void {
+  private sendRelease(id: string): void {
     if (!this.connections) return
     if (this.releases.length === 0) process.nextTick(this.flushLater)
-    this.releases.push(...ids)
+    this.releases.push(id)
   }
 
   private readonly flushLater = (): void => {
@@ -407,7 +423,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     this.settle(p)
     const r = p.request
     const tokens: Record<string, number> = {}
-    r.resources.forEach((resource, i) => (tokens[resource] = Number(p.tokens![i])))
+    for (let i = 0; i < r.resources.length; i++) tokens[r.resources[i]!] = Number(p.tokens![i])
     const epoch = this.heartbeat.epoch
     const lease = new RedisLease(this, p.id, epoch, r.resources, r.lockerGuid, r.priority, tokens, this.logger)
     this.leases.set(p.id, lease)
@@ -423,7 +439,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     if (p.lostEarly) this.applyLoss(lease, p.lostEarly)
     else if (!this.heartbeat.alive)
       this.loseLease(lease, 'LOST', 'the Redis lease ran out during the hand-off', undefined, true)
-    p.resolve(lease)
+    queueMicrotask(() => p.receiver.granted(lease))
   }
 
   /**
@@ -453,8 +469,9 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     if (p.state === 'done') return
     this.settle(p)
     this.events.emitForRequest('gave-up', p.request, code)
-    p.reject(this.error(code, message, p.request))
-    if (withdraw && p.sent) this.sendRelease([p.id])
+    const error = this.error(code, message, p.request)
+    queueMicrotask(() => p.receiver.refused(error))
+    if (withdraw && p.sent) this.sendRelease(p.id)
   }
 
   // --- holding ----------------------------------------------------------------------------------------
@@ -465,7 +482,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     this.events.emitForLease('released', lease)
     // Not awaited: later commands of this client queue behind it on the same connection, and the server
     // hands the lock on by itself.
-    this.sendRelease([lease.id])
+    this.sendRelease(lease.id)
   }
 
   private applyLoss(lease: RedisLease, message: LossMessage): void {
@@ -485,7 +502,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     by: LockEvent['by'] | undefined,
     giveBack: boolean,
   ): void {
-    if (this.lose(lease, code, message, by) && giveBack) this.sendRelease([lease.id])
+    if (this.lose(lease, code, message, by) && giveBack) this.sendRelease(lease.id)
   }
 
   protected detach(lease: RedisLease): void {
