@@ -102,7 +102,7 @@ describe('redis acquire fast path', () => {
     const again = await acquire('c1', [r], { releases: [held.id] })
     expect(again.reply[0]).toBe('W')
     expect(await server.hget(`${K}h:${r}`, waiter.id)).toBe(String(priority))
-    const [first, second] = await server.zrange(`${K}q:${r}`, 0, -1)
+    const [first, second] = await server.zrange(`${K}q:${r}`, '0', '-1')
     expect(first).toMatch(new RegExp(`:${again.id.replace('.', '\\.')}$`))
     expect(second).toBeUndefined()
   })
