@@ -10,7 +10,7 @@ import type {
   LockingProtocol,
 } from '../protocol.js'
 import { ProtocolBase } from '../protocol-base.js'
-import { RedisConnections } from './connection.js'
+import { RedisConnections, type Arg } from './connection.js'
 import { Heartbeat, type Epoch } from './heartbeat.js'
 import { RedisLease, type LeaseOwner } from './lease.js'
 import { redactUrl, resolveRedisOptions, type RedisProtocolOptions, type ResolvedRedisOptions } from './options.js'
@@ -144,9 +144,9 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
 
   /** Takes every lease on `resource` away (code `LOST`), in every process: an operator's "unlock". */
   async revoke(resource: string): Promise<void> {
-    const { command } = await this.connect()
+    const connections = await this.connect()
     this.flushReleases()
-    const taken = await command.genlockRevoke(this.key, this.prefix, resource)
+    const taken = await connections.script<string[]>('genlockRevoke', [this.key, this.prefix, resource])
     for (let i = 0; i + 1 < taken.length; i += 2) {
       // Ours are dropped now rather than when the channel message lands, so the caller sees the effect.
       const lease = taken[i] === this.clientId ? this.leases.get(taken[i + 1]!) : undefined
@@ -174,7 +174,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     if (connections.command.status === 'ready') {
       // Commands run in order on the connection: once these are answered, every release sent before is done.
       const done = Promise.all([
-        ids.length > 0 && connections.command.genlockRelease(this.key, this.prefix, ...ids),
+        ids.length > 0 && connections.script('genlockRelease', [this.key, this.prefix, ...ids]),
         connections.command.zrem(this.key, this.clientId),
       ]).catch(() => undefined)
       let timer: ReturnType<typeof setTimeout> | undefined
@@ -228,7 +228,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     const sent = this.heartbeat.now()
     let reply: [string, string?, number?]
     try {
-      reply = await connections.command.genlockAcquire(
+      const args: Arg[] = [
         this.key,
         this.prefix,
         p.id,
@@ -240,8 +240,9 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
         resourcesJson(r.resources),
         mayWait ? '1' : '0',
         r.maxAcquireAttempts === Infinity ? '' : String(r.maxAcquireAttempts),
-        ...this.flushReleases(true),
-      )
+      ]
+      for (const id of this.flushReleases(true)) args.push(id)
+      reply = await connections.script<[string, string?, number?]>('genlockAcquire', args)
     } catch (error) {
       this.giveUp(p, 'LOST', `Redis refused the acquire: ${messageOf(error)}`)
       return
@@ -302,8 +303,8 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     if (ids.length === 0) return ids
     this.releases = []
     if (take) return ids
-    this.connections?.command
-      .genlockRelease(this.key, this.prefix, ...ids)
+    this.connections
+      ?.script('genlockRelease', [this.key, this.prefix, ...ids])
       .catch((error: unknown) => this.options.logger?.warn({ err: error, ids }, 'genlock: Redis release failed'))
     return []
   }
@@ -532,7 +533,13 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     let reply: string[]
     try {
       this.flushReleases()
-      reply = await connections.command.genlockRenew(this.key, this.prefix, this.clientId, this.options.lease, ...ids)
+      reply = await connections.script<string[]>('genlockRenew', [
+        this.key,
+        this.prefix,
+        this.clientId,
+        this.options.lease,
+        ...ids,
+      ])
     } catch (error) {
       this.options.logger?.warn({ err: error }, 'genlock: Redis lease renewal failed')
       return true
