@@ -39,9 +39,9 @@ describe('redis acquire fast path', () => {
   function acquire(
     client: string,
     resources: string[],
-    options: { priority?: number; mayWait?: boolean; releases?: string[] } = {},
+    options: { priority?: number; mayWait?: boolean; releases?: string[]; id?: string } = {},
   ): Promise<{ id: string; reply: Reply }> {
-    const id = `${client}.${(ids++).toString(36)}`
+    const id = options.id ?? `${client}.${(ids++).toString(36)}`
     const priority = options.priority ?? 0
     return server
       .genlockAcquire(
@@ -118,6 +118,16 @@ describe('redis acquire fast path', () => {
     expect(again.reply[2]).toBe(1)
     expect(token(again.reply)).toBe(token(held.reply) + 2)
     expect(await server.exists(`${K}l:${waiter.id}`, `${K}w:${waiter.id}`)).toBe(0)
+    // Sent again (a reconnect), it reports the same grant, victims included, and takes no new token.
+    expect((await acquire('c1', [r], { id: again.id })).reply).toEqual(again.reply)
+  })
+
+  it('answers an acquire sent again after a fast grant with that grant', async () => {
+    const r = uniqueResource('resent')
+    const first = await acquire('c1', [r])
+    expect(first.reply[2]).toBe(0)
+    expect((await acquire('c1', [r], { id: first.id })).reply).toEqual(first.reply)
+    expect(await server.get(`${K}t:${r}`)).toBe(String(token(first.reply)))
   })
 
   it('keeps fencing tokens increasing across fast and queued grants', async () => {
