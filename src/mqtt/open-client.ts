@@ -3,10 +3,13 @@
  * first connect, WebSocket included (the `ws` package: ~6 MB of a ready daemon's memory and ~40 ms of its
  * start-up on Node 26, issue 18), whatever the URL says. genlock speaks mqtt:// and mqtts:// only (config.ts
  * refuses other URLs), so for those it builds the client itself with mqtt.js's own TCP and TLS stream builders,
- * from the options `connect()` would derive; any other URL still goes through `connect()`.
+ * from the options `connect()` would derive; any other URL still goes through `connect()`. Its TCP and TLS builders
+ * load the SOCKS proxy client (15 modules) whether or not a proxy is set, so a plain mqtt:// connection without
+ * one opens its socket here, as mqtt.js's TCP builder does without a proxy.
  */
 import './packet-library.js'
 import { createRequire } from 'node:module'
+import { createConnection } from 'node:net'
 import { connect, MqttClient, type IClientOptions } from 'mqtt'
 
 type StreamBuilder = ConstructorParameters<typeof MqttClient>[0]
@@ -47,11 +50,22 @@ export function openMqttClient(url: string, options: IClientOptions): MqttClient
   opts.protocol = opts.cert && opts.key ? 'mqtts' : scheme
   opts.defaultProtocol = opts.protocol
   opts.socksProxy ??= process.env.MQTTJS_SOCKS_PROXY
-  const transport = require(
-    opts.protocol === 'mqtts' ? 'mqtt/lib/connect/tls' : 'mqtt/lib/connect/tcp',
-  ) as TransportModule
-  const client = new MqttClient((self) => transport.default(self, opts), opts)
+  const client = new MqttClient(streamBuilder(opts), opts)
   // connect() does the same: errors are reported through the client's events, never as an unhandled 'error'.
   client.on('error', () => undefined)
   return client
+}
+
+function streamBuilder(opts: IClientOptions): StreamBuilder {
+  if (opts.protocol === 'mqtt' && !opts.socksProxy) {
+    // What mqtt.js's TCP builder does without a proxy, options written back included.
+    opts.port = opts.port || 1883
+    opts.hostname = opts.hostname || opts.host || 'localhost'
+    const { port, hostname: host, path } = opts
+    return () => (path === undefined ? createConnection({ port, host }) : createConnection({ path }))
+  }
+  const transport = require(
+    opts.protocol === 'mqtts' ? 'mqtt/lib/connect/tls' : 'mqtt/lib/connect/tcp',
+  ) as TransportModule
+  return (self) => transport.default(self, opts)
 }

@@ -2,7 +2,7 @@
  * What `genlock run` loads is what its config uses (issue 18: module loading was most of the start-up time and a
  * good part of the memory once ready). A daemon with sim bulbs, in-memory locks and no `http` must not load the
  * Hue, Kasa or MQTT-bulb adapters, the Redis lock protocol, the dashboard or the HTTP listener, nor their
- * libraries, nor mqtt.js's WebSocket transport. Counted from the modules the process actually loaded (a load hook), never from timings.
+ * libraries, nor mqtt.js's WebSocket transport or SOCKS client, nor (without conditions or templates) jexl. Counted from the modules the process actually loaded (a load hook), never from timings.
  */
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -55,6 +55,10 @@ const OPTIONAL = {
   metrics: /\/node_modules\/prom-client\//,
   // mqtt.js's WebSocket transport: genlock speaks mqtt:// and mqtts:// only (src/mqtt/open-client.ts).
   webSocket: /\/node_modules\/ws\//,
+  // mqtt.js's SOCKS proxy client, loaded by its TCP transport whether or not a proxy is set.
+  socksProxy: /\/node_modules\/socks\//,
+  // The expression language, for automations with conditions or templates (these have none).
+  expressions: /\/node_modules\/jexl\//,
 }
 
 function used(modules: readonly string[]): string[] {
