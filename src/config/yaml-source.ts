@@ -4,6 +4,11 @@ import { CST, isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, visit,
 import { z } from 'zod'
 import { ConfigError, type ConfigProblem } from './problems.js'
 
+// zod compiles a fast path for each object schema with `new Function` the first time it parses one. genlock runs no
+// code built from strings, and its schemas each read a handful of small files once at start (and at reloads):
+// compiling those paths cost more start-up time than they saved.
+z.config({ jitless: true })
+
 export type FieldPath = readonly PropertyKey[]
 
 /**
