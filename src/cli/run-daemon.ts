@@ -1,6 +1,13 @@
 import type { Command } from 'commander'
 import { ConfigError, formatProblem, type ConfigProblem } from '../config/problems.js'
 import type { Daemon, DaemonOptions } from '../daemon/index.js'
+import { saveCompileCache } from './compile-cache.js'
+
+/**
+ * How long after ready the compiled code is saved for the next start: by then the first triggers have compiled
+ * their paths too, and ready itself is not delayed by the write.
+ */
+const COMPILE_CACHE_SAVE_DELAY_MS = 10_000
 
 /** How long SIGTERM/SIGINT may take before the process exits anyway (systemd and Docker give 5 s before SIGKILL). */
 const SHUTDOWN_DEADLINE_MS = 4500
@@ -64,6 +71,7 @@ export async function runDaemon(
     // Loaded on use: other commands (and --help) start without the daemon's dependencies.
     const { Daemon } = await import('../daemon/index.js')
     daemon = await Daemon.start(configFile, options)
+    setTimeout(saveCompileCache, COMPILE_CACHE_SAVE_DELAY_MS).unref()
   } catch (error) {
     process.off('SIGTERM', onSignal)
     process.off('SIGINT', onSignal)
