@@ -41,6 +41,12 @@ describe('deploy/genlock.service', () => {
     expect(value('KillSignal')).toBe('SIGTERM')
   })
 
+  it("keeps V8's compiled code where a restart does not empty it (the private /tmp is emptied)", () => {
+    const environment = section('Service').filter(([key]) => key === 'Environment')
+    expect(environment.map(([, setting]) => setting)).toContain('NODE_COMPILE_CACHE=/var/cache/genlock/compile')
+    expect(value('PrivateTmp')).toBe('yes')
+  })
+
   it('gives node the same flags as the container image does', () => {
     const entrypoint = /^ENTRYPOINT (.+)$/m.exec(readFileSync(dockerfile, 'utf8'))?.[1]
     const imageFlags = (JSON.parse(entrypoint!) as string[]).filter((word) => word.startsWith('--'))
@@ -78,12 +84,13 @@ describe('deploy/genlock.service', () => {
     expect(value('SystemCallErrorNumber')).toBe('EPERM')
   })
 
-  it('is locked down: no new privileges, a read-only system, and only its state folder writable', () => {
+  it('is locked down: no new privileges, a read-only system, and only its state and cache folders writable', () => {
     expect(value('NoNewPrivileges')).toBe('yes')
     expect(value('ProtectSystem')).toBe('strict')
     expect(value('ProtectHome')).toBe('yes')
     expect(value('CapabilityBoundingSet')).toBe('')
     expect(value('StateDirectory')).toBe('genlock')
+    expect(value('CacheDirectory')).toBe('genlock')
     expect(value('ReadWritePaths')).toBe('/var/lib/genlock')
     expect(value('WorkingDirectory')).toBe('/var/lib/genlock')
     // V8 writes machine code and runs it; MemoryDenyWriteExecute would crash node at start.
