@@ -46,7 +46,7 @@ const SETTLE_SECONDS = 12
 /** FOOTPRINT_METRICS=1 adds the shipped-flags embedded genlock with the Prometheus metrics on, scraped. */
 const WITH_METRICS = process.env.FOOTPRINT_METRICS === '1'
 const SCRAPE_SECONDS = 15
-/** FOOTPRINT_BASELINE=<another checkout> adds a genlock run from that checkout's dist/ (e.g. main), same flags. */
+/** FOOTPRINT_BASELINE=<another checkout> adds a genlock run from that checkout's dist/ (e.g. main), with its flags. */
 const BASELINE = process.env.FOOTPRINT_BASELINE
 
 const repo = process.cwd()
@@ -286,7 +286,10 @@ async function main(): Promise<void> {
     }
     subjects.push(await embedded(`genlock, embedded broker, node ${flags}`, genlock, SHIPPED_FLAGS))
     if (baseline) {
-      subjects.push(await embedded(`genlock of ${BASELINE}, embedded broker, node ${flags}`, baseline, SHIPPED_FLAGS))
+      // As that checkout ships: its own Dockerfile's flags.
+      const baselineFlags = shippedNodeFlags(BASELINE!)
+      const name = `genlock of ${BASELINE}, embedded broker, node ${baselineFlags.join(' ')}`
+      subjects.push(await embedded(name, baseline, baselineFlags))
     }
     if (WITH_METRICS) {
       const port = await freePort()
