@@ -6,7 +6,7 @@
  * embedded defaults (broker inside the daemon) with the node flags the Dockerfile's ENTRYPOINT ships, the same with
  * plain `node`, and with the shipped flags on a real mosquitto. An esbuild bundle of src/ measured something that
  * does not ship: it hoists what `genlock run` loads only when the config needs it (prom-client, the dashboard's
- * libraries) into the one file, so it loaded ~75 modules and ~8 MB more than the daemon does.
+ * libraries) into the one file, so it loaded ~90 modules and ~8 MB more than the daemon does.
  *
  * genlock keeps V8's compiled code on disk (src/cli/compile-cache.ts, in os.tmpdir()): each genlock subject gets a
  * temp folder of its own, is started once with it empty (the first start after an install, reported on its own
