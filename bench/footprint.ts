@@ -8,8 +8,8 @@
  * does not ship: it hoists what `genlock run` loads only when the config needs it (prom-client, the dashboard's
  * libraries) into the one file, so it loaded ~90 modules and ~8 MB more than the daemon does.
  *
- * genlock keeps V8's compiled code on disk (src/cli/compile-cache.ts, in os.tmpdir()): each genlock subject gets a
- * temp folder of its own, is started once with it empty (the first start after an install, reported on its own
+ * genlock keeps V8's compiled code on disk (src/cli/compile-cache.ts, NODE_COMPILE_CACHE): each genlock subject gets
+ * a temp folder of its own, is started once with it empty (the first start after an install, reported on its own
  * row) and stopped, then started again for the measurements. Node-RED 4 runs 20 flows `mqtt in bench/in/<i>` →
  * `mqtt out bench/out/<i>` on the same mosquitto with plain `node red.js`, as its launcher does; it is installed
  * into a temporary folder for this run only (npm's cache makes later installs quick). Measured from outside,
@@ -270,10 +270,10 @@ async function main(): Promise<void> {
       const dir = join(scratch, `genlock-${subjects.length}`)
       const config = writeFootprintSetup(dir, mqtt)
       const args = [...nodeFlags, cli, 'run', '--config', config]
-      // os.tmpdir() is where genlock keeps the cache: a temp folder of its own, empty at the first start.
+      // A cache folder of its own, empty at the first start (TMPDIR too: a baseline checkout may keep it there).
       const tmp = join(dir, 'tmp')
       mkdirSync(tmp)
-      const env = { ...process.env, TMPDIR: tmp }
+      const env = { ...process.env, TMPDIR: tmp, NODE_COMPILE_CACHE: join(tmp, 'compile') }
       const cold = await startProcess(name, args, [/"msg":"genlock ready"/], brokerUrl, scratch, GENLOCK_TOPICS, env)
       await stopProcess(cold)
       const subject = await startProcess(name, args, [/"msg":"genlock ready"/], brokerUrl, scratch, GENLOCK_TOPICS, env)

@@ -1,23 +1,31 @@
 import * as nodeModule from 'node:module'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 
 /** node:module's compile cache calls (Node 22.1+; this package's @types/node predates them). */
 const compileCache = nodeModule as {
-  enableCompileCache?: () => { status: number; message?: string; directory?: string }
+  enableCompileCache?: (directory?: string) => { status: number; message?: string; directory?: string }
   flushCompileCache?: () => void
 }
 
 /**
- * Lets V8 keep the code it compiles for our modules and our dependencies' on disk (in os.tmpdir()/node-compile-cache,
- * or NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off) and read it back at the next start instead of
- * compiling again. Call it before the modules it should cover are loaded. A folder that cannot be written (a
- * read-only file system, another user's folder) only means no cache: never a reason not to start.
+ * Lets V8 keep the code it compiles for our modules and our dependencies' on disk and read it back at the next start
+ * instead of compiling again. The folder is NODE_COMPILE_CACHE (the systemd unit sets one in its cache directory), or
+ * `genlock/compile` in the user's own cache folder (XDG_CACHE_HOME, or ~/.cache) — never Node's default in the
+ * shared os.tmpdir(), where another user could have put code there for us to run. NODE_DISABLE_COMPILE_CACHE=1
+ * turns it off. Call it before the modules it should cover are loaded. A folder that cannot be written (a read-only
+ * file system, no home) only means no cache: never a reason not to start.
  */
 export function useCompileCache(): void {
   try {
-    compileCache.enableCompileCache?.()
+    compileCache.enableCompileCache?.(process.env.NODE_COMPILE_CACHE || defaultFolder())
   } catch {
     // a start without the cache is only slower
   }
+}
+
+function defaultFolder(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'genlock', 'compile')
 }
 
 /**
