@@ -87,25 +87,6 @@ describe('redis protocol', () => {
     expect(tokens[1]!).toBeGreaterThan(thiefToken)
   })
 
-  it('runs its scripts again on a server that forgot them (SCRIPT FLUSH)', async () => {
-    const lock = genLock({}, client())
-    const resource = uniqueResource('flushed')
-    const tokens: number[] = []
-    const run = () =>
-      lock.newLocker(resource, null).promise(function* (_resource, context) {
-        tokens.push(context.token)
-      })
-    await run()
-    const admin = new Redis(redis.url)
-    await admin.script('FLUSH')
-    admin.disconnect()
-    await run()
-    await run()
-    expect(tokens).toHaveLength(3)
-    expect(tokens[1]!).toBeGreaterThan(tokens[0]!)
-    expect(tokens[2]!).toBeGreaterThan(tokens[1]!)
-  })
-
   it('turns a lease invalid by itself when the event loop stalls past the lease, before any timer runs', async () => {
     const lease = 300
     const locks = client(lease)

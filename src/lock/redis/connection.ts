@@ -1,16 +1,15 @@
-import { createHash } from 'node:crypto'
-import type { Command, Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { SCRIPTS } from './scripts.js'
 
-export type Arg = string | number
-export type ScriptName = keyof typeof SCRIPTS
+type Arg = string | number
 
-/** Each script with the SHA1 that EVALSHA names it by. */
-const LOADED = Object.fromEntries(
-  Object.entries(SCRIPTS).map(([name, lua]) => [name, { lua, sha: createHash('sha1').update(lua).digest('hex') }]),
-) as Record<ScriptName, { lua: string; sha: string }>
-
-const UTF8 = { replyEncoding: 'utf8' } as const
+/** The scripted commands `defineCommand` adds (one key, then the script's ARGV). */
+export interface ScriptedRedis {
+  genlockAcquire(key: string, ...args: Arg[]): Promise<[string, string?, number?]>
+  genlockRelease(key: string, ...args: Arg[]): Promise<number>
+  genlockRenew(key: string, ...args: Arg[]): Promise<string[]>
+  genlockRevoke(key: string, ...args: Arg[]): Promise<string[]>
+}
 
 /** What the protocol hears from its connections. */
 export interface ConnectionEvents {
@@ -32,39 +31,25 @@ export class RedisConnections {
   subscribed: Promise<void> = Promise.resolve()
 
   private constructor(
-    readonly command: Redis,
+    readonly command: Redis & ScriptedRedis,
     readonly subscriber: Redis,
-    private readonly Command: typeof import('ioredis').Command,
   ) {}
-
-  /**
-   * Runs a script (`args`: its one key, then ARGV) by EVALSHA, and by EVAL when the server answers NOSCRIPT
-   * (it restarted or was flushed; nothing ran). ioredis's own script commands do the same at a cost of about
-   * a kilobyte of wrappers per call, on the hot path of every lock.
-   */
-  script<T>(name: ScriptName, args: Arg[]): Promise<T> {
-    const { sha, lua } = LOADED[name]
-    const evalsha: Command = new this.Command('evalsha', [sha, 1, ...args], UTF8)
-    return (this.command.sendCommand(evalsha) as Promise<T>).catch((error: unknown) => {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
-      return this.command.sendCommand(new this.Command('eval', [lua, 1, ...args], UTF8)) as Promise<T>
-    })
-  }
 
   /** Imports ioredis and starts connecting; `subscribed` settles once this client's channel is listened to. */
   static async open(url: string, channel: string, events: ConnectionEvents): Promise<RedisConnections> {
-    const { Redis, Command } = await import('ioredis')
+    const { Redis } = await import('ioredis')
     const options = {
       maxRetriesPerRequest: null,
       enableOfflineQueue: true,
       retryStrategy: (times: number) => Math.min(50 * times, 1000),
     }
     const command = new Redis(url, { ...options, connectionName: 'genlock' })
+    for (const [name, lua] of Object.entries(SCRIPTS)) command.defineCommand(name, { lua, numberOfKeys: 1 })
     // ioredis's own resubscribe after a reconnect sends SUBSCRIBE without handling its promise: a connection
     // closed before the reply then surfaced as an unhandled rejection, which ends a Node 20 process. So this
     // client resubscribes itself.
     const subscriber = new Redis(url, { ...options, connectionName: 'genlock-sub', autoResubscribe: false })
-    const connections = new RedisConnections(command, subscriber, Command)
+    const connections = new RedisConnections(command as Redis & ScriptedRedis, subscriber)
     // First 'ready' listener, so the SUBSCRIBE is queued before anything the protocol does on reconnecting.
     subscriber.on('ready', () => {
       if (connections.started) subscriber.subscribe(channel).catch((error: unknown) => events.down(error as Error))

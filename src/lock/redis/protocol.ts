@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import type { LockErrorCode } from '../errors.js'
+import type { LockError, LockErrorCode } from '../errors.js'
 import { reportListenerError, type LockLogger } from '../logger.js'
-import type {
-  AcquireReceiver,
-  AcquireRequest,
-  BackendReachability,
-  Lease,
-  LockEvent,
-  LockingProtocol,
-} from '../protocol.js'
+import type { AcquireRequest, BackendReachability, Lease, LockEvent, LockingProtocol } from '../protocol.js'
 import { ProtocolBase } from '../protocol-base.js'
-import { RedisConnections, type Arg } from './connection.js'
+import { RedisConnections } from './connection.js'
 import { Heartbeat, type Epoch } from './heartbeat.js'
 import { RedisLease, type LeaseOwner } from './lease.js'
 import { redactUrl, resolveRedisOptions, type RedisProtocolOptions, type ResolvedRedisOptions } from './options.js'
@@ -36,8 +29,8 @@ interface Pending {
   state: 'sending' | 'queued' | 'confirm' | 'handoff' | 'done'
   /** The acquire script may have reached the server: giving up must withdraw it there. */
   sent: boolean
-  /** Told the outcome a microtask after it is decided, as a promise reaction would be. */
-  readonly receiver: AcquireReceiver
+  resolve(lease: Lease): void
+  reject(error: LockError): void
   timer: ReturnType<typeof setTimeout> | undefined
   handoffTimer: ReturnType<typeof setTimeout> | undefined
   onAbort: (() => void) | undefined
@@ -106,47 +99,38 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
   }
 
   acquire(request: AcquireRequest): Promise<Lease> {
-    let receiver!: AcquireReceiver
-    const outcome = new Promise<Lease>((granted, refused) => (receiver = { granted, refused }))
-    this.acquireFor(request, receiver)
-    return outcome
-  }
-
-  /** `acquire` without a promise of its own (the core's way): a grant always comes later, from the server. */
-  acquireFor(request: AcquireRequest, receiver: AcquireReceiver): undefined {
     const refused = this.refuse(request)
-    if (refused) {
-      refused.catch((error: unknown) => receiver.refused(error))
-      return undefined
-    }
-    const p: Pending = {
-      id: `${this.clientId}.${(this.seq++).toString(36)}`,
-      request,
-      state: 'sending',
-      sent: false,
-      receiver,
-      timer: undefined,
-      handoffTimer: undefined,
-      onAbort: undefined,
-      acks: 0,
-      victims: 0,
-      tokens: undefined,
-      lostEarly: undefined,
-    }
-    this.pending.set(p.id, p)
-    const timeout = request.acquireTimeout
-    if (timeout > 0 && timeout !== Infinity) {
-      p.timer = setTimeout(() => this.giveUp(p, 'ACQUIRE_TIMEOUT', `not granted within ${timeout} ms`), timeout)
-    }
-    void this.send(p)
-    return undefined
+    if (refused) return refused
+    return new Promise<Lease>((resolve, reject) => {
+      const p: Pending = {
+        id: `${this.clientId}.${(this.seq++).toString(36)}`,
+        request,
+        state: 'sending',
+        sent: false,
+        resolve,
+        reject,
+        timer: undefined,
+        handoffTimer: undefined,
+        onAbort: undefined,
+        acks: 0,
+        victims: 0,
+        tokens: undefined,
+        lostEarly: undefined,
+      }
+      this.pending.set(p.id, p)
+      const timeout = request.acquireTimeout
+      if (timeout > 0 && timeout !== Infinity) {
+        p.timer = setTimeout(() => this.giveUp(p, 'ACQUIRE_TIMEOUT', `not granted within ${timeout} ms`), timeout)
+      }
+      void this.send(p)
+    })
   }
 
   /** Takes every lease on `resource` away (code `LOST`), in every process: an operator's "unlock". */
   async revoke(resource: string): Promise<void> {
-    const connections = await this.connect()
+    const { command } = await this.connect()
     this.flushReleases()
-    const taken = await connections.script<string[]>('genlockRevoke', [this.key, this.prefix, resource])
+    const taken = await command.genlockRevoke(this.key, this.prefix, resource)
     for (let i = 0; i + 1 < taken.length; i += 2) {
       // Ours are dropped now rather than when the channel message lands, so the caller sees the effect.
       const lease = taken[i] === this.clientId ? this.leases.get(taken[i + 1]!) : undefined
@@ -174,7 +158,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     if (connections.command.status === 'ready') {
       // Commands run in order on the connection: once these are answered, every release sent before is done.
       const done = Promise.all([
-        ids.length > 0 && connections.script('genlockRelease', [this.key, this.prefix, ...ids]),
+        ids.length > 0 && connections.command.genlockRelease(this.key, this.prefix, ...ids),
         connections.command.zrem(this.key, this.clientId),
       ]).catch(() => undefined)
       let timer: ReturnType<typeof setTimeout> | undefined
@@ -228,7 +212,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     const sent = this.heartbeat.now()
     let reply: [string, string?, number?]
     try {
-      const args: Arg[] = [
+      reply = await connections.command.genlockAcquire(
         this.key,
         this.prefix,
         p.id,
@@ -240,9 +224,8 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
         resourcesJson(r.resources),
         mayWait ? '1' : '0',
         r.maxAcquireAttempts === Infinity ? '' : String(r.maxAcquireAttempts),
-      ]
-      for (const id of this.flushReleases(true)) args.push(id)
-      reply = await connections.script<[string, string?, number?]>('genlockAcquire', args)
+        ...this.flushReleases(true),
+      )
     } catch (error) {
       this.giveUp(p, 'LOST', `Redis refused the acquire: ${messageOf(error)}`)
       return
@@ -250,7 +233,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     const current = this.heartbeat.extend(sent)
     if (isDone(p)) {
       // Given up while the script ran (or a resubmission raced a grant): whatever it got must go back.
-      if (reply[0] !== 'F' && !this.leases.has(p.id)) this.sendRelease(p.id)
+      if (reply[0] !== 'F' && !this.leases.has(p.id)) this.sendRelease([p.id])
       return
     }
     if (!current) {
@@ -283,14 +266,14 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
   }
 
   /**
-   * Gives an id back on the server. Batched until the end of this tick: a transaction loop's next acquire
+   * Gives ids back on the server. Batched until the end of this tick: a transaction loop's next acquire
    * then carries them (one command instead of two). Every other command flushes them first, so the server
    * always sees this client's commands in the order they were made.
    */
-  private sendRelease(id: string): void {
+  private sendRelease(ids: string[]): void {
     if (!this.connections) return
     if (this.releases.length === 0) process.nextTick(this.flushLater)
-    this.releases.push(id)
+    this.releases.push(...ids)
   }
 
   private readonly flushLater = (): void => {
@@ -303,8 +286,8 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     if (ids.length === 0) return ids
     this.releases = []
     if (take) return ids
-    this.connections
-      ?.script('genlockRelease', [this.key, this.prefix, ...ids])
+    this.connections?.command
+      .genlockRelease(this.key, this.prefix, ...ids)
       .catch((error: unknown) => this.options.logger?.warn({ err: error, ids }, 'genlock: Redis release failed'))
     return []
   }
@@ -424,7 +407,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     this.settle(p)
     const r = p.request
     const tokens: Record<string, number> = {}
-    for (let i = 0; i < r.resources.length; i++) tokens[r.resources[i]!] = Number(p.tokens![i])
+    r.resources.forEach((resource, i) => (tokens[resource] = Number(p.tokens![i])))
     const epoch = this.heartbeat.epoch
     const lease = new RedisLease(this, p.id, epoch, r.resources, r.lockerGuid, r.priority, tokens, this.logger)
     this.leases.set(p.id, lease)
@@ -440,7 +423,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     if (p.lostEarly) this.applyLoss(lease, p.lostEarly)
     else if (!this.heartbeat.alive)
       this.loseLease(lease, 'LOST', 'the Redis lease ran out during the hand-off', undefined, true)
-    queueMicrotask(() => p.receiver.granted(lease))
+    p.resolve(lease)
   }
 
   /**
@@ -470,9 +453,8 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     if (p.state === 'done') return
     this.settle(p)
     this.events.emitForRequest('gave-up', p.request, code)
-    const error = this.error(code, message, p.request)
-    queueMicrotask(() => p.receiver.refused(error))
-    if (withdraw && p.sent) this.sendRelease(p.id)
+    p.reject(this.error(code, message, p.request))
+    if (withdraw && p.sent) this.sendRelease([p.id])
   }
 
   // --- holding ----------------------------------------------------------------------------------------
@@ -483,7 +465,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     this.events.emitForLease('released', lease)
     // Not awaited: later commands of this client queue behind it on the same connection, and the server
     // hands the lock on by itself.
-    this.sendRelease(lease.id)
+    this.sendRelease([lease.id])
   }
 
   private applyLoss(lease: RedisLease, message: LossMessage): void {
@@ -503,7 +485,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     by: LockEvent['by'] | undefined,
     giveBack: boolean,
   ): void {
-    if (this.lose(lease, code, message, by) && giveBack) this.sendRelease(lease.id)
+    if (this.lose(lease, code, message, by) && giveBack) this.sendRelease([lease.id])
   }
 
   protected detach(lease: RedisLease): void {
@@ -533,13 +515,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     let reply: string[]
     try {
       this.flushReleases()
-      reply = await connections.script<string[]>('genlockRenew', [
-        this.key,
-        this.prefix,
-        this.clientId,
-        this.options.lease,
-        ...ids,
-      ])
+      reply = await connections.command.genlockRenew(this.key, this.prefix, this.clientId, this.options.lease, ...ids)
     } catch (error) {
       this.options.logger?.warn({ err: error }, 'genlock: Redis lease renewal failed')
       return true

@@ -13,7 +13,7 @@
  * - `K t:<r>`      string the fencing counter of r
  * - `K w:<id>`     hash  a waiter: g guid, p priority, c client, r resources (JSON), m queue member,
  *                        a attempts, x max attempts ('' for unlimited)
- * - `K l:<id>`     hash  a lease: c client, r resources (JSON), k tokens (JSON strings), v victims (absent: 0)
+ * - `K l:<id>`     hash  a lease: c client, g guid, r resources (JSON), k tokens (JSON strings), v victims
  * - `K c:<c>`      channel of client c: grants, losses, drops, hand-off acknowledgements (JSON arrays)
  *
  * Every script first reaps dead clients, so a holder killed with -9 frees its locks at the first script
@@ -195,9 +195,7 @@ local function grant(id, resJson, res, guid, prio, client)
     holds[r] = nil
     countChances(r, guid)
   end
-  local lk = K .. 'l:' .. id
-  redis.call('HSET', lk, 'c', client, 'r', resJson, 'k', cjson.encode(tokens))
-  if #victims > 0 then redis.call('HSET', lk, 'v', #victims) end
+  redis.call('HSET', K .. 'l:' .. id, 'c', client, 'g', guid, 'r', resJson, 'k', cjson.encode(tokens), 'v', #victims)
   redis.call('SADD', K .. 'cl:' .. client, id)
   return tokens, #victims
 end
@@ -241,7 +239,7 @@ end
 -- What the server knows about id: a lease (JSON [tokens, victims]), a waiter ('W') or nothing ('').
 local function status(id)
   local l = redis.call('HMGET', K .. 'l:' .. id, 'k', 'v')
-  if l[1] then return '[' .. l[1] .. ',' .. (l[2] or '0') .. ']' end
+  if l[1] then return '[' .. l[1] .. ',' .. l[2] .. ']' end
   if redis.call('EXISTS', K .. 'w:' .. id) == 1 then return 'W' end
   return ''
 end
@@ -263,9 +261,7 @@ do
   local res = cjson.decode(resJson)
   if fast then
     for _, r in ipairs(res) do
-      -- A hold given back just now had nobody queued (or it would be in LEFTOVER): nothing to look up.
-      local hk = k .. 'h:' .. r
-      if not FREED[hk] and redis.call('EXISTS', hk, k .. 'q:' .. r) > 0 then fast = false; break end
+      if redis.call('EXISTS', k .. 'h:' .. r, k .. 'q:' .. r) > 0 then fast = false; break end
     end
   end
   if fast then
@@ -282,7 +278,7 @@ do
       redis.call('HSET', k .. 'h:' .. r, '_o', guid, id, ARGV[6])
     end
     local encoded = cjson.encode(tokens)
-    redis.call('HSET', k .. 'l:' .. id, 'c', client, 'r', resJson, 'k', encoded)
+    redis.call('HSET', k .. 'l:' .. id, 'c', client, 'g', guid, 'r', resJson, 'k', encoded, 'v', 0)
     redis.call('SADD', k .. 'cl:' .. client, id)
     return {'G', encoded, 0}
   end
@@ -292,12 +288,11 @@ end
 /**
  * Gives back the leases named by ARGV[first..] that are alone on their resources with nobody waiting for
  * them, before the library is defined; the others (and waiters' ids) are left in LEFTOVER for the full
- * script, and the holds deleted are noted in FREED (a set of hold keys). Releases ride along with the next
- * acquire when there is one (one command instead of two).
+ * script. Releases ride along with the next acquire when there is one (one command instead of two).
  */
 function fastReleases(first: number): string {
   return `
-local LEFTOVER, FREED = {}, {}
+local LEFTOVER = {}
 for i = ${first}, #ARGV do
   local k, id = ARGV[1], ARGV[i]
   local l = redis.call('HMGET', k .. 'l:' .. id, 'c', 'r')
@@ -312,7 +307,6 @@ for i = ${first}, #ARGV do
   if simple then
     redis.call('DEL', unpack(keys))
     redis.call('SREM', k .. 'cl:' .. l[1], id)
-    for j = 2, #keys do FREED[keys[j]] = true end
   else
     LEFTOVER[#LEFTOVER + 1] = id
   end
@@ -340,7 +334,7 @@ if redis.call('EXISTS', K .. 'l:' .. id, K .. 'w:' .. id) > 0 then
   pump()
   local l = redis.call('HMGET', K .. 'l:' .. id, 'k', 'v')
   if not l[1] then return {'W', nextExpiry(client)} end
-  return {'G', l[1], tonumber(l[2] or 0)}
+  return {'G', l[1], tonumber(l[2])}
 end
 local res = cjson.decode(resJson)
 local reply
