@@ -50,4 +50,23 @@ describe('the trigger path', () => {
       await watcher.close()
     }
   })
+
+  // In the command's segment rather than a socket write of its own after it (see StateTopics).
+  it("writes the run's new holder of the bulb ahead of the run's first bulb command", async () => {
+    running = await startTestDaemon(mosquitto.url, { devices: { 'lamp.yaml': LAMP }, automations: { 'go.yaml': GO } })
+    const device = `${running.baseTopic}/device/lamp`
+    const watcher = await Observer.connect(mosquitto.url, ['zigbee2mqtt/lamp/set', device])
+    try {
+      await watcher.waitForPayload(device, (payload) => payload.includes('"holder":null'))
+      const from = watcher.mark
+      await watcher.publish('home/go', '{"b":40}')
+      await watcher.waitFor((m) => m.topic === 'zigbee2mqtt/lamp/set', from)
+      const order = watcher.seen
+        .slice(from)
+        .map((m) => (m.topic === device ? `holder ${(JSON.parse(m.payload) as { holder: string }).holder}` : 'command'))
+      expect(order.slice(0, 2)).toEqual(['holder go', 'command'])
+    } finally {
+      await watcher.close()
+    }
+  })
 })
