@@ -8,9 +8,16 @@ export interface HolderView {
   manualHoldUntil(deviceId: string): number | undefined
 }
 
+const AUTOMATION = 'automation:'
+
+/** Whether a lockerGuid is an automation's (its runs lock as `automation:<name>`). */
+export function isAutomationLocker(lockerGuid: string): boolean {
+  return lockerGuid.startsWith(AUTOMATION)
+}
+
 /** The holder name a lockerGuid shows as: `automation:party` → `party`, `manual:bath_bulb` → `manual`. */
 export function holderName(lockerGuid: string): string {
-  if (lockerGuid.startsWith('automation:')) return lockerGuid.slice('automation:'.length)
+  if (isAutomationLocker(lockerGuid)) return lockerGuid.slice(AUTOMATION.length)
   if (lockerGuid.startsWith('manual:')) return 'manual'
   return lockerGuid
 }

@@ -1,5 +1,6 @@
 import type { AutomationStatus } from '../../automation/index.js'
 import type { DaemonContext, Extension } from '../extension.js'
+import { isAutomationLocker } from '../holders.js'
 import { perTick } from '../per-tick.js'
 
 /**
@@ -43,7 +44,7 @@ export class StateTopics implements Extension {
     // waits for the tick, so a lock changing hands (lost, then granted, in one turn) never shows as free; so does a
     // manual command's grant, whose hold (the `manualHold` event) comes later in the same turn.
     events.on(this, 'lock', (event) =>
-      event.type === 'acquired' && event.lockerGuid.startsWith('automation:')
+      event.type === 'acquired' && isAutomationLocker(event.lockerGuid)
         ? this.publishDevice(event.resource)
         : this.deviceChanged(event.resource),
     )
