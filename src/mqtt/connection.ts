@@ -105,6 +105,11 @@ export class MqttConnection implements MessageBus {
   private readonly onlineListeners = new Set<(online: boolean) => void>()
   /** Patterns nobody wants any more, still subscribed at the broker until {@link flushUnsubscribes}. */
   private readonly unwanted = new Set<string>()
+  /**
+   * Patterns whose SUBSCRIBE went down with a connection before the broker acknowledged it: subscribed again on the
+   * next connect, even one where the broker kept our session (it may never have read the SUBSCRIBE).
+   */
+  private readonly unacknowledged = new Set<string>()
   private unsubscribeHolds = 0
   private unsubscribeFlush: NodeJS.Immediate | undefined
   private held: BusMessage[] | undefined
@@ -351,7 +356,13 @@ export class MqttConnection implements MessageBus {
     this.pendingSubscriptions.add(acked)
     // mqtt.js may call back synchronously (when it is disconnecting), so `acked` must exist before.
     this.client.subscribe(pattern, { qos: SUBSCRIPTION_QOS }, (error) => {
-      if (error) this.logger.error({ topic: pattern, err: error.message }, 'mqtt subscribe failed')
+      if (error && !this.closing) {
+        this.unacknowledged.add(pattern)
+        this.logger.warn(
+          { topic: pattern, err: error.message },
+          'mqtt subscribe not acknowledged; retrying on reconnect',
+        )
+      }
       this.pendingSubscriptions.delete(acked)
       resolve()
     })
@@ -414,12 +425,14 @@ export class MqttConnection implements MessageBus {
       )
       if (connection === 1) return
       this.traffic.reconnects++
-      if (!connack.sessionPresent) {
-        // The broker forgot us (restarted without persistence, or a clean session): nothing we subscribed to
-        // reaches us until we subscribe again.
-        this.unwanted.clear()
-        for (const pattern of this.handlers.keys()) this.brokerSubscribe(pattern)
-      }
+      const resubscribe = connack.sessionPresent
+        ? [...this.unacknowledged].filter((pattern) => this.handlers.has(pattern))
+        : // The broker forgot us (restarted without persistence, or a clean session): nothing we subscribed to
+          // reaches us until we subscribe again.
+          [...this.handlers.keys()]
+      if (!connack.sessionPresent) this.unwanted.clear()
+      this.unacknowledged.clear()
+      for (const pattern of resubscribe) this.brokerSubscribe(pattern)
       for (const listener of [...this.reconnectListeners]) {
         try {
           listener(connack.sessionPresent)

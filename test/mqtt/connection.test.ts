@@ -4,6 +4,7 @@ import { MqttConnection } from '../../src/mqtt/connection.js'
 import { startEmbeddedBroker } from '../../src/mqtt/broker.js'
 import { redactUrl, type MqttLogger } from '../../src/mqtt/logger.js'
 import { startMosquitto, type ServiceProcess } from '../support/services.js'
+import { TcpGate } from '../support/tcp-gate.js'
 import { Observer } from './observer.js'
 
 type Logged = { level: string; fields: object; message: string | undefined }
@@ -215,6 +216,9 @@ describe('MqttConnection on a real mosquitto', () => {
       logger,
     })
     const trigger = nextOn(bus, 'home/alarm')
+    // In the session before the restart: a SUBSCRIBE mosquitto had not read when it stopped would only be sent again
+    // after the restart, racing the message below.
+    await bus.settled()
     const lost = logger.next((l) => l.message === 'mqtt connection lost; reconnecting')
     await broker.stop()
     await lost
@@ -224,6 +228,41 @@ describe('MqttConnection on a real mosquitto', () => {
     await sent
     expect((await trigger).payload.toString()).toBe('ON')
     await bus.close()
+  })
+
+  it('subscribes again when a drop took its SUBSCRIBE down before the broker read it, though the session was kept', async () => {
+    const gate = await TcpGate.open({ host: '127.0.0.1', port: broker.port })
+    const logger = recordingLogger()
+    const bus = await MqttConnection.open({
+      url: `mqtt://127.0.0.1:${gate.port}`,
+      clientId: 'lost-subscribe-test',
+      baseTopic: 'ls',
+      reconnectDelay: 20,
+      maxReconnectDelay: 50,
+      logger,
+    })
+    try {
+      bus.subscribe('ls/mark', () => {})
+      await bus.settled()
+      const alarms: string[] = []
+      gate.hold()
+      bus.subscribe('home/lost-subscribe', (message) => alarms.push(message.payload.toString()))
+      await gate.heldBytes(1) // the SUBSCRIBE, waiting in the gate: mosquitto never reads it
+      const reconnected = logger.next((l) => l.message === 'mqtt connected')
+      gate.cut()
+      expect(((await reconnected).fields as { sessionPresent: boolean }).sessionPresent).toBe(true)
+      await bus.settled()
+      // mosquitto delivers one publisher's messages in order: once the mark is here, the alarm would be too.
+      const marked = nextOn(bus, 'ls/mark')
+      await observer.publish('home/lost-subscribe', 'ON')
+      await observer.publish('ls/mark', 'after')
+      expect((await marked).payload.toString()).toBe('after')
+      expect(alarms).toEqual(['ON'])
+      expect(logger.lines.map((l) => l.message)).toContain('mqtt subscribe not acknowledged; retrying on reconnect')
+    } finally {
+      await bus.close()
+      await gate.close()
+    }
   })
 })
 
