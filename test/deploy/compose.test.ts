@@ -83,6 +83,7 @@ describe('compose.example.yaml', () => {
     expect(published).toEqual([1883])
     const all = listeners(mosquittoConf())
     expect(mosquittoConf()).toMatch(/^per_listener_settings true$/m)
+    expect(mosquittoConf()).toMatch(/^set_tcp_nodelay true$/m)
     for (const port of published) {
       const listener = all.find((l) => l.port === port)
       expect(listener?.settings.get('allow_anonymous'), `listener ${port}`).toBe('false')
