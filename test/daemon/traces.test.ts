@@ -124,6 +124,40 @@ describe('run traces', () => {
     expect(() => traceOutput(dataDir, 'party', { run: 7 })).toThrow(/no run 7 kept; runs 1–2/)
   })
 
+  it('publishes a burst of runs as a few summaries, the last one being the last run', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'genlock-traces-'))
+    const ping = `name: ping
+priority: 0
+devices: [bath_bulb]
+mode: queued
+max: 50
+trigger:
+  - mqtt: home/ping
+steps:
+  - set: { brightness: "{{ trigger.json.b }}" }
+`
+    bed.running = await startTestDaemon(
+      bed.mosquitto.url,
+      { devices: { 'bath_bulb.yaml': simBulb('bath_bulb') }, automations: { 'ping.yaml': ping } },
+      `data_dir: ${dataDir}\n`,
+    )
+    const t = bed.running
+    const from = bed.mqtt.mark
+    const runs = 20
+    // Each run would publish `running`, then `completed`, were summaries not coalesced.
+    await Promise.all(
+      Array.from({ length: runs }, (_, i) => bed.mqtt.publish('home/ping', JSON.stringify({ b: i + 1 }))),
+    )
+    await summaryOn(t, 'ping', (s) => s['run'] === runs && s['result'] === 'completed', from)
+    const published = bed.mqtt.seen.slice(from).filter((m) => m.topic === `${t.baseTopic}/automation/ping/trace`)
+    expect(published.length).toBeLessThan(runs)
+    expect(published.map((m) => JSON.parse(m.payload)['run'] as number)).toEqual(
+      published.map((m) => JSON.parse(m.payload)['run'] as number).sort((a, b) => a - b),
+    )
+    const commands = t.bulb('bath_bulb').commandLog.filter(by('ping'))
+    expect(commands.map((entry) => entry.state.brightness)).toEqual(Array.from({ length: runs }, (_, i) => i + 1))
+  })
+
   it('names the step that failed, and the error the run ended with', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'genlock-traces-'))
     const t = await start(dataDir)
