@@ -37,6 +37,11 @@ interface Pending {
   acks: number
   victims: number
   tokens: string[] | undefined
+  /**
+   * The heartbeat epoch the grant arrived in: the grant is good only while that epoch lasts. A hand-off can
+   * outlive it (the connection dropped, the server may have restarted and forgotten the grant).
+   */
+  epoch: Epoch<RedisLease> | undefined
   /** The grant was taken away again before it got here. */
   lostEarly: LossMessage | undefined
 }
@@ -115,6 +120,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
         acks: 0,
         victims: 0,
         tokens: undefined,
+        epoch: undefined,
         lostEarly: undefined,
       }
       this.pending.set(p.id, p)
@@ -392,6 +398,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     }
     p.tokens = tokens
     p.victims = victims
+    p.epoch = this.heartbeat.epoch
     if (p.acks < victims) {
       p.state = 'handoff'
       this.watchAbort(p)
@@ -408,10 +415,13 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     const r = p.request
     const tokens: Record<string, number> = {}
     r.resources.forEach((resource, i) => (tokens[resource] = Number(p.tokens![i])))
-    const epoch = this.heartbeat.epoch
+    // The epoch of the grant, not the current one: after a drop and a renewal the current epoch speaks for a server
+    // that may have restarted since the grant (its counter too), and a grant taken into it would run beside the
+    // holder that server picks. An epoch that ended never comes back, so one still alive is the current one.
+    const epoch = p.epoch!
     const lease = new RedisLease(this, p.id, epoch, r.resources, r.lockerGuid, r.priority, tokens, this.logger)
     this.leases.set(p.id, lease)
-    this.heartbeat.join(lease)
+    if (epoch.alive) this.heartbeat.join(lease)
     if (r.lockTtl !== Infinity) {
       lease.ttlDeadline = this.heartbeat.now() + r.lockTtl
       lease.ttlTimer = setTimeout(
@@ -421,8 +431,8 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     }
     this.events.emitForLease('acquired', lease)
     if (p.lostEarly) this.applyLoss(lease, p.lostEarly)
-    else if (!this.heartbeat.alive)
-      this.loseLease(lease, 'LOST', 'the Redis lease ran out during the hand-off', undefined, true)
+    else if (!epoch.alive)
+      this.loseLease(lease, 'LOST', 'the Redis lease ran out or dropped during the hand-off', undefined, true)
     p.resolve(lease)
   }
 
