@@ -24,7 +24,8 @@ type LossMessage = Extract<Message, readonly ['P' | 'L', ...unknown[]]>
  * a steal: waiting for the victims' acknowledgements), `done`.
  */
 interface Pending {
-  readonly id: string
+  /** The server's name for this acquisition; a new one when the server has forgotten the old (see `askAfresh`). */
+  id: string
   readonly request: AcquireRequest
   state: 'sending' | 'queued' | 'confirm' | 'handoff' | 'done'
   /** The acquire script may have reached the server: giving up must withdraw it there. */
@@ -543,16 +544,35 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
       const p = this.pending.get(id)
       if (!p || (p.state !== 'queued' && p.state !== 'confirm')) return
       if (status === 'W') waiting = true
-      else if (status === '') {
-        p.state = 'sending' // the server forgot it (restarted, or reaped us while unreachable): ask again
-        void this.send(p)
-      } else {
+      else if (status === '')
+        this.askAfresh(p) // the server forgot it (restarted, or reaped us while unreachable)
+      else {
         const [tokens, victims] = JSON.parse(status) as [string[], number]
         this.granted(p, tokens, victims)
       }
     })
     if (waiting) this.heartbeat.wakeAt(Number(reply[ids.length]))
     return true
+  }
+
+  /**
+   * Asks again for a request the server has forgotten, under a new id. Messages about the forgotten grant may still
+   * be on their way (its grant, its loss when the server reaped us, victims' acknowledgements): under the old id
+   * they find nothing. Taken for the new request, the grant ran a holder the server no longer had, and the loss
+   * lost the new grant without giving it back, so the server kept it for a client that goes on renewing.
+   */
+  private askAfresh(p: Pending): void {
+    this.pending.delete(p.id)
+    p.id = `${this.clientId}.${(this.seq++).toString(36)}`
+    this.pending.set(p.id, p)
+    p.state = 'sending'
+    p.sent = false
+    p.acks = 0
+    p.victims = 0
+    p.tokens = undefined
+    p.epoch = undefined
+    p.lostEarly = undefined
+    void this.send(p)
   }
 }
 
