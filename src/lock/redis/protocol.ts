@@ -24,7 +24,8 @@ type LossMessage = Extract<Message, readonly ['P' | 'L', ...unknown[]]>
  * a steal: waiting for the victims' acknowledgements), `done`.
  */
 interface Pending {
-  readonly id: string
+  /** The server's name for this acquisition; a new one when the server has forgotten the old (see `askAfresh`). */
+  id: string
   readonly request: AcquireRequest
   state: 'sending' | 'queued' | 'confirm' | 'handoff' | 'done'
   /** The acquire script may have reached the server: giving up must withdraw it there. */
@@ -37,6 +38,11 @@ interface Pending {
   acks: number
   victims: number
   tokens: string[] | undefined
+  /**
+   * The heartbeat epoch the grant arrived in: the grant is good only while that epoch lasts. A hand-off can
+   * outlive it (the connection dropped, the server may have restarted and forgotten the grant).
+   */
+  epoch: Epoch<RedisLease> | undefined
   /** The grant was taken away again before it got here. */
   lostEarly: LossMessage | undefined
 }
@@ -115,6 +121,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
         acks: 0,
         victims: 0,
         tokens: undefined,
+        epoch: undefined,
         lostEarly: undefined,
       }
       this.pending.set(p.id, p)
@@ -392,6 +399,7 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     }
     p.tokens = tokens
     p.victims = victims
+    p.epoch = this.heartbeat.epoch
     if (p.acks < victims) {
       p.state = 'handoff'
       this.watchAbort(p)
@@ -408,10 +416,13 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     const r = p.request
     const tokens: Record<string, number> = {}
     r.resources.forEach((resource, i) => (tokens[resource] = Number(p.tokens![i])))
-    const epoch = this.heartbeat.epoch
+    // The epoch of the grant, not the current one: after a drop and a renewal the current epoch speaks for a server
+    // that may have restarted since the grant (its counter too), and a grant taken into it would run beside the
+    // holder that server picks. An epoch that ended never comes back, so one still alive is the current one.
+    const epoch = p.epoch!
     const lease = new RedisLease(this, p.id, epoch, r.resources, r.lockerGuid, r.priority, tokens, this.logger)
     this.leases.set(p.id, lease)
-    this.heartbeat.join(lease)
+    if (epoch.alive) this.heartbeat.join(lease)
     if (r.lockTtl !== Infinity) {
       lease.ttlDeadline = this.heartbeat.now() + r.lockTtl
       lease.ttlTimer = setTimeout(
@@ -421,8 +432,8 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     }
     this.events.emitForLease('acquired', lease)
     if (p.lostEarly) this.applyLoss(lease, p.lostEarly)
-    else if (!this.heartbeat.alive)
-      this.loseLease(lease, 'LOST', 'the Redis lease ran out during the hand-off', undefined, true)
+    else if (!epoch.alive)
+      this.loseLease(lease, 'LOST', 'the Redis lease ran out or dropped during the hand-off', undefined, true)
     p.resolve(lease)
   }
 
@@ -533,16 +544,35 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
       const p = this.pending.get(id)
       if (!p || (p.state !== 'queued' && p.state !== 'confirm')) return
       if (status === 'W') waiting = true
-      else if (status === '') {
-        p.state = 'sending' // the server forgot it (restarted, or reaped us while unreachable): ask again
-        void this.send(p)
-      } else {
+      else if (status === '')
+        this.askAfresh(p) // the server forgot it (restarted, or reaped us while unreachable)
+      else {
         const [tokens, victims] = JSON.parse(status) as [string[], number]
         this.granted(p, tokens, victims)
       }
     })
     if (waiting) this.heartbeat.wakeAt(Number(reply[ids.length]))
     return true
+  }
+
+  /**
+   * Asks again for a request the server has forgotten, under a new id. Messages about the forgotten grant may still
+   * be on their way (its grant, its loss when the server reaped us, victims' acknowledgements): under the old id
+   * they find nothing. Taken for the new request, the grant ran a holder the server no longer had, and the loss
+   * lost the new grant without giving it back, so the server kept it for a client that goes on renewing.
+   */
+  private askAfresh(p: Pending): void {
+    this.pending.delete(p.id)
+    p.id = `${this.clientId}.${(this.seq++).toString(36)}`
+    this.pending.set(p.id, p)
+    p.state = 'sending'
+    p.sent = false
+    p.acks = 0
+    p.victims = 0
+    p.tokens = undefined
+    p.epoch = undefined
+    p.lostEarly = undefined
+    void this.send(p)
   }
 }
 
