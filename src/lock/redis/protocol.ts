@@ -534,11 +534,12 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     // A reply read after the connection dropped describes the server from before: the next renewal asks again.
     if (!this.heartbeat.extend(sent)) return true
     let waiting = false
+    const gone: RedisLease[] = []
     ids.forEach((id, i) => {
       const status = reply[i] ?? ''
       const lease = this.leases.get(id)
       if (lease) {
-        if (status === '') this.loseLease(lease, 'LOST', 'the Redis server no longer has this lease', undefined, false)
+        if (status === '') gone.push(lease)
         return
       }
       const p = this.pending.get(id)
@@ -552,7 +553,30 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
       }
     })
     if (waiting) this.heartbeat.wakeAt(Number(reply[ids.length]))
+    if (gone.length > 0) void this.loseGone(connections, gone)
     return true
+  }
+
+  /**
+   * Leases the server no longer has. Whoever took them away told us on our channel before this renewal ran (a
+   * steal's `P`, a reap's or a revoke's `L`), but that message comes on the subscriber connection and can be read
+   * after the renewal's reply. Taken as LOST at once, a preempted lease would go to recovery as LOST instead of
+   * PREEMPTED (no resume), and its acknowledgement would go to the thief without waiting for its in-flight step to
+   * land. A PING on the subscriber connection comes back behind every message published before it: what is still
+   * held then was taken away without a word, or the PING did not come back within `handoffTimeout` (as long as a
+   * thief waits for our acknowledgement), and is LOST.
+   */
+  private async loseGone(connections: RedisConnections, gone: readonly RedisLease[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      connections.subscriber.ping().catch(() => undefined), // a drop loses every lease of the epoch (onDown)
+      new Promise((resolve) => (timer = setTimeout(resolve, this.options.handoffTimeout).unref())),
+    ])
+    clearTimeout(timer)
+    for (const lease of gone) {
+      if (this.leases.get(lease.id) !== lease) continue
+      this.loseLease(lease, 'LOST', 'the Redis server no longer has this lease', undefined, false)
+    }
   }
 
   /**
