@@ -246,9 +246,10 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
     if (!current) {
       // The connection dropped while the script ran (the reply was read after the drop): the server that answered
       // may have restarted since, forgetting the grant, and a grant taken on its word would run beside the holder
-      // the new server picks. Ask again: the acquire is idempotent per id, so a server that still has it says so.
-      p.state = 'sending'
-      void this.send(p)
+      // the new server picks. Ask again, under a new id (messages about this grant, a steal's P, may have come
+      // meanwhile), and give this one back: a server that still has it frees it, one that forgot it does nothing.
+      if (reply[0] !== 'F') this.sendRelease([p.id])
+      this.askAfresh(p)
       return
     }
     const [kind, detail, victims] = reply
@@ -580,9 +581,9 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
   }
 
   /**
-   * Asks again for a request the server has forgotten, under a new id. Messages about the forgotten grant may still
-   * be on their way (its grant, its loss when the server reaped us, victims' acknowledgements): under the old id
-   * they find nothing. Taken for the new request, the grant ran a holder the server no longer had, and the loss
+   * Asks again for a request the server may have forgotten, under a new id. Messages about the forgotten grant may
+   * still be on their way (its grant, its loss when the server reaped us, victims' acknowledgements): under the old
+   * id they find nothing. Taken for the new request, the grant ran a holder the server no longer had, and the loss
    * lost the new grant without giving it back, so the server kept it for a client that goes on renewing.
    */
   private askAfresh(p: Pending): void {
