@@ -1,28 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import genLock, { LockError, type LockEvent } from '../../src/index.js'
-import { redisProtocol, type RedisProtocol } from '../../src/lock/redis/index.js'
-import { startRedis } from '../support/services.js'
+import type { RedisProtocol } from '../../src/lock/redis/index.js'
 import { deferred, nextLockEvent, uniqueResource } from './helpers.js'
+import { redisPerTest } from './redis-bed.js'
 
 /** What happens to holders and waiters when the Redis server itself goes away. */
 describe('redis protocol when Redis fails', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>
-  let protocols: RedisProtocol[] = []
-
-  beforeEach(async () => {
-    redis = await startRedis()
-  })
-
-  afterEach(async () => {
-    await Promise.all(protocols.map((protocol) => protocol.close()))
-    protocols = []
-    await redis.dispose()
-  })
+  const bed = redisPerTest()
 
   function protocol(lease = 5000): RedisProtocol {
-    const created = redisProtocol({ url: redis.url, keyPrefix: 'faults', lease })
-    protocols.push(created)
-    return created
+    return bed.protocol({ keyPrefix: 'faults', lease })
   }
 
   const event = (type: LockEvent['type'], lockerGuid: string) => (e: LockEvent) =>
@@ -47,7 +34,7 @@ describe('redis protocol when Redis fails', () => {
         return ops.restart()
       })
     await holding.promise
-    await redis.restart()
+    await bed.redis.restart()
     expect(await done).toBe('finished on the restarted server')
     expect(codes).toEqual(['LOST'])
     // The restarted server lost its counters, yet the new grant's token is larger.
@@ -76,7 +63,7 @@ describe('redis protocol when Redis fails', () => {
       })
     await holding.promise
     const lost = nextLockEvent(locks, event('lost', holder.lockerGuid))
-    await redis.stop()
+    await bed.redis.stop()
     await lost
     expect(codes).toEqual(['LOST'])
     // A bounded acquisition gives up while Redis is away: more than a lease has now gone by.
@@ -87,7 +74,7 @@ describe('redis protocol when Redis fails', () => {
     const patient = newLocker(resource, null).promise(function* () {
       return 'patient ran'
     })
-    await redis.start()
+    await bed.redis.start()
     expect(await held).toBe(2)
     expect(await patient).toBe('patient ran')
   })
@@ -97,7 +84,7 @@ describe('redis protocol when Redis fails', () => {
     await genLock({}, locks)
       .newLocker(uniqueResource('warm-up'), null)
       .promise(function* () {}) // connected once
-    await redis.stop()
+    await bed.redis.stop()
     const controller = new AbortController()
     const resource = uniqueResource('withdrawn-in-outage')
     const acquiring = locks.acquire({
@@ -116,7 +103,7 @@ describe('redis protocol when Redis fails', () => {
   })
 
   it('acquires once Redis comes up when it was down from the start', async () => {
-    await redis.stop()
+    await bed.redis.stop()
     const locks = protocol()
     const { newLocker } = genLock({}, locks)
     const locker = newLocker(uniqueResource('late-redis'), null)
@@ -125,18 +112,16 @@ describe('redis protocol when Redis fails', () => {
     })
     let settled = false
     void waiting.finally(() => (settled = true))
-    await redis.start()
+    await bed.redis.start()
     expect(settled).toBe(false)
     expect(await waiting).toBeGreaterThan(0)
   })
   it('logs a throwing reachability listener and still reports the outage and the return to the others', async () => {
     const logged: { details: object; message: string }[] = []
-    const locks = redisProtocol({
-      url: redis.url,
+    const locks = bed.protocol({
       keyPrefix: 'faults',
       logger: { warn: (details, message) => logged.push({ details, message }) },
     })
-    protocols.push(locks)
     await locks.acquire({
       resources: [uniqueResource('reach')],
       lockerGuid: 'probe',
@@ -154,7 +139,7 @@ describe('redis protocol when Redis fails', () => {
       seen.push(reachable)
       if (reachable) back.resolve()
     })
-    await redis.restart()
+    await bed.redis.restart()
     await back.promise
     expect(seen).toEqual([false, true])
     const failures = logged.filter((entry) => entry.message.includes('reachability listener failed'))

@@ -1,8 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import genLock from '../../src/index.js'
-import { redisProtocol, type RedisProtocol } from '../../src/lock/redis/index.js'
-import { startRedis } from '../support/services.js'
 import { deferred, nextLockEvent, uniqueResource } from './helpers.js'
+import { redisPerTest } from './redis-bed.js'
 
 /**
  * A steal's grant waits for the victim's acknowledgement (the hand-off). If Redis restarts meanwhile, the restarted
@@ -11,24 +10,12 @@ import { deferred, nextLockEvent, uniqueResource } from './helpers.js'
  * workload's seed 1405128327: the light saw a token go backwards).
  */
 describe('redis protocol: a hand-off that outlives the server that granted it', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>
-  let protocols: RedisProtocol[] = []
-
-  beforeEach(async () => {
-    redis = await startRedis()
-  })
-
-  afterEach(async () => {
-    await Promise.all(protocols.map((protocol) => protocol.close()))
-    protocols = []
-    await redis.dispose()
-  })
+  const bed = redisPerTest()
 
   it('does not take a steal granted by the old server when the hand-off ends after a restart', async () => {
     // One client is both victim and thief: its acknowledgement then needs no channel, so the hand-off ends
     // exactly when the victim's step lands, whatever the state of the subscriber connection.
-    const protocol = redisProtocol({ url: redis.url, keyPrefix: 'handoff', handoffTimeout: 60_000 })
-    protocols.push(protocol)
+    const protocol = bed.protocol({ keyPrefix: 'handoff', handoffTimeout: 60_000 })
     const { newLocker } = genLock({}, protocol)
     const resource = uniqueResource('handoff-restart')
 
@@ -67,7 +54,7 @@ describe('redis protocol: a hand-off that outlives the server that granted it', 
         resolve()
       })
     })
-    await redis.restart()
+    await bed.redis.restart()
     await lapsed
     // An acquisition answered by the new server: the client's heartbeat is alive again, on the new server.
     await newLocker(uniqueResource('probe'), null).promise(function* () {})

@@ -1,9 +1,8 @@
-import { Redis } from 'ioredis'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Redis } from 'ioredis'
+import { describe, expect, it } from 'vitest'
 import genLock from '../../src/index.js'
-import { redisProtocol, type RedisProtocol } from '../../src/lock/redis/index.js'
-import { startRedis } from '../support/services.js'
 import { uniqueResource } from './helpers.js'
+import { redisPerTest } from './redis-bed.js'
 
 type Internals = { clientId: string; connections: { command: Redis; subscriber: Redis } }
 
@@ -14,27 +13,13 @@ type Internals = { clientId: string; connections: { command: Redis; subscriber: 
  * for a client that goes on renewing, and every later acquisition of the bulb waited it out.
  */
 describe('redis protocol: an acquire reply read after a drop', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>
-  let inspector: Redis
-  let protocols: RedisProtocol[] = []
-
-  beforeEach(async () => {
-    redis = await startRedis()
-    inspector = new Redis(redis.url)
-  })
-
-  afterEach(async () => {
-    await Promise.all(protocols.map((protocol) => protocol.close()))
-    protocols = []
-    inspector.disconnect()
-    await redis.dispose()
-  })
+  const bed = redisPerTest()
 
   it('asks again under a new id, so what was said about the first grant touches nothing', async () => {
     const keyPrefix = 'late-reply'
-    const late = redisProtocol({ url: redis.url, keyPrefix })
-    const thief = redisProtocol({ url: redis.url, keyPrefix })
-    protocols.push(late, thief)
+    const { inspector } = bed
+    const late = bed.protocol({ keyPrefix })
+    const thief = bed.protocol({ keyPrefix })
     const resource = uniqueResource('late-reply')
     await genLock({}, late)
       .newLocker(uniqueResource('connect'), null)

@@ -1,9 +1,8 @@
 import type { Redis } from 'ioredis'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import genLock from '../../src/index.js'
-import { redisProtocol, type RedisProtocol } from '../../src/lock/redis/index.js'
-import { startRedis } from '../support/services.js'
 import { deferred, uniqueResource } from './helpers.js'
+import { redisPerTest } from './redis-bed.js'
 
 type Connections = { connections: { command: Redis & Record<string, unknown>; subscriber: Redis } }
 
@@ -14,24 +13,12 @@ type Connections = { connections: { command: Redis & Record<string, unknown>; su
  * first, as it does now and then on a loaded machine (redis-contract's preemption test failed that way).
  */
 describe('redis protocol: a renewal that comes back before the steal’s message', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>
-  let protocols: RedisProtocol[] = []
-
-  beforeEach(async () => {
-    redis = await startRedis()
-  })
-
-  afterEach(async () => {
-    await Promise.all(protocols.map((protocol) => protocol.close()))
-    protocols = []
-    await redis.dispose()
-  })
+  const bed = redisPerTest()
 
   it('reports PREEMPTED, not LOST, once the steal’s message is read', async () => {
-    const options = { url: redis.url, keyPrefix: 'renewal-first', lease: 600, handoffTimeout: 10_000 }
-    const victim = redisProtocol(options)
-    const thief = redisProtocol(options)
-    protocols.push(victim, thief)
+    const options = { keyPrefix: 'renewal-first', lease: 600, handoffTimeout: 10_000 }
+    const victim = bed.protocol(options)
+    const thief = bed.protocol(options)
     const resource = uniqueResource('renewal-first')
 
     const holding = deferred()

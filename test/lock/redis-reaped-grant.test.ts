@@ -1,11 +1,9 @@
 import { spawnSync } from 'node:child_process'
-import { Redis } from 'ioredis'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import genLock from '../../src/index.js'
-import { redisProtocol, type RedisProtocol } from '../../src/lock/redis/index.js'
 import { SCRIPTS } from '../../src/lock/redis/scripts.js'
-import { startRedis } from '../support/services.js'
 import { deferred, nextLockEvent, uniqueResource } from './helpers.js'
+import { redisPerTest } from './redis-bed.js'
 
 /**
  * A waiter is granted while its process stands still past its lease (a SIGSTOP, a stalled event loop). When the
@@ -16,26 +14,12 @@ import { deferred, nextLockEvent, uniqueResource } from './helpers.js'
  */
 describe('redis protocol: a grant the server reaped while its client stood still', () => {
   const LEASE = 300
-  let redis: Awaited<ReturnType<typeof startRedis>>
-  let inspector: Redis
-  let protocols: RedisProtocol[] = []
-
-  beforeEach(async () => {
-    redis = await startRedis()
-    inspector = new Redis(redis.url)
-  })
-
-  afterEach(async () => {
-    await Promise.all(protocols.map((protocol) => protocol.close()))
-    protocols = []
-    inspector.disconnect()
-    await redis.dispose()
-  })
+  const bed = redisPerTest()
 
   it('asks again for a grant reaped during a stall, and runs the waiter with what it is given', async () => {
     const keyPrefix = 'reaped'
-    const protocol = redisProtocol({ url: redis.url, keyPrefix, lease: LEASE })
-    protocols.push(protocol)
+    const { inspector } = bed
+    const protocol = bed.protocol({ keyPrefix, lease: LEASE })
     const { newLocker } = genLock({}, protocol)
     const resource = uniqueResource('reaped-grant')
 
@@ -79,7 +63,7 @@ describe('redis protocol: a grant the server reaped while its client stood still
     // grants the waiter, whose client it already counts as dead.
     const released = spawnSync('redis-cli', [
       '-p',
-      String(redis.port),
+      String(bed.redis.port),
       'EVAL',
       SCRIPTS.genlockRelease,
       '1',

@@ -1,0 +1,46 @@
+import { Redis } from 'ioredis'
+import { afterEach, beforeEach } from 'vitest'
+import { redisProtocol, type RedisProtocol, type RedisProtocolOptions } from '../../src/lock/redis/index.js'
+import { startRedis } from '../support/services.js'
+
+/** What a Redis fault test gets: its own redis-server, a client to look at it, and protocols closed after it. */
+export interface RedisBed {
+  readonly redis: Awaited<ReturnType<typeof startRedis>>
+  /** A plain client, for reading what the server holds. */
+  readonly inspector: Redis
+  /** A Redis protocol on this test's server, closed after the test. */
+  protocol(options: Omit<RedisProtocolOptions, 'url'>): RedisProtocol
+}
+
+/**
+ * A fresh redis-server for each test of the file (a fault test stops and restarts it), with vitest hooks that
+ * close every protocol the test made and dispose of the server.
+ */
+export function redisPerTest(): RedisBed {
+  let redis: RedisBed['redis'] | undefined
+  let inspector: Redis | undefined
+  let protocols: RedisProtocol[] = []
+  beforeEach(async () => {
+    redis = await startRedis()
+    inspector = new Redis(redis.url)
+  })
+  afterEach(async () => {
+    await Promise.all(protocols.map((protocol) => protocol.close()))
+    protocols = []
+    inspector?.disconnect()
+    await redis?.dispose()
+  })
+  return {
+    get redis() {
+      return redis!
+    },
+    get inspector() {
+      return inspector!
+    },
+    protocol(options) {
+      const created = redisProtocol({ url: redis!.url, ...options })
+      protocols.push(created)
+      return created
+    },
+  }
+}
