@@ -42,9 +42,10 @@ describe('redis protocol: an acquire reply read after a drop', () => {
     while (!(await inspector.exists(`{${keyPrefix}}:h:${resource}`))) await new Promise((r) => setImmediate(r))
 
     // The subscriber connection drops (the heartbeat's epoch with it) and comes back, subscribed again.
+    const back = new Promise((resolve) => connections.subscriber.once('ready', resolve))
     connections.subscriber.stream.destroy()
+    await back // Redis saw the old connection close before this one open
     const subscribers = async () => Number(((await inspector.pubsub('NUMSUB', channel)) as [string, number])[1])
-    while ((await subscribers()) === 1) await new Promise((r) => setImmediate(r))
     while ((await subscribers()) === 0) await new Promise((r) => setImmediate(r))
 
     // A thief steals the first grant and is done: the client is told P about it, before the reply is read.
