@@ -13,6 +13,20 @@ export interface RedisBed {
 }
 
 /**
+ * What a fault test reaches inside a protocol, to stop one of its sockets reading or to watch its requests: its
+ * client id, its two connections once it has connected, and its requests by id.
+ */
+export interface ProtocolInternals {
+  readonly clientId: string
+  readonly connections: { readonly command: Redis & Record<string, unknown>; readonly subscriber: Redis }
+  readonly pending: ReadonlyMap<string, { readonly state: string }>
+}
+
+export function internalsOf(protocol: RedisProtocol): ProtocolInternals {
+  return protocol as unknown as ProtocolInternals
+}
+
+/**
  * A fresh redis-server for each test of the file (a fault test stops and restarts it), with vitest hooks that
  * close every protocol the test made and dispose of the server.
  */

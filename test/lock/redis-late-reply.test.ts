@@ -1,10 +1,7 @@
-import type { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import genLock from '../../src/index.js'
 import { uniqueResource } from './helpers.js'
-import { redisPerTest } from './redis-bed.js'
-
-type Internals = { clientId: string; connections: { command: Redis; subscriber: Redis } }
+import { internalsOf, redisPerTest } from './redis-bed.js'
 
 /**
  * An acquire whose reply is read after a connection dropped is asked again: the server that answered may have
@@ -24,7 +21,7 @@ describe('redis protocol: an acquire reply read after a drop', () => {
     await genLock({}, late)
       .newLocker(uniqueResource('connect'), null)
       .promise(function* () {})
-    const { clientId, connections } = late as unknown as Internals
+    const { clientId, connections } = internalsOf(late)
     const channel = `{${keyPrefix}}:c:${clientId}`
 
     // The acquire runs on the server (and is granted), but its reply waits unread.

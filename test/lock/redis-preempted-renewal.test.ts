@@ -1,10 +1,7 @@
-import type { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import genLock from '../../src/index.js'
 import { deferred, uniqueResource } from './helpers.js'
-import { redisPerTest } from './redis-bed.js'
-
-type Connections = { connections: { command: Redis & Record<string, unknown>; subscriber: Redis } }
+import { internalsOf, redisPerTest } from './redis-bed.js'
 
 /**
  * A steal tells its victim `P` on the victim's channel (the subscriber connection); the victim's renewal, on its
@@ -40,7 +37,7 @@ describe('redis protocol: a renewal that comes back before the steal’s message
         return ops.restart()
       })
     await holding.promise
-    const { command, subscriber } = (victim as unknown as Connections).connections
+    const { command, subscriber } = internalsOf(victim).connections
 
     // From here the victim reads nothing on its channel, and we learn when one of its renewals has come back.
     subscriber.stream.pause()
@@ -61,7 +58,7 @@ describe('redis protocol: a renewal that comes back before the steal’s message
         return 'thief'
       })
     // The steal is on the server once the thief waits for the victim's acknowledgement.
-    const stolen = (thief as unknown as { pending: Map<string, { state: string }> }).pending
+    const stolen = internalsOf(thief).pending
     while (![...stolen.values()].some((p) => p.state === 'handoff')) await new Promise((r) => setImmediate(r))
     // A renewal sent after the steal finds the lease gone on the server.
     await new Promise<void>((resolve) => (renewed = resolve))
