@@ -15,7 +15,7 @@
  *   npm run build && npm run bench -- e2e
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { connect, type MqttClient } from 'mqtt'
@@ -32,6 +32,10 @@ const WARM_UP = 50
 const repo = process.cwd()
 const cli = join(repo, 'dist/cli/index.js')
 const scratch = mkdtempSync(join(tmpdir(), 'genlock-bench-e2e-'))
+/** Where each subject's socket-timing file goes: `<pid>.json`. */
+const timings = join(scratch, 'timings')
+const socketTiming = join(repo, 'bench/support/socket-timing.ts')
+mkdirSync(timings)
 
 /** The light each subject commands: genlock's plain trigger, genlock's preemption case, Node-RED. */
 const LIGHTS = { genlock: 'light_1', preempt: 'light_2', nodeRed: 'light_3' } as const
@@ -117,9 +121,22 @@ function nodeRedFlows(brokerPort: number): object[] {
   ]
 }
 
-/** Spawns `node <args>` and resolves once its stdout has matched every pattern; its output is drained after. */
-async function startProcess(name: string, args: string[], ready: RegExp[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * Spawns `node <args>` with bench/support/socket-timing.ts loaded (timing `pairs`, see there) and resolves once
+ * its stdout has matched every pattern; its output is drained after.
+ */
+async function startProcess(
+  name: string,
+  args: string[],
+  ready: RegExp[],
+  pairs: [string, string][],
+): Promise<ChildProcess> {
+  const env = { ...process.env, BENCH_SOCKET_TIMING: JSON.stringify({ out: timings, pairs }) }
+  const child = spawn(process.execPath, ['--import', socketTiming, ...args], {
+    cwd: scratch,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   const waiting = new Set(ready)
   await new Promise<void>((resolve, reject) => {
@@ -262,9 +279,30 @@ async function alternate(cases: Case[]): Promise<void> {
   }
 }
 
+interface Times {
+  qos0: number[]
+  qos1: number[]
+  preempt: number[]
+}
+
 interface BrokerResult {
-  readonly genlock: { qos0: number[]; qos1: number[]; preempt: number[] }
-  readonly nodeRed: { qos0: number[]; qos1: number[] }
+  /** Trigger published → command at the light, ms. */
+  readonly genlock: Times
+  readonly nodeRed: Times
+  /** Inside each subject: trigger read off its socket → command written to it, ms (socket-timing.ts). */
+  readonly inside: { genlock: Times; nodeRed: Times }
+}
+
+/** What socket-timing.ts wrote for the process `pid`, per case, warm-up dropped: ms inside the subject. */
+function insideTimes(pid: number | undefined, topics: { plain: string; preempt?: string }): Times {
+  const file = join(timings, `${pid}.json`)
+  const written = JSON.parse(readFileSync(file, 'utf8')) as Record<string, [number, number, number][]>
+  const durations = (topic: string | undefined, qos: number) =>
+    (topic === undefined ? [] : (written[topic] ?? []))
+      .filter(([q]) => q === qos)
+      .slice(WARM_UP)
+      .map(([, read, sent]) => (sent - read) / 1000)
+  return { qos0: durations(topics.plain, 0), qos1: durations(topics.plain, 1), preempt: durations(topics.preempt, 0) }
 }
 
 /** Every case on one broker: genlock and Node-RED at trigger QoS 0 and 1, then genlock's preemption. */
@@ -275,11 +313,17 @@ async function measure(broker: ServiceProcess & { url: string }, redJs: string):
   let nodeRed: ChildProcess | undefined
   // Ended with the others: left open, it reconnects to the stopped broker forever and the bench never exits.
   let party: Awaited<ReturnType<typeof partyRunning>> | undefined
+  const genlockTimes: Times = { qos0: [], qos1: [], preempt: [] }
+  const nodeRedTimes: Times = { qos0: [], qos1: [], preempt: [] }
   try {
     genlock = await startProcess(
       'genlock',
       [...shippedNodeFlags(repo), cli, 'run', '--config', writeGenlockHome(broker.url)],
       [/"msg":"genlock ready"/],
+      [
+        ['bench/genlock', `zigbee2mqtt/${LIGHTS.genlock}/set`],
+        ['bench/alarm', `zigbee2mqtt/${LIGHTS.preempt}/set`],
+      ],
     )
     const userDir = join(scratch, `node-red-${broker.port}`)
     const settings = writeNodeRedUserDir(userDir, nodeRedFlows(broker.port), await freePort())
@@ -287,18 +331,18 @@ async function measure(broker: ServiceProcess & { url: string }, redJs: string):
       'Node-RED',
       [redJs, '--userDir', userDir, '--settings', settings],
       [/Started flows/, /Connected to broker/],
+      [['bench/node-red', `zigbee2mqtt/${LIGHTS.nodeRed}/set`]],
     )
     const via = (topic: string, light: string, qos: 0 | 1) => (b: number) => {
       const arrived = commandAt(lights, light, percentToZigbee(b))
       sender.publish(topic, JSON.stringify({ b }), { qos })
       return arrived
     }
-    const result: BrokerResult = { genlock: { qos0: [], qos1: [], preempt: [] }, nodeRed: { qos0: [], qos1: [] } }
     for (const qos of [0, 1] as const) {
       const key = qos === 0 ? 'qos0' : 'qos1'
       await alternate([
-        { trigger: via('bench/genlock', LIGHTS.genlock, qos), times: result.genlock[key] },
-        { trigger: via('bench/node-red', LIGHTS.nodeRed, qos), times: result.nodeRed[key] },
+        { trigger: via('bench/genlock', LIGHTS.genlock, qos), times: genlockTimes[key] },
+        { trigger: via('bench/node-red', LIGHTS.nodeRed, qos), times: nodeRedTimes[key] },
       ])
     }
     // Preemption: every alarm takes the light from a running party; the next alarm waits until the party has it back.
@@ -315,15 +359,22 @@ async function measure(broker: ServiceProcess & { url: string }, redJs: string):
           await watched.after(before)
           return at
         },
-        times: result.genlock.preempt,
+        times: genlockTimes.preempt,
       },
     ])
-    return result
   } finally {
     await Promise.all([stopProcess(genlock), stopProcess(nodeRed)])
     await party?.stop()
     await sender.endAsync()
     await lights.stop()
+  }
+  return {
+    genlock: genlockTimes,
+    nodeRed: nodeRedTimes,
+    inside: {
+      genlock: insideTimes(genlock?.pid, { plain: 'bench/genlock', preempt: 'bench/alarm' }),
+      nodeRed: insideTimes(nodeRed?.pid, { plain: 'bench/node-red' }),
+    },
   }
 }
 
@@ -331,21 +382,29 @@ const ms = (value: number) => `${value.toFixed(3)} ms`
 
 function table(title: string, result: BrokerResult): void {
   const p = (values: number[], q: number) => percentile(values, q)
+  const ratio = (ours: number[], peer: number[], q: number) =>
+    peer.length === 0 ? '–' : `${(p(ours, q) / p(peer, q)).toFixed(2)}x`
+  const peerMs = (values: number[], q: number) => (values.length === 0 ? '–' : ms(p(values, q)))
+  const rows = (genlock: Times, nodeRed: Times, span: string) => {
+    for (const qos of [0, 1] as const) {
+      const ours = genlock[qos === 0 ? 'qos0' : 'qos1']
+      const peer = nodeRed[qos === 0 ? 'qos0' : 'qos1']
+      console.log(
+        `| trigger QoS ${qos} → ${span} (${ours.length}) | ${ms(p(ours, 50))} | ${ms(p(ours, 99))} | ${peerMs(peer, 50)} | ${peerMs(peer, 99)} | ${ratio(ours, peer, 50)} | ${ratio(ours, peer, 99)} |`,
+      )
+    }
+    const preempt = genlock.preempt
+    console.log(
+      `| alarm (QoS 0) preempting a running party → ${span} (${preempt.length}) | ${ms(p(preempt, 50))} | ${ms(p(preempt, 99))} | – | – | – | – |`,
+    )
+  }
   console.log(
     `\n| ${title} | genlock p50 | genlock p99 | Node-RED p50 | Node-RED p99 | p50 genlock/Node-RED | p99 genlock/Node-RED |`,
   )
   console.log('|---|---:|---:|---:|---:|---:|---:|')
-  for (const qos of [0, 1] as const) {
-    const ours = result.genlock[qos === 0 ? 'qos0' : 'qos1']
-    const peer = result.nodeRed[qos === 0 ? 'qos0' : 'qos1']
-    console.log(
-      `| trigger QoS ${qos} → first command at the light (${ours.length}) | ${ms(p(ours, 50))} | ${ms(p(ours, 99))} | ${ms(p(peer, 50))} | ${ms(p(peer, 99))} | ${(p(ours, 50) / p(peer, 50)).toFixed(2)}x | ${(p(ours, 99) / p(peer, 99)).toFixed(2)}x |`,
-    )
-  }
-  const preempt = result.genlock.preempt
-  console.log(
-    `| alarm (QoS 0) preempting a running party → first alarm command (${preempt.length}) | ${ms(p(preempt, 50))} | ${ms(p(preempt, 99))} | – | – | – | – |`,
-  )
+  rows(result.genlock, result.nodeRed, 'first command at the light')
+  // The part each subject itself adds: the rest of the row above is the broker, the bench and the machine.
+  rows(result.inside.genlock, result.inside.nodeRed, 'command written, inside the subject')
 }
 
 async function main(): Promise<void> {
