@@ -13,7 +13,7 @@
  * row) and stopped, then started again for the measurements. Node-RED 4 runs 20 flows `mqtt in bench/in/<i>` →
  * `mqtt out bench/out/<i>` on the same mosquitto with plain `node red.js`, as its launcher does; it is installed
  * into a temporary folder for this run only (npm's cache makes later installs quick). Measured from outside,
- * through /proc: spawn → ready, RSS once ready, CPU while idle, RSS after 10,000 triggers.
+ * through /proc: spawn → ready (the median of 5 starts), RSS once ready, CPU while idle, RSS after 10,000 triggers.
  *
  *   npx tsx bench/footprint.ts      (idle window 20 s after 12 s settling)
  *   FOOTPRINT_IDLE_S=60 FOOTPRINT_EXTRA_FLAGS=--lite-mode npx tsx bench/footprint.ts   (a full minute, and one
@@ -32,6 +32,7 @@ import { freePort, startMosquitto } from '../test/support/services.js'
 import { installNodeRed, nodeRedBroker, writeNodeRedUserDir } from './support/node-red.js'
 import { shippedNodeFlags } from './support/shipped-flags.js'
 import { AUTOMATIONS, BULBS, writeFootprintSetup } from './support/footprint-setup.js'
+import { median } from './stats.js'
 
 /**
  * genlock and Node-RED share the mosquitto, so each answers on topics of its own: with the same topics, every
@@ -43,6 +44,11 @@ const NODE_RED_TOPICS = 'red'
 const TRIGGERS = 10_000
 const IDLE_SECONDS = Number(process.env.FOOTPRINT_IDLE_S ?? 20)
 const SETTLE_SECONDS = 12
+/**
+ * Starts per subject whose spawn → ready is reported as a median. One start moved by ±100 ms from run to run on
+ * this 2-core machine kind (500 to 613 ms for the same build within an hour), more than any change it was to judge.
+ */
+const STARTS = 5
 /** FOOTPRINT_METRICS=1 adds the shipped-flags embedded genlock with the Prometheus metrics on, scraped. */
 const WITH_METRICS = process.env.FOOTPRINT_METRICS === '1'
 const SCRAPE_SECONDS = 15
@@ -74,8 +80,11 @@ interface Subject {
   readonly brokerUrl: string
   /** Triggers go to `<topics>/in/<i>`, replies come back on `<topics>/out/<i>`. */
   readonly topics: string
+  /** Spawn → ready: the median of {@link STARTS} starts (see {@link startRepeatedly}). */
   readonly readyMs: number
-  /** What the process itself logged as its start time, if it does. */
+  /** The slowest of those starts. */
+  readonly slowestReadyMs: number
+  /** What the process itself logged as its start time, if it does (median of the same starts). */
   readonly ownMs: number | undefined
   readonly rssReady: number
   /** Spawn → ready of a first start, with an empty compile cache (genlock subjects only). */
@@ -123,7 +132,27 @@ async function startProcess(
   const readyMs = performance.now() - started
   // genlock's ready line carries how long Daemon.start took, without node's own start and module loading.
   const ownMs = readyLine.startsWith('{') ? (JSON.parse(readyLine) as { ms?: number }).ms : undefined
-  return { name, child, brokerUrl, topics, readyMs, ownMs, rssReady: rssMb(child.pid!) }
+  return { name, child, brokerUrl, topics, readyMs, slowestReadyMs: readyMs, ownMs, rssReady: rssMb(child.pid!) }
+}
+
+/**
+ * {@link STARTS} starts of one subject, one after another; all but the last are stopped once ready, and the last is
+ * the one measured from then on. Its start figures are the medians (and the slowest) of all of them.
+ */
+async function startRepeatedly(start: () => Promise<Subject>): Promise<Subject> {
+  const starts: Subject[] = []
+  for (let i = 0; i < STARTS; i++) {
+    const subject = await start()
+    starts.push(subject)
+    if (i < STARTS - 1) await stopProcess(subject)
+  }
+  const own = starts.flatMap((subject) => (subject.ownMs === undefined ? [] : [subject.ownMs]))
+  return {
+    ...starts.at(-1)!,
+    readyMs: median(starts.map((subject) => subject.readyMs)),
+    slowestReadyMs: Math.max(...starts.map((subject) => subject.readyMs)),
+    ownMs: own.length === 0 ? undefined : median(own),
+  }
 }
 
 async function stopProcess(subject: Subject): Promise<void> {
@@ -264,7 +293,7 @@ async function main(): Promise<void> {
     const flags = SHIPPED_FLAGS.join(' ')
     /**
      * A genlock subject: a first start with an empty compile cache (its time kept as `coldReadyMs`), stopped once
-     * ready, then the start that is measured, with the cache the first one left.
+     * ready, then the starts that are measured, with the cache the first one left.
      */
     const genlockSubject = async (name: string, cli: string, nodeFlags: string[], mqtt: string, brokerUrl: string) => {
       const dir = join(scratch, `genlock-${subjects.length}`)
@@ -276,7 +305,9 @@ async function main(): Promise<void> {
       const env = { ...process.env, TMPDIR: tmp, NODE_COMPILE_CACHE: join(tmp, 'compile') }
       const cold = await startProcess(name, args, [/"msg":"genlock ready"/], brokerUrl, scratch, GENLOCK_TOPICS, env)
       await stopProcess(cold)
-      const subject = await startProcess(name, args, [/"msg":"genlock ready"/], brokerUrl, scratch, GENLOCK_TOPICS, env)
+      const subject = await startRepeatedly(() =>
+        startProcess(name, args, [/"msg":"genlock ready"/], brokerUrl, scratch, GENLOCK_TOPICS, env),
+      )
       subject.coldReadyMs = cold.readyMs
       return subject
     }
@@ -322,13 +353,15 @@ async function main(): Promise<void> {
     )
     const settings = writeNodeRedSetup(join(scratch, 'node-red'), mosquitto.port, await freePort())
     subjects.push(
-      await startProcess(
-        'Node-RED 4.1.8, mosquitto, plain node',
-        [redJs, '--userDir', join(scratch, 'node-red'), '--settings', settings],
-        [/Started flows/, /Connected to broker/],
-        mosquitto.url,
-        scratch,
-        NODE_RED_TOPICS,
+      await startRepeatedly(() =>
+        startProcess(
+          'Node-RED 4.1.8, mosquitto, plain node',
+          [redJs, '--userDir', join(scratch, 'node-red'), '--settings', settings],
+          [/Started flows/, /Connected to broker/],
+          mosquitto.url,
+          scratch,
+          NODE_RED_TOPICS,
+        ),
       ),
     )
     // About 8–10 s after start-up V8's memory reducer runs one GC to give back start-up garbage (~90 ms of CPU
@@ -357,7 +390,8 @@ function report(subjects: Subject[]): void {
   const growth = (s: Subject) => ((s.rssAfterTriggers! - s.rssReady) / s.rssReady) * 100
   const rows: [string, (s: Subject) => number, number, string, (v: number) => boolean][] = [
     ['start → ready, first start (empty compile cache), ms', (s) => s.coldReadyMs ?? Number.NaN, 0, '', () => true],
-    ['start → ready, ms', (s) => s.readyMs, 0, '<= 500', (v) => v <= 500],
+    [`start → ready, median of ${STARTS} starts, ms`, (s) => s.readyMs, 0, '<= 500', (v) => v <= 500],
+    [`  the slowest of the ${STARTS}, ms`, (s) => s.slowestReadyMs, 0, '', () => true],
     ['  of which Daemon.start (its log), ms', (s) => s.ownMs ?? Number.NaN, 0, '', () => true],
     ['RSS once ready, MB', (s) => s.rssReady, 1, '<= 60', (v) => v <= 60],
     [`CPU idle ${IDLE_SECONDS} s, % of a core`, (s) => s.idleCpuPercent!, 2, '< 1', (v) => v < 1],
