@@ -10,7 +10,9 @@
  * engine → gen-lock → the light's command queue → Zigbee2MQTT command). Node-RED 4.1.8 (installed for this run):
  * `mqtt in` → `function` (the same Zigbee2MQTT command) → `mqtt out`, its nodes at the editor's defaults (in QoS 2,
  * out QoS 0), plain `node red.js` as its launcher runs it. Triggers go one at a time, alternating between the
- * subjects, so a busy moment on this shared machine hits both alike.
+ * subjects, so a busy moment on this shared machine hits both alike. Each case has a second row for the part the
+ * subject itself adds (bench/support/socket-timing.ts, loaded into both): from the trigger read off its socket to
+ * the command written to it.
  *
  *   npm run build && npm run bench -- e2e
  */
