@@ -30,43 +30,49 @@ describe('the trigger path', () => {
     await mosquitto.dispose()
   })
 
-  // A client reacting to `running` must reach the broker before the light's answer to the command: behind the
-  // answer it would wait ~40 ms on a mosquitto with Nagle on (see StateTopics).
-  it("writes the automation's running state ahead of the run's first bulb command", async () => {
+  /**
+   * Starts the daemon, waits until `topic` shows `settled`, triggers `go`, and returns what reached a subscriber of
+   * both `topic` and the lamp's command topic, in order, up to the first command: each `topic` message as
+   * `describe` names it, the command as 'command'. One subscriber for both: the broker hands it one publisher's
+   * messages in the order they were published.
+   */
+  async function seenUpToTheCommand(
+    subtopic: string,
+    settled: string,
+    describe: (payload: string) => string,
+  ): Promise<string[]> {
     running = await startTestDaemon(mosquitto.url, { devices: { 'lamp.yaml': LAMP }, automations: { 'go.yaml': GO } })
-    const state = `${running.baseTopic}/automation/go`
-    // One subscriber for both: the broker hands it one publisher's messages in the order they were published.
-    const watcher = await Observer.connect(mosquitto.url, ['zigbee2mqtt/lamp/set', state])
+    const topic = `${running.baseTopic}/${subtopic}`
+    const watcher = await Observer.connect(mosquitto.url, ['zigbee2mqtt/lamp/set', topic])
     try {
-      await watcher.waitForPayload(state, (payload) => payload.includes('"idle"'))
+      await watcher.waitForPayload(topic, (payload) => payload.includes(settled))
       const from = watcher.mark
       await watcher.publish('home/go', '{"b":40}')
       await watcher.waitFor((m) => m.topic === 'zigbee2mqtt/lamp/set', from)
-      const order = watcher.seen
-        .slice(from)
-        .map((m) => (m.topic === state ? (JSON.parse(m.payload) as { state: string }).state : 'command'))
-      expect(order.slice(0, 2)).toEqual(['running', 'command'])
+      return watcher.seen.slice(from).map((m) => (m.topic === topic ? describe(m.payload) : 'command'))
     } finally {
       await watcher.close()
     }
+  }
+
+  // A client reacting to `running` must reach the broker before the light's answer to the command: behind the
+  // answer it would wait ~40 ms on a mosquitto with Nagle on (see StateTopics).
+  it("writes the automation's running state ahead of the run's first bulb command", async () => {
+    const order = await seenUpToTheCommand(
+      'automation/go',
+      '"idle"',
+      (payload) => (JSON.parse(payload) as { state: string }).state,
+    )
+    expect(order.slice(0, 2)).toEqual(['running', 'command'])
   })
 
   // In the command's segment rather than a socket write of its own after it (see StateTopics).
   it("writes the run's new holder of the bulb ahead of the run's first bulb command", async () => {
-    running = await startTestDaemon(mosquitto.url, { devices: { 'lamp.yaml': LAMP }, automations: { 'go.yaml': GO } })
-    const device = `${running.baseTopic}/device/lamp`
-    const watcher = await Observer.connect(mosquitto.url, ['zigbee2mqtt/lamp/set', device])
-    try {
-      await watcher.waitForPayload(device, (payload) => payload.includes('"holder":null'))
-      const from = watcher.mark
-      await watcher.publish('home/go', '{"b":40}')
-      await watcher.waitFor((m) => m.topic === 'zigbee2mqtt/lamp/set', from)
-      const order = watcher.seen
-        .slice(from)
-        .map((m) => (m.topic === device ? `holder ${(JSON.parse(m.payload) as { holder: string }).holder}` : 'command'))
-      expect(order.slice(0, 2)).toEqual(['holder go', 'command'])
-    } finally {
-      await watcher.close()
-    }
+    const order = await seenUpToTheCommand(
+      'device/lamp',
+      '"holder":null',
+      (payload) => `holder ${(JSON.parse(payload) as { holder: string }).holder}`,
+    )
+    expect(order.slice(0, 2)).toEqual(['holder go', 'command'])
   })
 })

@@ -33,14 +33,17 @@ export function uniqueResource(label: string): string {
   return `${label}-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`
 }
 
-/** Holds `resource` in a transaction until `release` is resolved; resolves once it holds it. */
+/**
+ * Holds `resource` in a transaction until `release` is resolved; resolves once it holds it, with its fencing
+ * `token`. `holding` is the transaction's CommitPromise (set its `.recover` before the lock can be lost).
+ */
 export async function holdLock(lock: LockerFactory, resource: string, options: AcquireOptions = {}) {
   const release = deferred()
-  const held = deferred()
-  const holding = lock.newLocker(resource, null, options).promise(function* () {
-    held.resolve()
+  const held = deferred<number>()
+  const holding = lock.newLocker(resource, null, options).promise(function* (_resource, context) {
+    held.resolve(context.token)
     yield release.promise
   })
-  await held.promise
-  return { release, holding }
+  const token = await held.promise
+  return { release, holding, token }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import genLock from '../../src/index.js'
-import { deferred, nextLockEvent, uniqueResource } from './helpers.js'
+import { holdLock, nextLockEvent, uniqueResource } from './helpers.js'
 import { redisPerTest } from './redis-bed.js'
 
 /**
@@ -16,20 +16,13 @@ describe('redis protocol: a hand-off that outlives the server that granted it', 
     // One client is both victim and thief: its acknowledgement then needs no channel, so the hand-off ends
     // exactly when the victim's step lands, whatever the state of the subscriber connection.
     const protocol = bed.protocol({ keyPrefix: 'handoff', handoffTimeout: 60_000 })
-    const { newLocker } = genLock({}, protocol)
+    const lock = genLock({}, protocol)
+    const { newLocker } = lock
     const resource = uniqueResource('handoff-restart')
 
     // The victim holds the light with a command on its way that has not landed: its acknowledgement waits for it.
-    const victimStep = deferred()
-    const holding = deferred<number>()
-    const victim = newLocker(resource, null)
-      .promise(function* (_bulb, context) {
-        holding.resolve(context.token)
-        yield victimStep.promise
-      })
-      .recover((ops) => ops.reject())
-      .catch(() => undefined)
-    const oldToken = await holding.promise
+    const { release: victimStep, holding, token: oldToken } = await holdLock(lock, resource)
+    const victim = holding.recover((ops) => ops.reject()).catch(() => undefined)
 
     // The thief steals; its grant (the old server's token oldToken + 1) waits for the acknowledgement.
     const stolen = nextLockEvent(protocol, (e) => e.type === 'preempted' && e.resource === resource)

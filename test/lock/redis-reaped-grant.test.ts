@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import genLock from '../../src/index.js'
 import { SCRIPTS } from '../../src/lock/redis/scripts.js'
-import { deferred, nextLockEvent, uniqueResource } from './helpers.js'
+import { holdLock, nextLockEvent, uniqueResource } from './helpers.js'
 import { redisPerTest } from './redis-bed.js'
 
 /**
@@ -20,19 +20,12 @@ describe('redis protocol: a grant the server reaped while its client stood still
     const keyPrefix = 'reaped'
     const { inspector } = bed
     const protocol = bed.protocol({ keyPrefix, lease: LEASE })
-    const { newLocker } = genLock({}, protocol)
+    const lock = genLock({}, protocol)
+    const { newLocker } = lock
     const resource = uniqueResource('reaped-grant')
 
-    const holderStep = deferred()
-    const holding = deferred<number>()
-    const holder = newLocker(resource, null)
-      .promise(function* (_bulb, context) {
-        holding.resolve(context.token)
-        yield holderStep.promise
-      })
-      .recover((ops) => ops.reject())
-      .catch(() => undefined)
-    const holderToken = await holding.promise
+    const { release: holderStep, holding, token: holderToken } = await holdLock(lock, resource)
+    const holder = holding.recover((ops) => ops.reject()).catch(() => undefined)
     const [holderLease] = Object.keys(await inspector.hgetall(`{${keyPrefix}}:h:${resource}`)).filter((f) => f !== '_o')
 
     const waiter = newLocker(resource, null, { acquireTimeout: 10_000 })
