@@ -87,6 +87,19 @@ interface Reactions {
   rejected(error: unknown): void
 }
 
+/**
+ * A class, not an object literal: V8 tracks object literals per allocation site and, once it has seen a site's
+ * objects survive a scavenge, allocates that site's objects straight in the old generation. A pretenured pair
+ * then kept its young closures, and through them the whole finished run, alive through every scavenge until the
+ * next full collection, so most processes promoted nearly everything they allocated (bench/RESULTS.md, lock).
+ */
+class GeneratorReactions implements Reactions {
+  fulfilled: (value: unknown) => void = ignore
+  rejected: (error: unknown) => void = ignore
+}
+
+function ignore(): void {}
+
 interface Settled {
   ok: boolean
   value: unknown
@@ -376,10 +389,9 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
   }
 
   private makeReactions(): Reactions {
-    const reactions: Reactions = {
-      fulfilled: (value) => this.settle(reactions, true, value),
-      rejected: (error) => this.settle(reactions, false, error),
-    }
+    const reactions = new GeneratorReactions()
+    reactions.fulfilled = (value) => this.settle(reactions, true, value)
+    reactions.rejected = (error) => this.settle(reactions, false, error)
     return reactions
   }
 
