@@ -7,7 +7,7 @@ import type {
   StepOf,
   TriggerDefinition,
 } from './definition.js'
-import { compileDeep, compileTemplate, type Condition, type Template } from './expression.js'
+import { compileDeep, compileTemplate, isTemplate, type Condition, type Template } from './expression.js'
 import type { LinkedAutomation } from './link.js'
 import { systemTimeZone } from './local-time.js'
 import type { ScheduleSetting } from './schedule.js'
@@ -119,7 +119,10 @@ class StepCompiler {
     switch (step.kind) {
       case 'set': {
         const command = compileSetCommand(step.values, (source) => this.template(source))
-        if (/^steps\.\d+$/.test(path)) this.setChecks.push({ label, command })
+        // Values without a template were checked when the file was parsed: a payload cannot make them wrong.
+        if (/^steps\.\d+$/.test(path) && Object.values(step.values).some(isTemplate)) {
+          this.setChecks.push({ label, command })
+        }
         return setStep(command, step.devices ?? targets, label)
       }
       case 'wait':

@@ -5,6 +5,9 @@
  * lines with stack traces.
  */
 import { afterEach, expect, it } from 'vitest'
+import { compileAutomation } from '../../src/automation/compile.js'
+import { linkAutomations } from '../../src/automation/link.js'
+import { parseAutomationSource } from '../../src/automation/parse.js'
 import { harness, type Harness } from './support.js'
 
 let h: Harness | undefined
@@ -67,4 +70,19 @@ it('a junk payload is rejected before the lock: the running party is never preem
   expect(lines.filter((line) => JSON.stringify(line).includes('"stack"'))).toEqual([])
   expect(lines.filter((line) => String(line.msg).startsWith('lost the lock'))).toHaveLength(1)
   expect(lines.filter((line) => String(line.msg).startsWith('triggered by mqtt home/dim'))).toHaveLength(1)
+})
+
+it('only steps with a template are checked against a payload: fixed values were checked when the file was parsed', () => {
+  const text = `name: mixed
+devices: [bath_bulb]
+trigger:
+  - mqtt: home/mixed
+steps:
+  - set: { on: true, brightness: 60, color: orange }
+  - set: { brightness: "{{ trigger.json.level }}" }
+`
+  const { automations } = linkAutomations([
+    parseAutomationSource('/nowhere/mixed.yaml', new Set(['bath_bulb']), text).definition,
+  ])
+  expect(compileAutomation(automations[0]!).setChecks.map((check) => check.label)).toEqual(['steps.1 (set)'])
 })
