@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { ConfigError, formatProblem, type ConfigProblem } from '../config/problems.js'
 import type { Daemon, DaemonOptions } from '../daemon/index.js'
 import { saveCompileCache } from './compile-cache.js'
+import { favourMemoryFromNowOn } from './favour-memory.js'
 
 /**
  * How long after ready the compiled code is saved for the next start: by then the first triggers have compiled
@@ -71,6 +72,7 @@ export async function runDaemon(
     // Loaded on use: other commands (and --help) start without the daemon's dependencies.
     const { Daemon } = await import('../daemon/index.js')
     daemon = await Daemon.start(configFile, options)
+    favourMemoryFromNowOn()
     setTimeout(saveCompileCache, COMPILE_CACHE_SAVE_DELAY_MS).unref()
   } catch (error) {
     process.off('SIGTERM', onSignal)

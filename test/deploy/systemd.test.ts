@@ -53,7 +53,7 @@ describe('deploy/genlock.service', () => {
     const unitFlags = value('ExecStart')!
       .split(' ')
       .filter((word) => word.startsWith('--') && word !== '--config')
-    expect(imageFlags).toContain('--optimize-for-size')
+    expect(imageFlags).toContain('--max-semi-space-size=1')
     expect(unitFlags).toEqual(imageFlags)
   })
 
