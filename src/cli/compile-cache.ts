@@ -1,12 +1,6 @@
-import * as nodeModule from 'node:module'
+import { enableCompileCache, flushCompileCache } from 'node:module'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-
-/** node:module's compile cache calls (Node 22.1+; this package's @types/node predates them). */
-const compileCache = nodeModule as {
-  enableCompileCache?: (directory?: string) => { status: number; message?: string; directory?: string }
-  flushCompileCache?: () => void
-}
 
 /**
  * Lets V8 keep the code it compiles for our modules and our dependencies' on disk and read it back at the next start
@@ -18,7 +12,7 @@ const compileCache = nodeModule as {
  */
 export function useCompileCache(): void {
   try {
-    compileCache.enableCompileCache?.(process.env.NODE_COMPILE_CACHE || defaultFolder())
+    enableCompileCache(process.env.NODE_COMPILE_CACHE || defaultFolder())
   } catch {
     // a start without the cache is only slower
   }
@@ -34,7 +28,7 @@ function defaultFolder(): string {
  */
 export function saveCompileCache(): void {
   try {
-    compileCache.flushCompileCache?.()
+    flushCompileCache()
   } catch {
     // as above: without the cache the next start is only slower
   }

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events'
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { Duplex } from 'node:stream'
+import type { ReadableWritablePair } from 'node:stream/web'
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { bridgeCertificates } from './hue-certificates.js'
 import { searchAnswer } from './hue-bridge-discovery.js'
@@ -132,7 +133,8 @@ export class HueBridgeSimulator extends EventEmitter<{ event: [HueBridgeEvent] }
           return
         }
         // TLS reads a plain socket's handle directly and would miss the byte already read: hand it a stream.
-        const stream = Duplex.from({ readable: socket, writable: socket })
+        // (Node documents Duplex.from({ readable, writable }) for its own streams; @types/node only types web ones.)
+        const stream = Duplex.from({ readable: socket, writable: socket } as unknown as ReadableWritablePair)
         stream.on('error', () => socket.destroy())
         https.emit('connection', stream)
       })

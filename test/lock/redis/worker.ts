@@ -110,7 +110,7 @@ process.on('message', (message: ToWorker) => {
     case 'close':
       void protocol?.close().then(() => {
         send({ type: 'closed' })
-        process.disconnect()
+        process.disconnect?.()
       })
       return
   }
