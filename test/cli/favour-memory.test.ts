@@ -5,23 +5,14 @@
  * as the call changes the process's V8 for good.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { DaemonProcess } from '../daemon/daemon-process.js'
+import { describe, expect, it } from 'vitest'
+import { runWithProbe } from '../daemon/daemon-process.js'
 import { freePort } from '../support/services.js'
 import { simBulb, writeSetup } from './setup-files.js'
 
 const module = new URL('../../src/cli/favour-memory.ts', import.meta.url).href
-const cli = join(import.meta.dirname, '../../src/cli/index.ts')
 const recorder = join(import.meta.dirname, '../support/record-v8-tag.ts')
-
-let daemon: DaemonProcess | undefined
-afterEach(async () => {
-  await daemon?.stop()
-  daemon = undefined
-})
 
 /** V8's flag-derived tag in a fresh node with `flags`, before and after favourMemoryFromNowOn(). */
 function tags(flags: string[]): { before: number; after: number } {
@@ -58,16 +49,8 @@ describe('favourMemoryFromNowOn', () => {
       config: `mqtt: { embedded: true, port: ${port} }\n`,
       devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
     })
-    const out = join(mkdtempSync(join(tmpdir(), 'genlock-v8-tag-')), 'tag.json')
-    daemon = DaemonProcess.spawn(
-      process.execPath,
-      ['--import', 'tsx', '--import', recorder, cli, 'run', '--config', configFile],
-      { GENLOCK_V8_TAG_OUT: out },
-    )
-    await daemon.ready()
-    await daemon.stop()
-    daemon = undefined
-    const { atStart, atExit } = JSON.parse(readFileSync(out, 'utf8')) as { atStart: number; atExit: number }
+    const probed = await runWithProbe(configFile, recorder, 'GENLOCK_V8_TAG_OUT')
+    const { atStart, atExit } = JSON.parse(probed) as { atStart: number; atExit: number }
     expect(atStart).toBe(tags([]).before)
     expect(atExit).toBe(tags(['--optimize-for-size']).before)
   })

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const cli = join(import.meta.dirname, '../../src/cli/index.ts')
@@ -81,4 +83,23 @@ export class DaemonProcess {
       return false
     })
   }
+}
+
+/**
+ * `genlock run` of `configFile` from source with `probe` preloaded (`node --import`), stopped once ready: what the
+ * probe wrote, as the process exited, to the file named by its environment variable `outVariable`.
+ */
+export async function runWithProbe(configFile: string, probe: string, outVariable: string): Promise<string> {
+  const out = join(mkdtempSync(join(tmpdir(), 'genlock-probe-')), 'out')
+  const daemon = DaemonProcess.spawn(
+    process.execPath,
+    ['--import', 'tsx', '--import', probe, cli, 'run', '--config', configFile],
+    { [outVariable]: out },
+  )
+  try {
+    await daemon.ready()
+  } finally {
+    await daemon.stop()
+  }
+  return readFileSync(out, 'utf8')
 }

@@ -4,15 +4,12 @@
  * Hue, Kasa or MQTT-bulb adapters, the Redis lock protocol, the dashboard or the HTTP listener, nor their
  * libraries, nor mqtt.js's WebSocket transport or SOCKS client, nor (without conditions or templates) jexl. Counted from the modules the process actually loaded (a load hook), never from timings.
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { simBulb, writeSetup } from '../cli/setup-files.js'
 import { freePort } from '../support/services.js'
-import { DaemonProcess } from './daemon-process.js'
+import { runWithProbe } from './daemon-process.js'
 
-const cli = join(import.meta.dirname, '../../src/cli/index.ts')
 const recorder = join(import.meta.dirname, '../support/record-modules.ts')
 
 const AUTOMATION = `name: blink
@@ -24,25 +21,10 @@ steps:
   - set: { on: true, brightness: 60, color: orange }
 `
 
-let daemon: DaemonProcess | undefined
-afterEach(async () => {
-  await daemon?.stop()
-  daemon = undefined
-})
-
 /** The modules a `genlock run` of `files` loaded by the time it was ready (and stopped). */
 async function modulesLoaded(config: string, devices: Record<string, string>): Promise<string[]> {
   const { configFile } = writeSetup({ config, devices, automations: { 'blink.yaml': AUTOMATION } })
-  const out = join(mkdtempSync(join(tmpdir(), 'genlock-modules-')), 'modules.txt')
-  daemon = DaemonProcess.spawn(
-    process.execPath,
-    ['--import', 'tsx', '--import', recorder, cli, 'run', '--config', configFile],
-    { GENLOCK_MODULES_OUT: out },
-  )
-  await daemon.ready()
-  await daemon.stop()
-  daemon = undefined
-  return readFileSync(out, 'utf8').split('\n')
+  return (await runWithProbe(configFile, recorder, 'GENLOCK_MODULES_OUT')).split('\n')
 }
 
 /** What only some configs need: their modules' paths. */
