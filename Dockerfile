@@ -54,10 +54,10 @@ STOPSIGNAL SIGTERM
 # Exit codes of `genlock health` are 0 healthy, 1/2/4/5 for what failed; Docker reserves 2, so any failure is 1.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
   CMD genlock health --config /config/config.yaml --timeout 5000 || exit 1
-# --max-semi-space-size=1: V8 keeps its young generation small, about 24 MB less RSS with 50 bulbs (bench/RESULTS.md,
-# footprint); the daemon itself tells V8 to favour memory over speed once it is ready (src/cli/favour-memory.ts:
-# --optimize-for-size here made every start ~45 ms slower). --managed-zone-memory: the optimizing
-# compilers' scratch memory comes from V8's own pages, which it gives back, instead of malloc arenas of its
+# --max-semi-space-size=1: V8 keeps its young generation small, 7–12 MB less RSS once ready with 50 bulbs
+# (bench/RESULTS.md, footprint). The daemon itself tells V8 to favour memory over speed once it is ready
+# (src/cli/favour-memory.ts: --optimize-for-size here made every start ~45 ms slower). --managed-zone-memory: the
+# optimizing compilers' scratch memory comes from V8's own pages, which it gives back, instead of malloc arenas of its
 # worker threads, which kept ~5 MB after a burst of triggers. V8 refuses these in NODE_OPTIONS, so they are given
 # here, as in deploy/genlock.service.
 ENTRYPOINT ["node", "--max-semi-space-size=1", "--managed-zone-memory", "/app/dist/cli/index.js"]
