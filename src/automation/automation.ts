@@ -19,8 +19,8 @@ export interface AutomationServices extends RunServices {
   readonly locks: LockerFactory
   readonly lookups: ExpressionLookups
   readonly logger: Logger
-  /** The time zone schedules and `now` are in. */
-  readonly timeZone: string
+  /** The time zone schedules and `now` are in; undefined: the machine's own. */
+  readonly timeZone: string | undefined
   /** Catch-up records of schedule triggers. */
   readonly memory: ScheduleMemory
   /** Every device by id, as the engine has them now (state triggers watch any of them). */

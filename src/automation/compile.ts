@@ -9,7 +9,6 @@ import type {
 } from './definition.js'
 import { compileDeep, compileTemplate, isTemplate, type Condition, type Template } from './expression.js'
 import type { LinkedAutomation } from './link.js'
-import { systemTimeZone } from './local-time.js'
 import type { ScheduleSetting } from './schedule.js'
 import { logStep, publishStep, waitStep } from './step-action.js'
 import { chooseStep, ifStep, repeatStep, stepList } from './step-flow.js'
@@ -52,10 +51,7 @@ export type CompiledReplacement =
  * The compile stage: a linked automation → its triggers, steps and replacement as code. `setting` places its
  * schedules: the time zone of `at` and `cron` (default the system's), the location of `sun`.
  */
-export function compileAutomation(
-  linked: LinkedAutomation,
-  setting: ScheduleSetting = { timeZone: systemTimeZone() },
-): CompiledAutomation {
+export function compileAutomation(linked: LinkedAutomation, setting: ScheduleSetting = {}): CompiledAutomation {
   const { definition, replacement } = linked
   const compiler = new StepCompiler()
   const triggers = definition.trigger.map((trigger) => compiler.trigger(trigger, setting))

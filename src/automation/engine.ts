@@ -9,7 +9,7 @@ import { compileAutomation, type CompiledAutomation } from './compile.js'
 import type { AutomationDefinition } from './definition.js'
 import { expressionLookups } from './expression-context.js'
 import { linkAutomations } from './link.js'
-import { localTime, nowView, systemTimeZone } from './local-time.js'
+import { localTime, nowView } from './local-time.js'
 import { MessageHub, type IncomingMessage } from './message-hub.js'
 import { RunEvents, type RunEvent } from './run-events.js'
 import type { Location, ScheduleSetting } from './schedule.js'
@@ -44,7 +44,7 @@ export interface AutomationEngineOptions {
    * Default the system clock; tests use it on fake timers, `genlock simulate` can pass a virtual one.
    */
   readonly clock?: Clock
-  /** config.yaml `timezone`: the IANA zone of `at`, `cron`, time windows and `now`. Default the system's. */
+  /** config.yaml `timezone`: the IANA zone of `at`, `cron`, time windows and `now`. Default the machine's own. */
   readonly timezone?: string
   /** config.yaml `location`: where `sun` triggers are computed. Without it they are not armed (and logged). */
   readonly location?: Location
@@ -101,11 +101,13 @@ export class AutomationEngine {
     this.baseTopic = options.baseTopic.replace(/\/+$/, '')
     this.hub = new MessageHub(options.bus, options.logger, options.maxPayloadBytes)
     const clock = options.clock ?? systemClock
-    const timeZone = options.timezone ?? systemTimeZone()
-    try {
-      localTime(clock.now(), timeZone)
-    } catch {
-      throw new RangeError(`unknown time zone '${timeZone}': use an IANA name such as Europe/Berlin`)
+    const timeZone = options.timezone
+    if (timeZone !== undefined) {
+      try {
+        localTime(clock.now(), timeZone)
+      } catch {
+        throw new RangeError(`unknown time zone '${timeZone}': use an IANA name such as Europe/Berlin`)
+      }
     }
     this.setting = { timeZone, location: options.location }
     this.runEvents = new RunEvents(options.logger, clock)

@@ -2,7 +2,8 @@ import type { Clock } from './clock.js'
 
 /**
  * Local time in the configured `timezone` (an IANA name), read with the runtime's own time zone data (Intl):
- * what `now` in expressions shows and what time windows compare.
+ * what `now` in expressions shows and what time windows compare. A zone left undefined is the machine's own; Intl
+ * reads it then, so a daemon whose automations never look at the time never loads the time zone data (~6 MB).
  */
 
 /** Weekdays as automation files write them, Monday first (ISO 8601). */
@@ -33,9 +34,9 @@ export interface LocalTime {
   readonly timestamp: number
 }
 
-const formats = new Map<string, Intl.DateTimeFormat>()
+const formats = new Map<string | undefined, Intl.DateTimeFormat>()
 
-function format(timeZone: string): Intl.DateTimeFormat {
+function format(timeZone: string | undefined): Intl.DateTimeFormat {
   let found = formats.get(timeZone)
   if (!found) {
     found = new Intl.DateTimeFormat('en-US', {
@@ -59,8 +60,8 @@ export function systemTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone
 }
 
-/** `epochMs` as the wall clock in `timeZone` shows it. */
-export function localTime(epochMs: number, timeZone: string): LocalTime {
+/** `epochMs` as the wall clock in `timeZone` shows it; undefined: the machine's own zone. */
+export function localTime(epochMs: number, timeZone: string | undefined): LocalTime {
   const parts: Record<string, string> = {}
   for (const part of format(timeZone).formatToParts(epochMs)) parts[part.type] = part.value
   const year = Number(parts.year)
@@ -89,11 +90,27 @@ export function localTime(epochMs: number, timeZone: string): LocalTime {
   }
 }
 
+/** Every field of a {@link LocalTime}, for views that build one field by field. */
+const LOCAL_TIME_FIELDS = Object.keys({
+  year: true,
+  month: true,
+  day: true,
+  hour: true,
+  minute: true,
+  second: true,
+  weekday: true,
+  isoweekday: true,
+  date: true,
+  time: true,
+  iso: true,
+  timestamp: true,
+} satisfies Record<keyof LocalTime, true>) as (keyof LocalTime)[]
+
 /**
  * `now` as expressions see it: every field reads `clock` when it is read (a long run sees the time move on),
  * computed once per clock reading.
  */
-export function nowView(clock: Clock, timeZone: string): LocalTime {
+export function nowView(clock: Clock, timeZone: string | undefined): LocalTime {
   let at = NaN
   let current: LocalTime | undefined
   const read = (): LocalTime => {
@@ -105,7 +122,7 @@ export function nowView(clock: Clock, timeZone: string): LocalTime {
     return current
   }
   const view = {} as LocalTime
-  for (const key of Object.keys(localTime(0, 'UTC')) as (keyof LocalTime)[]) {
+  for (const key of LOCAL_TIME_FIELDS) {
     Object.defineProperty(view, key, { enumerable: true, get: () => read()[key] })
   }
   return view

@@ -2,7 +2,7 @@ import { Cron } from 'croner'
 import { getTimes, type SunTimeName } from 'suncalc'
 import type { ScheduleTriggerDefinition, SunEvent } from './definition.js'
 import { durationText } from './duration.js'
-import { timeOfDayText } from './local-time.js'
+import { systemTimeZone, timeOfDayText } from './local-time.js'
 
 /**
  * When `at`, `cron` and `sun` triggers fire, as pure date arithmetic: croner for clock times (its DST rule is
@@ -28,8 +28,8 @@ export interface Schedule {
 
 /** Where a schedule's local times are. */
 export interface ScheduleSetting {
-  /** IANA time zone name. */
-  readonly timeZone: string
+  /** IANA time zone name; undefined: the machine's own. */
+  readonly timeZone?: string | undefined
   readonly location?: Location | undefined
 }
 
@@ -60,9 +60,9 @@ export function scheduleOf(trigger: ScheduleTriggerDefinition, setting: Schedule
   }
 }
 
-function cronSchedule(pattern: string, timeZone: string, description: string): Schedule {
+function cronSchedule(pattern: string, timeZone: string | undefined, description: string): Schedule {
   // `legacyMode` left at croner's default: day-of-month OR day-of-week, as every crontab reads them.
-  const cron = new Cron(pattern, { mode: CRON_MODE, timezone: timeZone })
+  const cron = new Cron(pattern, { mode: CRON_MODE, timezone: timeZone ?? systemTimeZone() })
   return {
     description,
     next: (from) => cron.nextRun(new Date(from))?.getTime(),
@@ -70,7 +70,7 @@ function cronSchedule(pattern: string, timeZone: string, description: string): S
   }
 }
 
-function clockTimes(times: readonly number[], timeZone: string): Schedule {
+function clockTimes(times: readonly number[], timeZone: string | undefined): Schedule {
   const each = times.map((seconds) => {
     const pattern = `${seconds % 60} ${Math.floor(seconds / 60) % 60} ${Math.floor(seconds / 3600)} * * *`
     return cronSchedule(pattern, timeZone, '')

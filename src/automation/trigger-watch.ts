@@ -30,7 +30,8 @@ export interface TriggerWatchContext {
   readonly automation: string
   readonly hub: MessageHub
   readonly clock: Clock
-  readonly timeZone: string
+  /** Undefined: the machine's own. */
+  readonly timeZone: string | undefined
   /** Every device by id, as the engine has them now (a state trigger follows its device's bulb). */
   readonly devices: ReadonlyMap<string, Bulb>
   readonly memory: ScheduleMemory

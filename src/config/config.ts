@@ -660,8 +660,11 @@ export interface GenlockConfig {
   readonly locks: LockSettings
   readonly homeassistant: HomeAssistantSettings
   readonly manual: ManualSettings
-  /** IANA time zone of automations' local times (config or the system's). */
-  readonly timezone: string
+  /**
+   * IANA time zone of automations' local times, as config.yaml names it; undefined: the machine's own, left for Intl
+   * to read when a time is first shown (`systemTimeZone()` gives its name).
+   */
+  readonly timezone: string | undefined
   /** For sun triggers; undefined when config.yaml has none. */
   readonly location: { readonly latitude: number; readonly longitude: number } | undefined
   /** The HTTP listener; undefined (no listener) when config.yaml has no `http` section. */
@@ -752,7 +755,6 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     holdMs: raw.manual.hold,
     releaseOnOff: raw.manual.release_on_off,
   }
-  const timezone = raw.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone
   return {
     file: path,
     mqtt,
@@ -762,7 +764,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     locks,
     homeassistant,
     manual,
-    timezone,
+    timezone: raw.timezone,
     location: raw.location,
     http: raw.http && {
       port: raw.http.port,

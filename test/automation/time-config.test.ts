@@ -22,9 +22,9 @@ function problems(text: string): string[] {
 }
 
 describe('config.yaml timezone and location', () => {
-  it('default to the system zone and no location', () => {
+  it("default to the machine's own zone (left unnamed, for Intl to read when a time is shown) and no location", () => {
     const config = loadConfig(configFile('mqtt: { embedded: true }\n'))
-    expect(config.timezone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone)
+    expect(config.timezone).toBeUndefined()
     expect(config.location).toBeUndefined()
   })
 

@@ -83,6 +83,22 @@ describe('at and cron triggers', () => {
   })
 })
 
+describe('without a timezone in config.yaml', () => {
+  it("at and now are in the machine's own zone (TZ)", async () => {
+    const before = process.env.TZ
+    process.env.TZ = 'America/New_York' // node re-reads the zone when TZ is set
+    try {
+      startAt('2026-06-01T10:00:00Z') // 06:00 EDT
+      h = await harness(logging('  - at: "07:00"'))
+      await advance(HOUR + 1000)
+      expect(runs()).toEqual(['2026-06-01T07:00:00-04:00'])
+    } finally {
+      if (before === undefined) delete process.env.TZ
+      else process.env.TZ = before
+    }
+  })
+})
+
 describe('daylight saving time in Europe/Berlin', () => {
   it('spring: a time in the skipped hour fires once, right after the jump; the next day at its time', async () => {
     startAt('2026-03-28T12:00:00Z')

@@ -2,7 +2,9 @@
  * What `genlock run` loads is what its config uses (issue 18: module loading was most of the start-up time and a
  * good part of the memory once ready). A daemon with sim bulbs, in-memory locks and no `http` must not load the
  * Hue, Kasa or MQTT-bulb adapters, the Redis lock protocol, the dashboard or the HTTP listener, nor their
- * libraries, nor mqtt.js's WebSocket transport or SOCKS client, nor (without conditions or templates) jexl. Counted from the modules the process actually loaded (a load hook), never from timings.
+ * libraries, nor mqtt.js's WebSocket transport or SOCKS client, nor (without conditions or templates) jexl; and
+ * without time in any automation, it must not read the time zone data (~6 MB of RSS). Counted from the modules the
+ * process actually loaded (a load hook) and the Intl.DateTimeFormat instances it made, never from timings.
  */
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -11,6 +13,7 @@ import { freePort } from '../support/services.js'
 import { runWithProbe } from './daemon-process.js'
 
 const recorder = join(import.meta.dirname, '../support/record-modules.ts')
+const timeZoneReads = join(import.meta.dirname, '../support/record-time-zone-reads.ts')
 
 const AUTOMATION = `name: blink
 priority: 0
@@ -70,5 +73,19 @@ describe('genlock run loads what its config uses', () => {
       },
     )
     expect(used(modules)).toEqual(['hue', 'dashboard'])
+  })
+
+  it('automations without time: the time zone data is never read; an `at` trigger reads it', async () => {
+    const reads = async (automation: string) => {
+      const port = await freePort()
+      const { configFile } = writeSetup({
+        config: `mqtt: { embedded: true, port: ${port} }\n`,
+        devices: { 'bath_bulb.yaml': simBulb('bath_bulb') },
+        automations: { 'blink.yaml': automation },
+      })
+      return Number(await runWithProbe(configFile, timeZoneReads, 'GENLOCK_TIME_ZONE_READS_OUT'))
+    }
+    expect(await reads(AUTOMATION)).toBe(0)
+    expect(await reads(AUTOMATION.replace('  - mqtt: home/blink', '  - at: "07:00"'))).toBeGreaterThan(0)
   })
 })

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
 import type { VirtualClock } from '../../automation/index.js'
+import { systemTimeZone } from '../../automation/local-time.js'
 import { createLogger, type Logger } from '../../config/logger.js'
 import { formatProblem } from '../../config/problems.js'
 import type { GenlockConfig } from '../../config/config.js'
@@ -87,7 +88,7 @@ export function addSimulateCommand(program: Command): void {
           destination: process.stderr,
         })
         const config = await checkedConfig(options.config)
-        const start = startTime(options, script, config.timezone, parseStartTime)
+        const start = startTime(options, script, config.timezone ?? systemTimeZone(), parseStartTime)
         // Stopped while the daemon starts (seconds that would be minutes at 60×), then at --speed. A script's clock
         // stays stopped: only its `advance` commands move it, so every run is the same.
         const clock = new VirtualClock({ start, speed: 0 })

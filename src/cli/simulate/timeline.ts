@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { AutomationStatus, VirtualClock } from '../../automation/index.js'
-import { localTime } from '../../automation/local-time.js'
+import { localTime, systemTimeZone } from '../../automation/local-time.js'
 import { perTick, type DaemonContext, type Extension } from '../../daemon/index.js'
 import type { BulbCommand } from '../../devices/bulb.js'
 import { toHex } from '../../devices/color.js'
@@ -169,7 +169,7 @@ export class Timeline implements Extension {
       type: 'start',
       at: this.startedAt,
       time: localTime(this.startedAt, context.config.timezone).iso,
-      timezone: context.config.timezone,
+      timezone: context.config.timezone ?? systemTimeZone(),
       broker: context.bus.url,
       devices: [...context.devices.keys()],
       automations: this.automationNames,
