@@ -60,10 +60,41 @@ const SHIPPED_FLAGS = shippedNodeFlags(repo)
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
 const scratch = mkdtempSync(join(tmpdir(), 'genlock-footprint-'))
 
-/** Resident set size of a process, in MB, from /proc. */
-function rssMb(pid: number): number {
-  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+/** Resident set size of a process, in MB, from /proc: `VmRSS`, or one of its parts (`RssAnon`, `RssFile`). */
+function rssMb(pid: number, field: 'VmRSS' | 'RssAnon' | 'RssFile' = 'VmRSS'): number {
+  const kb = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
   return Number(kb) / 1024
+}
+
+/**
+ * A resident set split in two: pages of files (node's own binary and the shared libraries, which every node process
+ * on the machine shares and the kernel can drop and read back) and anonymous pages (the heaps and stacks only this
+ * process has).
+ */
+interface Resident {
+  readonly total: number
+  readonly file: number
+  readonly anonymous: number
+}
+
+function resident(pid: number): Resident {
+  return { total: rssMb(pid), file: rssMb(pid, 'RssFile'), anonymous: rssMb(pid, 'RssAnon') }
+}
+
+/** A bare node with `flags`, once started (an empty script kept alive): what any node program starts from. */
+async function bareNodeResident(flags: string[]): Promise<Resident> {
+  const child = spawn(process.execPath, [...flags, '-e', "console.log('up'); setInterval(() => {}, 60_000)"], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  try {
+    await new Promise((resolve, reject) => {
+      child.stdout.once('data', resolve)
+      child.once('exit', reject)
+    })
+    return resident(child.pid!)
+  } finally {
+    child.kill()
+  }
 }
 
 /** CPU time (user + system) a process has used so far, in seconds, from /proc. */
@@ -86,11 +117,11 @@ interface Subject {
   readonly slowestReadyMs: number
   /** What the process itself logged as its start time, if it does (median of the same starts). */
   readonly ownMs: number | undefined
-  readonly rssReady: number
+  readonly residentReady: Resident
   /** Spawn → ready of a first start, with an empty compile cache (genlock subjects only). */
   coldReadyMs?: number
   rssBeforeTriggers?: number
-  rssAfterTriggers?: number
+  residentAfterTriggers?: Resident
   idleCpuPercent?: number
   triggersPerSecond?: number
 }
@@ -132,7 +163,16 @@ async function startProcess(
   const readyMs = performance.now() - started
   // genlock's ready line carries how long Daemon.start took, without node's own start and module loading.
   const ownMs = readyLine.startsWith('{') ? (JSON.parse(readyLine) as { ms?: number }).ms : undefined
-  return { name, child, brokerUrl, topics, readyMs, slowestReadyMs: readyMs, ownMs, rssReady: rssMb(child.pid!) }
+  return {
+    name,
+    child,
+    brokerUrl,
+    topics,
+    readyMs,
+    slowestReadyMs: readyMs,
+    ownMs,
+    residentReady: resident(child.pid!),
+  }
 }
 
 /**
@@ -270,6 +310,11 @@ function builtCli(checkout: string): string {
 async function main(): Promise<void> {
   console.log(`genlock vs Node-RED: ${BULBS} bulbs, ${AUTOMATIONS} automations/flows, ${TRIGGERS} triggers`)
   console.log(`load average ${loadavg()[0]!.toFixed(1)}; bare node spawn → exit ${Math.round(bareNodeMs())} ms`)
+  const bare = await bareNodeResident(SHIPPED_FLAGS)
+  console.log(
+    `bare node (${SHIPPED_FLAGS.join(' ')}), once started: RSS ${bare.total.toFixed(1)} MB, of which file pages ` +
+      `${bare.file.toFixed(1)} MB and anonymous ${bare.anonymous.toFixed(1)} MB`,
+  )
   const genlock = builtCli(repo)
   const metricsBundle = join(repo, '.bench-build/footprint/metrics-daemon.mjs')
   if (WITH_METRICS) {
@@ -372,7 +417,7 @@ async function main(): Promise<void> {
     for (const subject of subjects) {
       subject.rssBeforeTriggers = rssMb(subject.child.pid!)
       await drive(subject)
-      subject.rssAfterTriggers = rssMb(subject.child.pid!)
+      subject.residentAfterTriggers = resident(subject.child.pid!)
     }
   } finally {
     clearInterval(scraper)
@@ -387,16 +432,27 @@ async function main(): Promise<void> {
 function report(subjects: Subject[]): void {
   const shipped = subjects[0]!
   const [external, nodeRed] = subjects.slice(-2) as [Subject, Subject]
-  const growth = (s: Subject) => ((s.rssAfterTriggers! - s.rssReady) / s.rssReady) * 100
+  const growth = (s: Subject) =>
+    ((s.residentAfterTriggers!.total - s.residentReady.total) / s.residentReady.total) * 100
   const rows: [string, (s: Subject) => number, number, string, (v: number) => boolean][] = [
     ['start → ready, first start (empty compile cache), ms', (s) => s.coldReadyMs ?? Number.NaN, 0, '', () => true],
     [`start → ready, median of ${STARTS} starts, ms`, (s) => s.readyMs, 0, '<= 500', (v) => v <= 500],
     [`  the slowest of the ${STARTS}, ms`, (s) => s.slowestReadyMs, 0, '', () => true],
     ['  of which Daemon.start (its log), ms', (s) => s.ownMs ?? Number.NaN, 0, '', () => true],
-    ['RSS once ready, MB', (s) => s.rssReady, 1, '<= 60', (v) => v <= 60],
+    ['RSS once ready, MB', (s) => s.residentReady.total, 1, '<= 60', (v) => v <= 60],
+    ['  of which file pages (node binary, libraries), MB', (s) => s.residentReady.file, 1, '', () => true],
+    ['  of which anonymous (heaps, stacks), MB', (s) => s.residentReady.anonymous, 1, '', () => true],
     [`CPU idle ${IDLE_SECONDS} s, % of a core`, (s) => s.idleCpuPercent!, 2, '< 1', (v) => v < 1],
     ['RSS after idle, before triggers, MB', (s) => s.rssBeforeTriggers!, 1, '', () => true],
-    [`RSS after ${TRIGGERS.toLocaleString('en')} triggers, MB`, (s) => s.rssAfterTriggers!, 1, '', () => true],
+    [
+      `RSS after ${TRIGGERS.toLocaleString('en')} triggers, MB`,
+      (s) => s.residentAfterTriggers!.total,
+      1,
+      '',
+      () => true,
+    ],
+    ['  of which file pages, MB', (s) => s.residentAfterTriggers!.file, 1, '', () => true],
+    ['  of which anonymous, MB', (s) => s.residentAfterTriggers!.anonymous, 1, '', () => true],
     ['RSS growth from ready, %', growth, 1, '<= 10', (v) => v <= 10],
     ['triggers per second', (s) => s.triggersPerSecond!, 0, '', () => true],
   ]
