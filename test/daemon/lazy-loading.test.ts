@@ -9,6 +9,7 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { simBulb, writeSetup } from '../cli/setup-files.js'
+import { optionalPartsLoaded } from '../support/optional-modules.js'
 import { freePort } from '../support/services.js'
 import { runWithProbe } from './daemon-process.js'
 
@@ -30,28 +31,6 @@ async function modulesLoaded(config: string, devices: Record<string, string>): P
   return (await runWithProbe(configFile, recorder, 'GENLOCK_MODULES_OUT')).split('\n')
 }
 
-/** What only some configs need: their modules' paths. */
-const OPTIONAL = {
-  hue: /\/src\/devices\/hue\/|\/node_modules\/node-hue-api\//,
-  kasa: /\/src\/devices\/kasa\/|\/node_modules\/tplink-smarthome-api\//,
-  mqttBulbs: /\/src\/devices\/mqtt\//,
-  redisLocks: /\/src\/lock\/redis\/|\/node_modules\/ioredis\//,
-  dashboard: /\/src\/daemon\/extensions\/dashboard\/|\/src\/http\//,
-  metrics: /\/node_modules\/prom-client\//,
-  // mqtt.js's WebSocket transport: genlock speaks mqtt:// and mqtts:// only (src/mqtt/open-client.ts).
-  webSocket: /\/node_modules\/ws\//,
-  // mqtt.js's SOCKS proxy client, loaded by its TCP transport whether or not a proxy is set.
-  socksProxy: /\/node_modules\/socks\//,
-  // The expression language, for automations with conditions or templates (these have none).
-  expressions: /\/node_modules\/jexl\//,
-}
-
-function used(modules: readonly string[]): string[] {
-  return Object.entries(OPTIONAL)
-    .filter(([, pattern]) => modules.some((url) => pattern.test(url)))
-    .map(([name]) => name)
-}
-
 describe('genlock run loads what its config uses', () => {
   it('sim bulbs, in-memory locks, no http: none of the optional parts', async () => {
     const port = await freePort()
@@ -59,7 +38,7 @@ describe('genlock run loads what its config uses', () => {
       'bath_bulb.yaml': simBulb('bath_bulb'),
     })
     expect(modules.some((url) => url.includes('/src/devices/sim/'))).toBe(true)
-    expect(used(modules)).toEqual([])
+    expect(optionalPartsLoaded(modules)).toEqual([])
   })
 
   it('a hue bulb and the dashboard: those, and still nothing else', async () => {
@@ -72,7 +51,7 @@ describe('genlock run loads what its config uses', () => {
           'id: hall_bulb\nadapter: hue\nhost: 127.0.0.1\nport: 9\nusername: key\nlight: 1\nretries: 0\n',
       },
     )
-    expect(used(modules)).toEqual(['hue', 'dashboard'])
+    expect(optionalPartsLoaded(modules)).toEqual(['hue', 'dashboard'])
   })
 
   it('automations without time: the time zone data is never read; an `at` trigger reads it', async () => {
