@@ -20,6 +20,16 @@ export function writeSetup(files: {
 
 export const simBulb = (id: string) => `id: ${id}\nadapter: sim\n`
 
+/** One fixed `set` on bath_bulb when home/blink arrives: no template, no condition, no time. */
+export const BLINK = `name: blink
+priority: 0
+devices: [bath_bulb]
+trigger:
+  - mqtt: home/blink
+steps:
+  - set: { on: true, brightness: 60, color: orange }
+`
+
 /** The issue's party automation, exactly as written there. */
 export const PARTY = `name: party
 priority: 0

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { simBulb, writeSetup } from '../cli/setup-files.js'
+import { BLINK, simBulb, writeSetup } from '../cli/setup-files.js'
 import { optionalPartsLoaded } from '../support/optional-modules.js'
 import { freePort } from '../support/services.js'
 import { runWithProbe } from './daemon-process.js'
@@ -16,18 +16,9 @@ import { runWithProbe } from './daemon-process.js'
 const recorder = join(import.meta.dirname, '../support/record-modules.ts')
 const timeZoneReads = join(import.meta.dirname, '../support/record-time-zone-reads.ts')
 
-const AUTOMATION = `name: blink
-priority: 0
-devices: [bath_bulb]
-trigger:
-  - mqtt: home/blink
-steps:
-  - set: { on: true, brightness: 60, color: orange }
-`
-
 /** The modules a `genlock run` of `files` loaded by the time it was ready (and stopped). */
 async function modulesLoaded(config: string, devices: Record<string, string>): Promise<string[]> {
-  const { configFile } = writeSetup({ config, devices, automations: { 'blink.yaml': AUTOMATION } })
+  const { configFile } = writeSetup({ config, devices, automations: { 'blink.yaml': BLINK } })
   return (await runWithProbe(configFile, recorder, 'GENLOCK_MODULES_OUT')).split('\n')
 }
 
@@ -64,7 +55,7 @@ describe('genlock run loads what its config uses', () => {
       })
       return Number(await runWithProbe(configFile, timeZoneReads, 'GENLOCK_TIME_ZONE_READS_OUT'))
     }
-    expect(await reads(AUTOMATION)).toBe(0)
-    expect(await reads(AUTOMATION.replace('  - mqtt: home/blink', '  - at: "07:00"'))).toBeGreaterThan(0)
+    expect(await reads(BLINK)).toBe(0)
+    expect(await reads(BLINK.replace('  - mqtt: home/blink', '  - at: "07:00"'))).toBeGreaterThan(0)
   })
 })

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { simBulb, writeSetup } from '../cli/setup-files.js'
+import { BLINK, simBulb, writeSetup } from '../cli/setup-files.js'
 import { optionalPartsLoaded } from '../support/optional-modules.js'
 import { freePort } from '../support/services.js'
 import { installedPackage, type InstalledPackage } from './support/installed-package.js'
@@ -23,15 +23,6 @@ const PROBES = {
   GENLOCK_TIME_ZONE_READS_OUT: 'record-time-zone-reads.ts',
   GENLOCK_V8_TAG_OUT: 'record-v8-tag.ts',
 }
-
-const BLINK = `name: blink
-priority: 0
-devices: [bath_bulb]
-trigger:
-  - mqtt: home/blink
-steps:
-  - set: { on: true, brightness: 60, color: orange }
-`
 
 /** V8's flag-derived cached-data tag of a fresh plain node given `flags`. */
 function v8Tag(flags: string[]): number {
