@@ -26,7 +26,8 @@ async function fiveAwaits() {
   for (let i = 0; i < YIELDS; i++) await resolved
 }
 
-type Case = 'back-to-back' | 'contended' | 'queued-400' | 'queued-10000'
+const CASES = ['back-to-back', 'contended', 'queued-400', 'queued-10000'] as const
+type Case = (typeof CASES)[number]
 type Impl = 'genlock' | 'async-mutex'
 
 /** Runs about `n` transactions of one case with one library; resolves with how many it ran. */
@@ -167,7 +168,7 @@ if (mode === '--measure') {
   // lock), and the best of three alone hides which way most of them went.
   const each = new Map<string, number[]>()
   for (let round = 0; round < 3; round++) {
-    for (const k of ['back-to-back', 'contended', 'queued-400', 'queued-10000'] as const) {
+    for (const k of CASES) {
       for (const i of ['genlock', 'async-mutex'] as const) {
         const out = execFileSync(process.execPath, [...process.execArgv, self, '--measure', k, i], { encoding: 'utf8' })
         const key = `${k}/${i}`
@@ -192,7 +193,7 @@ if (mode === '--measure') {
       .get(key)!
       .map((value) => `${Math.round(value / 1000)}k`)
       .join(', ')
-  for (const k of ['back-to-back', 'contended', 'queued-400', 'queued-10000'] as const) {
+  for (const k of CASES) {
     console.log(
       `each process, ${k}: genlock ${thousands(`${k}/genlock`)}; async-mutex ${thousands(`${k}/async-mutex`)}`,
     )
