@@ -60,12 +60,6 @@ const SHIPPED_FLAGS = shippedNodeFlags(repo)
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
 const scratch = mkdtempSync(join(tmpdir(), 'genlock-footprint-'))
 
-/** Resident set size of a process, in MB, from /proc: `VmRSS`, or one of its parts (`RssAnon`, `RssFile`). */
-function rssMb(pid: number, field: 'VmRSS' | 'RssAnon' | 'RssFile' = 'VmRSS'): number {
-  const kb = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-  return Number(kb) / 1024
-}
-
 /**
  * A resident set split in two: pages of files (node's own binary and the shared libraries, which every node process
  * on the machine shares and the kernel can drop and read back) and anonymous pages (the heaps and stacks only this
@@ -77,8 +71,11 @@ interface Resident {
   readonly anonymous: number
 }
 
+/** A process's resident set, in MB, from one read of /proc (so its parts belong to the same moment). */
 function resident(pid: number): Resident {
-  return { total: rssMb(pid), file: rssMb(pid, 'RssFile'), anonymous: rssMb(pid, 'RssAnon') }
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const mb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1]) / 1024
+  return { total: mb('VmRSS'), file: mb('RssFile'), anonymous: mb('RssAnon') }
 }
 
 /** A bare node with `flags`, once started (an empty script kept alive): what any node program starts from. */
@@ -415,7 +412,7 @@ async function main(): Promise<void> {
     console.log(`idle for ${IDLE_SECONDS} s ...`)
     await idleWindow(subjects, IDLE_SECONDS)
     for (const subject of subjects) {
-      subject.rssBeforeTriggers = rssMb(subject.child.pid!)
+      subject.rssBeforeTriggers = resident(subject.child.pid!).total
       await drive(subject)
       subject.residentAfterTriggers = resident(subject.child.pid!)
     }

@@ -49,7 +49,7 @@ export type CompiledReplacement =
 
 /**
  * The compile stage: a linked automation → its triggers, steps and replacement as code. `setting` places its
- * schedules: the time zone of `at` and `cron` (default the system's), the location of `sun`.
+ * schedules: the time zone of `at` and `cron` (default the machine's own), the location of `sun`.
  */
 export function compileAutomation(linked: LinkedAutomation, setting: ScheduleSetting = {}): CompiledAutomation {
   const { definition, replacement } = linked
