@@ -37,6 +37,14 @@ export abstract class LeaseBase implements Lease {
     }
   }
 
+  /**
+   * A released lease is never lost, so its listeners, and the transaction they reach, need not live as long as the
+   * lease: whoever still holds it (a finished run's fence) would otherwise keep them.
+   */
+  dropLossListeners(): void {
+    this.lostListeners = undefined
+  }
+
   /** Called by the protocol after it has marked the lease dead. */
   notifyLost(error: LockError): void {
     this.lossReason = error

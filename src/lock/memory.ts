@@ -190,10 +190,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
   }
 
   releaseLease(lease: MemoryLease): void {
-    if (!lease.live) return
-    this.detach(lease)
-    this.events.emitForLease('released', lease)
-    this.pump()
+    if (this.markReleased(lease)) this.pump()
   }
 
   private slot(resource: string): Slot {
@@ -349,6 +346,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
   protected detach(lease: MemoryLease): void {
     lease.live = false
     lease.ttlTimer?.()
+    lease.ttlTimer = undefined
     for (const resource of lease.resources) {
       const slot = this.slots.get(resource)
       const hold = slot?.hold

@@ -47,6 +47,15 @@ export abstract class ProtocolBase<L extends LeaseBase> {
     return true
   }
 
+  /** Marks a live lease released: detaches it, drops its loss listeners, emits `released`. False if it was not live. */
+  protected markReleased(lease: L): boolean {
+    if (!lease.live) return false
+    this.detach(lease)
+    lease.dropLossListeners()
+    this.events.emitForLease('released', lease)
+    return true
+  }
+
   /** Takes a lease out of the protocol's bookkeeping and sets `live` false. */
   protected abstract detach(lease: L): void
 }

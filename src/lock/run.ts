@@ -477,7 +477,7 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
   // --- ending -----------------------------------------------------------------------------------------
 
   private succeed(value: T): void {
-    this.finish()
+    this.finish(false)
     const released = this.releaseLease()
     if (released) released.then(() => this.resolve(value), this.reject)
     else this.resolve(value)
@@ -486,8 +486,7 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
   /** Rejects the run; `abandon` closes a generator that did not finish by itself. */
   private fail(error: unknown, abandon: boolean): void {
     if (this.state === 'done') return
-    this.finish()
-    if (abandon) this.closeGenerator()
+    this.finish(abandon)
     const released = this.releaseLease()
     if (released)
       released.then(
@@ -497,11 +496,22 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
     else this.reject(error)
   }
 
-  private finish(): void {
+  /** Marks the run done; `abandon` closes a generator that did not finish by itself. */
+  private finish(abandon: boolean): void {
     this.state = 'done'
-    this.parked = undefined
     this.fence?.end()
     this.controller?.abort(new LockError('CANCELLED', 'transaction ended', this.target.resourceGuids))
+    if (abandon) this.closeGenerator()
+    // What only a running transaction needs goes now, while the promise (and so this run) may be held for long.
+    // A run that waited in a queue is usually in the old generation by the time it ends, and each young object it
+    // still pointed to would be copied by every scavenge until the next full collection: with 10,000 waiters that
+    // was half the time the queue took (bench/RESULTS.md, lock).
+    this.generator = undefined
+    this.reactions = undefined
+    this.parked = undefined
+    this.resource = undefined
+    this.onLeaseLost = undefined
+    this.stepInContext = undefined
   }
 
   private releaseLease(): Promise<void> | undefined {

@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import genLock, { LockError, type LockEvent, type LockerFactory, type LockingProtocol } from '../../src/index.js'
+import genLock, {
+  LockError,
+  type Lease,
+  type LockEvent,
+  type LockerFactory,
+  type LockingProtocol,
+} from '../../src/index.js'
+import { collectGarbage } from '../support/collect-garbage.js'
 import { deferred, holdLock, nextLockEvent, uniqueResource } from './helpers.js'
 
 /** What a protocol implementation provides to run the contract suite against it. */
@@ -454,5 +461,30 @@ export function describeProtocolContract(name: string, setup: () => Promise<Prot
       await holding
       await expectFree(resource)
     })
+
+    it("lets go of a released lease's loss listeners, though the lease is still held", async () => {
+      const resource = uniqueResource('released')
+      const lease = await protocol.acquire({
+        resources: [resource],
+        lockerGuid: 'holder',
+        priority: 0,
+        lockTtl: Infinity,
+        acquireTimeout: Infinity,
+        maxAcquireAttempts: Infinity,
+      })
+      const captured = listenOnLoss(lease)
+      await lease.release()
+      await collectGarbage()
+      expect(lease.valid).toBe(false)
+      expect(captured.deref()).toBeUndefined()
+      await expectFree(resource)
+    })
   })
+}
+
+/** Registers a loss listener that alone holds an object; returns a WeakRef to that object. */
+function listenOnLoss(lease: Lease): WeakRef<object> {
+  const held = { by: 'a loss listener' }
+  lease.onLost(() => void held)
+  return new WeakRef(held)
 }

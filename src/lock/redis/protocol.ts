@@ -472,12 +472,9 @@ export class RedisProtocol extends ProtocolBase<RedisLease> implements LockingPr
   // --- holding ----------------------------------------------------------------------------------------
 
   releaseLease(lease: RedisLease): void {
-    if (!lease.live) return
-    this.detach(lease)
-    this.events.emitForLease('released', lease)
     // Not awaited: later commands of this client queue behind it on the same connection, and the server
     // hands the lock on by itself.
-    this.sendRelease([lease.id])
+    if (this.markReleased(lease)) this.sendRelease([lease.id])
   }
 
   private applyLoss(lease: RedisLease, message: LossMessage): void {
