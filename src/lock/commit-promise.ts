@@ -75,13 +75,8 @@ function steer<P extends Promise<unknown>>(promise: P, run: Steerable<unknown, u
   return promise as P & Steered
 }
 
-export function createCommitPromise<T, R>(
-  executor: (resolve: (value: T) => void, reject: (error: unknown) => void) => Steerable<R, T>,
-): CommitPromise<T, R> {
-  let run!: Steerable<R, T>
-  const promise = new Promise<T>((resolve, reject) => {
-    run = executor(resolve, reject)
-  })
+/** Makes `promise`, a native promise of the run's result, the CommitPromise that steers `run`. */
+export function commitPromiseOf<T, R>(promise: Promise<T>, run: Steerable<R, T>): CommitPromise<T, R> {
   return steer(promise, run as Steerable<unknown, unknown>) as unknown as CommitPromise<T, R>
 }
 

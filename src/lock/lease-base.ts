@@ -33,7 +33,9 @@ export abstract class LeaseBase implements Lease {
       const reason = this.lossReason
       queueMicrotask(() => void this.call(listener, reason))
     } else if (this.live) {
-      ;(this.lostListeners ??= []).push(listener)
+      // Usually the only one: an array of one, not an empty one grown by push (room for 17).
+      if (this.lostListeners) this.lostListeners.push(listener)
+      else this.lostListeners = [listener]
     }
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { createCommitPromise, type CommitPromise } from './commit-promise.js'
+import { commitPromiseOf, type CommitPromise } from './commit-promise.js'
 import { fence, type CallFence } from './fence.js'
 import { normalizeOptions, resolveOptions, type AcquireOptions } from './options.js'
 import type { LockingProtocol } from './protocol.js'
@@ -57,11 +57,10 @@ function makeLocker<R>(
   }
   const promise = <T>(transaction: Transaction<R, T>, options?: AcquireOptions): CommitPromise<T, R> => {
     if (typeof transaction !== 'function') throw new TypeError('a transaction must be a generator function')
-    let run!: TransactionRun<R, T>
-    const commit = createCommitPromise<T, R>((resolve, reject) => {
-      run = new TransactionRun(target, transaction, options, resolve, reject)
-      return run
-    })
+    // The run is made before any promise is left to reject: bad options throw to the caller, as from newLocker.
+    const { promise, resolve, reject } = Promise.withResolvers<T>()
+    const run = new TransactionRun(target, transaction, options, resolve, reject)
+    const commit = commitPromiseOf(promise, run)
     run.start()
     return commit
   }

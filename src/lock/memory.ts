@@ -104,7 +104,13 @@ export interface MemoryProtocolOptions {
  */
 export class MemoryProtocol extends ProtocolBase<MemoryLease> implements LockingProtocol {
   private readonly slots = new Map<string, Slot>()
-  private readonly dirty = new Set<string>()
+  /**
+   * Resources freed since the last pump: `dirty[0..dirtyCount)`, in order. One array reused rather than a Set: a Set
+   * emptied and filled again on every release reallocates its table each time. A resource may be listed twice;
+   * pumping it again finds nothing to do.
+   */
+  private readonly dirty: string[] = []
+  private dirtyCount = 0
   private pumping = false
   /**
    * One counter for every resource: tokens then only grow per resource even after an idle resource's
@@ -186,7 +192,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
       for (const waiter of [...slot.queue]) this.dropWaiter(waiter, 'LOST', 'the locking protocol closed')
       for (const lease of [...(slot.hold?.leases ?? [])]) this.lose(lease, 'LOST', 'the locking protocol closed')
     }
-    this.dirty.clear()
+    this.dirtyCount = 0
   }
 
   releaseLease(lease: MemoryLease): void {
@@ -330,7 +336,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
         slot.queue.remove(waiter.entries[i]!)
         if (slot.limited?.delete(waiter) && slot.limited.size === 0) slot.limited = undefined
       }
-      this.dirty.add(resources[i]!)
+      this.markDirty(resources[i]!)
     }
     waiter.timer?.()
     if (waiter.onAbort) waiter.request.signal?.removeEventListener('abort', waiter.onAbort)
@@ -352,11 +358,18 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
       const hold = slot?.hold
       const index = hold?.leases.indexOf(lease) ?? -1
       if (!slot || !hold || index < 0) continue
-      hold.leases.splice(index, 1)
-      if (hold.leases.length === 0) slot.hold = undefined
-      else hold.priority = Math.max(...hold.leases.map((l) => l.priority))
-      this.dirty.add(resource)
+      if (hold.leases.length === 1) {
+        slot.hold = undefined // the usual case, without the array splice returns
+      } else {
+        hold.leases.splice(index, 1)
+        hold.priority = Math.max(...hold.leases.map((l) => l.priority))
+      }
+      this.markDirty(resource)
     }
+  }
+
+  private markDirty(resource: string): void {
+    this.dirty[this.dirtyCount++] = resource
   }
 
   /** Hands freed resources to their waiters, best ranked first. */
@@ -364,10 +377,9 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
     if (this.pumping) return
     this.pumping = true
     try {
-      // A Set's iteration also visits entries added while it runs, so resources freed by grants made
-      // here are pumped in the same pass.
-      for (const resource of this.dirty) {
-        this.dirty.delete(resource)
+      // Resources freed by grants made here are appended, and pumped in the same pass.
+      for (let i = 0; i < this.dirtyCount; i++) {
+        const resource = this.dirty[i]!
         const slot = this.slots.get(resource)
         if (!slot) continue
         for (let waiter = slot.queue.first(); waiter; waiter = slot.queue.first()) {
@@ -377,6 +389,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
         }
         if (!slot.hold && slot.queue.size === 0) this.slots.delete(resource)
       }
+      this.dirtyCount = 0
     } finally {
       this.pumping = false
     }

@@ -277,6 +277,23 @@ describe('recovery', () => {
     expect(() => newLocker('bulb', null, { lockTtl: -1 })).toThrow(/lockTtl must be a number >= 0/)
     expect(() => newLocker('', null)).toThrow(/non-empty resourceGuid/)
   })
+
+  it('refuses bad per-transaction options the same way, leaving no promise unhandled', async () => {
+    const unhandled: unknown[] = []
+    const record = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', record)
+    try {
+      const locker = genLock().newLocker('bulb', null)
+      expect(() => locker.promise(function* () {}, { maxAcquireAttempts: 0 })).toThrow(
+        /maxAcquireAttempts must be a number >= 1/,
+      )
+      // An unhandled rejection is reported after the microtasks of the macrotask that made it have run.
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', record)
+    }
+  })
 })
 
 describe('CommitPromise chaining', () => {
