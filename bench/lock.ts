@@ -10,6 +10,7 @@
  * high-survival phase of one library and keeps it during the next library's phase (see bench/RESULTS.md).
  */
 import { execFileSync } from 'node:child_process'
+import { GCProfiler } from 'node:v8'
 import { fileURLToPath } from 'node:url'
 import { Mutex } from 'async-mutex'
 import genLock from '../src/index.js'
@@ -68,8 +69,14 @@ function queuedAtOnce(depth: number, impl: Impl): (n: number) => Promise<number>
   }
 }
 
+/** One process's figure: its best transactions/s, and the share of the timed rounds spent in GC pauses. */
+interface Measured {
+  perSecond: number
+  gcShare: number
+}
+
 /** Best transactions/s of several timed rounds, after growing n until a round takes 200 ms. */
-async function measure(kind: Case, impl: Impl): Promise<number> {
+async function measure(kind: Case, impl: Impl): Promise<Measured> {
   const work = workload(kind, impl)
   let n = 256
   for (;;) {
@@ -78,13 +85,19 @@ async function measure(kind: Case, impl: Impl): Promise<number> {
     if (performance.now() - start >= 200) break
     n *= 2
   }
+  const gc = new GCProfiler()
+  gc.start()
   let best = 0
+  let timedMs = 0
   for (let round = 0; round < 5; round++) {
     const start = performance.now()
     const ran = await work(n)
-    best = Math.max(best, ran / ((performance.now() - start) / 1000))
+    const ms = performance.now() - start
+    timedMs += ms
+    best = Math.max(best, ran / (ms / 1000))
   }
-  return best
+  const gcMs = (gc.stop()?.statistics ?? []).reduce((sum, { cost }) => sum + cost / 1000, 0)
+  return { perSecond: best, gcShare: gcMs / timedMs }
 }
 
 /**
@@ -165,18 +178,19 @@ if (mode === '--measure') {
 } else {
   const self = fileURLToPath(import.meta.url)
   // Every process's figure is kept: at depth one fresh process can run twice as fast as the next (bench/RESULTS.md,
-  // lock), and the best of three alone hides which way most of them went.
-  const each = new Map<string, number[]>()
+  // lock), and the best of three alone hides which way most of them went. Its GC share shows why: in a deep queue, a
+  // scavenge that lands mid-round copies every transaction still waiting, one at a round's end copies none.
+  const each = new Map<string, Measured[]>()
   for (let round = 0; round < 3; round++) {
     for (const k of CASES) {
       for (const i of ['genlock', 'async-mutex'] as const) {
         const out = execFileSync(process.execPath, [...process.execArgv, self, '--measure', k, i], { encoding: 'utf8' })
         const key = `${k}/${i}`
-        each.set(key, [...(each.get(key) ?? []), Number(out.trim().split('\n').pop())])
+        each.set(key, [...(each.get(key) ?? []), JSON.parse(out.trim().split('\n').pop()!) as Measured])
       }
     }
   }
-  const best = new Map([...each].map(([key, values]) => [key, Math.max(...values)]))
+  const best = new Map([...each].map(([key, values]) => [key, Math.max(...values.map((v) => v.perSecond))]))
   const row = (label: string, k: Case, goal: string): [string, number, number, number, string] => {
     const ours = best.get(`${k}/genlock`)!
     const peer = best.get(`${k}/async-mutex`)!
@@ -191,7 +205,7 @@ if (mode === '--measure') {
   const thousands = (key: string) =>
     each
       .get(key)!
-      .map((value) => `${Math.round(value / 1000)}k`)
+      .map(({ perSecond, gcShare }) => `${Math.round(perSecond / 1000)}k (GC ${Math.round(gcShare * 100)} %)`)
       .join(', ')
   for (const k of CASES) {
     console.log(
