@@ -8,6 +8,7 @@
  * Each throughput measurement runs in a fresh child process, the two libraries alternating round by round.
  * Sharing one heap skewed results by up to 5x either way: V8 enters its "fast promotion" GC mode after a
  * high-survival phase of one library and keeps it during the next library's phase (see bench/RESULTS.md).
+ * The throughput cases run twice: under node's defaults, and under the flags the image runs the daemon with.
  */
 import { execFileSync } from 'node:child_process'
 import { GCProfiler } from 'node:v8'
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { Mutex } from 'async-mutex'
 import genLock from '../src/index.js'
 import { median, percentile, printTable } from './stats.js'
+import { shippedNodeFlags } from './support/shipped-flags.js'
 
 const YIELDS = 5
 const resolved = Promise.resolve()
@@ -169,34 +171,30 @@ function busyLoopLatency(targetMs: number): Promise<number[]> {
   })()
 }
 
-const [, , mode, kind, impl] = process.argv
-if (mode === '--measure') {
-  console.log(JSON.stringify(await measure(kind as Case, impl as Impl)))
-} else if (mode === '--preemption') {
-  const { fresh, warm } = await preemptionLatency()
-  console.log(JSON.stringify({ fresh, warm, busy: await busyLoopLatency(median(fresh)) }))
-} else {
-  const self = fileURLToPath(import.meta.url)
-  // Every process's figure is kept: at depth one fresh process can run twice as fast as the next (bench/RESULTS.md,
-  // lock), and the best of three alone hides which way most of them went. Its GC share shows why: in a deep queue, a
-  // scavenge that lands mid-round copies every transaction still waiting, one at a round's end copies none.
+/**
+ * The throughput cases, 3 fresh processes per case and library, as one table. Every process's figure is kept: at
+ * depth one fresh process can run twice as fast as the next (bench/RESULTS.md, lock), and the best of three alone
+ * hides which way most of them went. Its GC share shows why: in a deep queue, a scavenge that lands mid-round copies
+ * every transaction still waiting, one at a round's end copies none.
+ */
+function throughputTables(label: string, measureInChild: (k: Case, i: Impl) => string): void {
   const each = new Map<string, Measured[]>()
   for (let round = 0; round < 3; round++) {
     for (const k of CASES) {
       for (const i of ['genlock', 'async-mutex'] as const) {
-        const out = execFileSync(process.execPath, [...process.execArgv, self, '--measure', k, i], { encoding: 'utf8' })
+        const out = measureInChild(k, i)
         const key = `${k}/${i}`
         each.set(key, [...(each.get(key) ?? []), JSON.parse(out.trim().split('\n').pop()!) as Measured])
       }
     }
   }
   const best = new Map([...each].map(([key, values]) => [key, Math.max(...values.map((v) => v.perSecond))]))
-  const row = (label: string, k: Case, goal: string): [string, number, number, number, string] => {
+  const row = (name: string, k: Case, goal: string): [string, number, number, number, string] => {
     const ours = best.get(`${k}/genlock`)!
     const peer = best.get(`${k}/async-mutex`)!
-    return [label, ours, peer, ours / peer, goal]
+    return [name, ours, peer, ours / peer, goal]
   }
-  printTable('lock: genlock vs async-mutex (transactions/s, 5 yields each; best of 3 fresh processes)', [
+  printTable(`lock, ${label}: genlock vs async-mutex (transactions/s, 5 yields each; best of 3 fresh processes)`, [
     row('(a) one locker back to back', 'back-to-back', '>= 0.6x'),
     row('(b) 4 lockers contending', 'contended', '>= 1.2x'),
     row('(d) 400 waiters queued at once', 'queued-400', '>= 1.0x'),
@@ -218,6 +216,31 @@ if (mode === '--measure') {
     `flatness, 10,000 waiters / 4 lockers: genlock ${flat.toFixed(2)}, async-mutex ${peerFlat.toFixed(2)} ` +
       `(goal: genlock within 20 %, i.e. 0.80-1.20)`,
   )
+}
+
+const [, , mode, kind, impl] = process.argv
+if (mode === '--measure') {
+  console.log(JSON.stringify(await measure(kind as Case, impl as Impl)))
+} else if (mode === '--preemption') {
+  const { fresh, warm } = await preemptionLatency()
+  console.log(JSON.stringify({ fresh, warm, busy: await busyLoopLatency(median(fresh)) }))
+} else {
+  const self = fileURLToPath(import.meta.url)
+  // Node's defaults, as a library user runs genlock's lock core, then the flags the image and the unit run the daemon
+  // with: its 1 MB semi-space makes every waiting transaction of a deep queue outlive a scavenge, where the defaults
+  // leave that to where the scavenges fall (below).
+  const configurations = [
+    { label: "node's defaults", flags: [] as string[] },
+    {
+      label: `the image's flags (${shippedNodeFlags(process.cwd()).join(' ')})`,
+      flags: shippedNodeFlags(process.cwd()),
+    },
+  ]
+  for (const { label, flags } of configurations) {
+    throughputTables(label, (k, i) =>
+      execFileSync(process.execPath, [...process.execArgv, ...flags, self, '--measure', k, i], { encoding: 'utf8' }),
+    )
+  }
   // Three runs, each in a fresh process like the throughput cases; all three are printed.
   const runs = Array.from({ length: 3 }, () => {
     const out = execFileSync(process.execPath, [...process.execArgv, self, '--preemption'], { encoding: 'utf8' })
