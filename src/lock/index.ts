@@ -15,6 +15,7 @@ export {
 } from './memory.js'
 export type { AcquireOptions } from './options.js'
 export type {
+  AcquireReceiver,
   AcquireRequest,
   BackendReachability,
   Lease,
@@ -22,6 +23,7 @@ export type {
   LockEventListener,
   LockEventType,
   LockingProtocol,
+  WaitingTicket,
 } from './protocol.js'
 export { RedisProtocol, redisProtocol, type RedisLockLogger, type RedisProtocolOptions } from './redis/index.js'
 export type { RecoverHandler, RecoveryOp, RecoveryOps } from './recovery.js'

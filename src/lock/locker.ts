@@ -3,7 +3,7 @@ import { commitPromiseOf, type CommitPromise } from './commit-promise.js'
 import { fence, type CallFence } from './fence.js'
 import { normalizeOptions, resolveOptions, type AcquireOptions } from './options.js'
 import type { LockingProtocol } from './protocol.js'
-import { TransactionRun, type RunTarget } from './run.js'
+import { requestOf, TransactionRun, type RunTarget } from './run.js'
 import type { Transaction } from './transaction.js'
 
 /**
@@ -47,18 +47,26 @@ function makeLocker<R>(
   lockerGuid: string,
   handle: (issue: () => CallFence) => R,
 ): Locker<R> {
+  const resolvedBase = resolveOptions(defaults)
   const target: RunTarget<R> = {
     protocol,
     resourceGuids,
     lockerGuid,
     baseOptions: defaults,
-    resolvedBase: resolveOptions(defaults),
+    resolvedBase,
+    request: requestOf({ resourceGuids, lockerGuid }, resolvedBase),
     handle,
   }
   const promise = <T>(transaction: Transaction<R, T>, options?: AcquireOptions): CommitPromise<T, R> => {
     if (typeof transaction !== 'function') throw new TypeError('a transaction must be a generator function')
-    // The run is made before any promise is left to reject: bad options throw to the caller, as from newLocker.
-    const { promise, resolve, reject } = Promise.withResolvers<T>()
+    // The run is made outside the promise's executor: bad options throw to the caller, as from newLocker, and leave
+    // no rejected promise unhandled. (Not Promise.withResolvers, which Node 20 lacks: the lock core still runs there.)
+    let resolve!: (value: T) => void
+    let reject!: (error: unknown) => void
+    const promise = new Promise<T>((fulfil, fail) => {
+      resolve = fulfil
+      reject = fail
+    })
     const run = new TransactionRun(target, transaction, options, resolve, reject)
     const commit = commitPromiseOf(promise, run)
     run.start()

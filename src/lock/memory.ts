@@ -1,7 +1,7 @@
 import type { LockError, LockErrorCode } from './errors.js'
 import { LeaseBase } from './lease-base.js'
 import type { LockLogger } from './logger.js'
-import type { AcquireReceiver, AcquireRequest, Lease, LockingProtocol } from './protocol.js'
+import type { AcquireReceiver, AcquireRequest, Lease, LockingProtocol, WaitingTicket } from './protocol.js'
 import { ProtocolBase } from './protocol-base.js'
 import { WaiterQueue, type QueueEntry } from './waiter-queue.js'
 
@@ -17,15 +17,29 @@ const realTimer: LockTimer = {
   },
 }
 
-interface Waiter {
-  readonly request: AcquireRequest
+/** A request waiting in its resources' queues; also the ticket its receiver withdraws it with. */
+class Waiter implements WaitingTicket {
   /** Its place in each resource's queue, in the order of request.resources. */
   readonly entries: QueueEntry<Waiter>[]
-  attempts: number
-  readonly receiver: AcquireReceiver
+  attempts = 1
+  /** False once granted, refused or withdrawn: its receiver may still hold the ticket until it is told. */
+  queued = true
   /** Cancels the acquire timeout. */
-  timer: (() => void) | undefined
-  onAbort: (() => void) | undefined
+  timer: (() => void) | undefined = undefined
+  onAbort: (() => void) | undefined = undefined
+
+  constructor(
+    private readonly protocol: MemoryProtocol,
+    readonly request: AcquireRequest,
+    readonly receiver: AcquireReceiver,
+  ) {
+    // Sized up front: a pushed-to empty array reserves room for 16.
+    this.entries = new Array<QueueEntry<Waiter>>(request.resources.length)
+  }
+
+  withdraw(): void {
+    this.protocol.withdrawWaiter(this)
+  }
 }
 
 interface Hold {
@@ -281,16 +295,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
 
   private enqueue(request: AcquireRequest, receiver: AcquireReceiver): void {
     const resources = request.resources
-    const waiter: Waiter = {
-      request,
-      // Sized up front: a queue 10,000 deep keeps every one of these alive, and a pushed-to empty array
-      // reserves room for 16.
-      entries: new Array<QueueEntry<Waiter>>(resources.length),
-      attempts: 1,
-      receiver,
-      timer: undefined,
-      onAbort: undefined,
-    }
+    const waiter = new Waiter(this, request, receiver)
     const limited = request.maxAcquireAttempts !== Infinity
     for (let i = 0; i < resources.length; i++) {
       const slot = this.slot(resources[i]!)
@@ -305,6 +310,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
       request.signal.addEventListener('abort', waiter.onAbort, ONCE)
     }
     this.events.emitForRequest('waiting', request)
+    receiver.waiting?.(waiter)
   }
 
   /*
@@ -320,6 +326,13 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
     }
   }
 
+  /** A waiter's ticket was used: its request is refused with `CANCELLED`, as an aborted signal would have it. */
+  withdrawWaiter(waiter: Waiter): void {
+    if (!waiter.queued) return
+    this.dropWaiter(waiter, 'CANCELLED', 'acquire withdrawn')
+    this.pump()
+  }
+
   private withdrawer(waiter: Waiter): () => void {
     return () => {
       this.dropWaiter(waiter, 'CANCELLED', 'acquire aborted')
@@ -329,6 +342,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
 
   /** Takes a waiter out of every queue; it stops blocking whoever ranked after it. */
   private unqueue(waiter: Waiter): void {
+    waiter.queued = false
     const resources = waiter.request.resources
     for (let i = 0; i < resources.length; i++) {
       const slot = this.slots.get(resources[i]!)

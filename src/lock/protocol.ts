@@ -85,6 +85,16 @@ export interface BackendReachability {
 export interface AcquireReceiver {
   granted(lease: Lease): void
   refused(error: unknown): void
+  /**
+   * Told at once, inside `acquireFor`, when the request has to wait: `ticket.withdraw()` withdraws it, so the request
+   * needs no `signal`.
+   */
+  waiting?(ticket: WaitingTicket): void
+}
+
+/** A request waiting in a protocol's queue. `withdraw` refuses it with `CANCELLED`, as an aborted signal would. */
+export interface WaitingTicket {
+  withdraw(): void
 }
 
 export interface LockingProtocol {
@@ -92,8 +102,10 @@ export interface LockingProtocol {
   /**
    * `acquire` without the promise: returns the lease when granted at once, otherwise undefined, and tells
    * `receiver` later, in the microtask a promise reaction would have run in. Optional; the core uses it when
-   * present. A waiting transaction then costs no promise, resolving functions and reaction objects: at a queue
-   * thousands deep those are most of what the garbage collector has to copy.
+   * present. A request that has to wait is announced to `receiver.waiting` with its ticket, so the core sends no
+   * `signal` (and a transaction on its locker's options shares its locker's request). A waiting transaction then costs
+   * no promise, resolving functions, reaction objects, signal or listener: at a queue thousands deep those are most
+   * of what the garbage collector has to copy.
    */
   acquireFor?(request: AcquireRequest, receiver: AcquireReceiver): Lease | undefined
   /** For a protocol whose backend can be out of reach (Redis); absent for one that cannot be (memory). */

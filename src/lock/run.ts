@@ -3,7 +3,7 @@ import { CancelSignal } from './cancel-signal.js'
 import { LockError } from './errors.js'
 import type { CallFence } from './fence.js'
 import { normalizeOptions, resolveOptions, type AcquireOptions, type ResolvedOptions } from './options.js'
-import type { AcquireReceiver, AcquireRequest, Lease, LockingProtocol } from './protocol.js'
+import type { AcquireReceiver, AcquireRequest, Lease, LockingProtocol, WaitingTicket } from './protocol.js'
 import { isRecoveryOp, recoveryOps, type RecoverHandler, type RecoveryOp } from './recovery.js'
 import type { Transaction, TransactionContext } from './transaction.js'
 
@@ -15,6 +15,8 @@ export interface RunTarget<R> {
   readonly baseOptions: AcquireOptions
   /** `baseOptions` resolved once, for the common call without per-transaction options. */
   readonly resolvedBase: ResolvedOptions
+  /** The request of a run on `resolvedBase`, without a signal: shared by the locker's runs (see `acquire`). */
+  readonly request: AcquireRequest
   /** The resource as the transaction sees it: every call through it asks `issue` for its fence first. */
   handle(issue: () => CallFence): R
 }
@@ -125,7 +127,12 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
   private optionLayers: AcquireOptions[] | undefined
   private handler: RecoverHandler<R, T> | undefined
   private controller: AbortController | undefined
-  private readonly cancelSignal = new CancelSignal()
+  /** The request this run's own options make, when they are not the locker's. */
+  private ownRequest: AcquireRequest | undefined
+  /** Withdraws the request while it waits, from a protocol with `acquireFor` (memory). */
+  private ticket: WaitingTicket | undefined
+  /** Withdraws a waiting request from a protocol without `acquireFor` (Redis). */
+  private cancelSignal: CancelSignal | undefined
   /**
    * Reactions to the current generator's yields, made once per generator rather than per yield. An abandoned
    * generator's late settlement lands in its own, stale pair, which `settle` recognises and ignores.
@@ -203,7 +210,7 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
       this.cancelRequested = error
       return
     }
-    this.cancelSignal.abort(error)
+    this.withdraw(error)
     this.fail(error, true)
   }
 
@@ -268,20 +275,19 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
   private acquire(next: Next): void {
     this.state = 'acquiring'
     this.nextAfterGrant = next
-    const o = this.options
-    const request: AcquireRequest = {
-      resources: this.target.resourceGuids,
-      lockerGuid: this.target.lockerGuid,
-      priority: o.priority,
-      lockTtl: o.lockTtl,
-      acquireTimeout: o.acquireTimeout,
-      maxAcquireAttempts: o.maxAcquireAttempts,
-      signal: this.cancelSignal,
-    }
     const protocol = this.target.protocol
+    // A waiting transaction keeps its request alive: with `acquireFor` it needs no signal (a ticket withdraws it), and
+    // a run on its locker's options shares the locker's. At 10,000 waiting, what each one holds is what every
+    // scavenge copies (bench/RESULTS.md, lock).
+    const plain =
+      this.options === this.target.resolvedBase
+        ? this.target.request
+        : (this.ownRequest ??= requestOf(this.target, this.options))
     let granted: Lease | Promise<Lease> | undefined
     try {
-      granted = protocol.acquireFor ? protocol.acquireFor(request, this) : protocol.acquire(request)
+      granted = protocol.acquireFor
+        ? protocol.acquireFor(plain, this)
+        : protocol.acquire({ ...plain, signal: (this.cancelSignal ??= new CancelSignal()) })
     } catch (error) {
       this.fail(error, true)
       return
@@ -296,14 +302,29 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
     }
   }
 
+  /** AcquireReceiver: the request waits; `ticket` withdraws it. */
+  waiting(ticket: WaitingTicket): void {
+    this.ticket = ticket
+  }
+
   /** AcquireReceiver: the lock was granted after a wait. */
   granted(lease: Lease): void {
+    this.ticket = undefined
     this.begin(lease, this.nextAfterGrant)
   }
 
   /** AcquireReceiver: the lock was not granted (timeout, attempts used up, cancelled, protocol closed). */
   refused(error: unknown): void {
+    this.ticket = undefined
     if (this.state !== 'done') this.fail(error, true)
+  }
+
+  /** Takes a waiting request back from the protocol: a ticket's, or the signal's of a protocol without tickets. */
+  private withdraw(error: LockError): void {
+    const ticket = this.ticket
+    this.ticket = undefined
+    if (ticket) ticket.withdraw()
+    else this.cancelSignal?.abort(error)
   }
 
   private begin(lease: Lease, next: Next): void {
@@ -464,6 +485,7 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
     if (op.options) {
       ;(this.optionLayers ??= []).push(normalizeOptions(op.options))
       this.options = resolveOptions(this.target.baseOptions, ...this.optionLayers)
+      this.ownRequest = undefined
     }
     if (op.kind === 'resume') {
       this.acquire(Next.Resume)
@@ -567,6 +589,21 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
         '; the call did not reach the resource',
       this.target.resourceGuids,
     )
+  }
+}
+
+/** What a run of `target` on `options` asks its protocol for (no signal: `acquire` adds one where needed). */
+export function requestOf(
+  target: Pick<RunTarget<unknown>, 'resourceGuids' | 'lockerGuid'>,
+  options: ResolvedOptions,
+): AcquireRequest {
+  return {
+    resources: target.resourceGuids,
+    lockerGuid: target.lockerGuid,
+    priority: options.priority,
+    lockTtl: options.lockTtl,
+    acquireTimeout: options.acquireTimeout,
+    maxAcquireAttempts: options.maxAcquireAttempts,
   }
 }
 
