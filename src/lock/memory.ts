@@ -309,8 +309,9 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
       waiter.onAbort = this.withdrawer(waiter)
       request.signal.addEventListener('abort', waiter.onAbort, ONCE)
     }
-    this.events.emitForRequest('waiting', request)
+    // Before the event: a listener may cancel the transaction, which needs the ticket to withdraw it.
     receiver.waiting?.(waiter)
+    this.events.emitForRequest('waiting', request)
   }
 
   /*

@@ -134,4 +134,36 @@ describe('the core, with a protocol that has acquireFor', () => {
     release.resolve()
     await holder
   })
+
+  it('withdraws a transaction aborted by a listener of its own waiting event', async () => {
+    const { protocol } = recording()
+    const events: LockEvent[] = []
+    protocol.on((event) => events.push(event))
+    const lock = genLock({}, protocol)
+    const release = deferred()
+    let holding!: () => void
+    const held = new Promise<void>((resolve) => (holding = resolve))
+    const holder = lock.newLocker('bulb', null, { priority: 9 }).promise(function* () {
+      holding()
+      yield release.promise
+    })
+    await held
+    const locker = lock.newLocker('bulb', null, { priority: 5 })
+    const controller = new AbortController()
+    protocol.on((event) => {
+      if (event.type === 'waiting' && event.lockerGuid === locker.lockerGuid) controller.abort('changed my mind')
+    })
+    const aborted = locker.promise(
+      function* () {
+        return 'should not run'
+      },
+      { signal: controller.signal },
+    )
+    await expect(aborted).rejects.toMatchObject({ code: 'CANCELLED' })
+    release.resolve()
+    await holder
+    const mine = events.filter((e) => e.lockerGuid === locker.lockerGuid).map((e) => e.type)
+    // Left in the queue, it would have been granted (and released at once) when the holder let go.
+    expect(mine).toEqual(['waiting', 'gave-up'])
+  })
 })
