@@ -13,7 +13,7 @@ import genLock, {
   type LockingProtocol,
   type WaitingTicket,
 } from '../../src/index.js'
-import { deferred } from './helpers.js'
+import { deferred, holdLock } from './helpers.js'
 
 const request = (lockerGuid: string, priority = 0): AcquireRequest => ({
   resources: ['bulb'],
@@ -117,14 +117,7 @@ describe('the core, with a protocol that has acquireFor', () => {
     const events: LockEvent[] = []
     protocol.on((event) => events.push(event))
     const lock = genLock({}, protocol)
-    const release = deferred()
-    let holding!: () => void
-    const held = new Promise<void>((resolve) => (holding = resolve))
-    const holder = lock.newLocker('bulb', null).promise(function* () {
-      holding()
-      yield release.promise
-    })
-    await held
+    const { release, holding } = await holdLock(lock, 'bulb')
     const waiting = lock.newLocker('bulb', null).promise(function* () {
       return 'should not run'
     })
@@ -132,7 +125,7 @@ describe('the core, with a protocol that has acquireFor', () => {
     await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED' })
     expect(events.filter((e) => e.type === 'gave-up')).toEqual([expect.objectContaining({ reason: 'CANCELLED' })])
     release.resolve()
-    await holder
+    await holding
   })
 
   it('withdraws a transaction aborted by a listener of its own waiting event', async () => {
@@ -140,14 +133,7 @@ describe('the core, with a protocol that has acquireFor', () => {
     const events: LockEvent[] = []
     protocol.on((event) => events.push(event))
     const lock = genLock({}, protocol)
-    const release = deferred()
-    let holding!: () => void
-    const held = new Promise<void>((resolve) => (holding = resolve))
-    const holder = lock.newLocker('bulb', null, { priority: 9 }).promise(function* () {
-      holding()
-      yield release.promise
-    })
-    await held
+    const { release, holding } = await holdLock(lock, 'bulb', { priority: 9 })
     const locker = lock.newLocker('bulb', null, { priority: 5 })
     const controller = new AbortController()
     protocol.on((event) => {
@@ -161,7 +147,7 @@ describe('the core, with a protocol that has acquireFor', () => {
     )
     await expect(aborted).rejects.toMatchObject({ code: 'CANCELLED' })
     release.resolve()
-    await holder
+    await holding
     const mine = events.filter((e) => e.lockerGuid === locker.lockerGuid).map((e) => e.type)
     // Left in the queue, it would have been granted (and released at once) when the holder let go.
     expect(mine).toEqual(['waiting', 'gave-up'])
