@@ -19,8 +19,13 @@ const realTimer: LockTimer = {
 
 /** A request waiting in its resources' queues; also the ticket its receiver withdraws it with. */
 class Waiter implements WaitingTicket {
-  /** Its place in each resource's queue, in the order of request.resources. */
-  readonly entries: QueueEntry<Waiter>[]
+  /** Its place in the first resource's queue. */
+  entry: QueueEntry<Waiter> | undefined = undefined
+  /**
+   * A composite request's places in the other resources' queues, in the order of request.resources. Most requests
+   * are for one resource, and a queue 10,000 deep would otherwise keep an array (two objects) alive per waiter.
+   */
+  readonly more: QueueEntry<Waiter>[] | undefined
   attempts = 1
   /** False once granted, refused or withdrawn: its receiver may still hold the ticket until it is told. */
   queued = true
@@ -33,8 +38,9 @@ class Waiter implements WaitingTicket {
     readonly request: AcquireRequest,
     readonly receiver: AcquireReceiver,
   ) {
+    const count = request.resources.length
     // Sized up front: a pushed-to empty array reserves room for 16.
-    this.entries = new Array<QueueEntry<Waiter>>(request.resources.length)
+    this.more = count > 1 ? new Array<QueueEntry<Waiter>>(count - 1) : undefined
   }
 
   withdraw(): void {
@@ -299,7 +305,9 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
     const limited = request.maxAcquireAttempts !== Infinity
     for (let i = 0; i < resources.length; i++) {
       const slot = this.slot(resources[i]!)
-      waiter.entries[i] = slot.queue.push(waiter, request.priority)
+      const entry = slot.queue.push(waiter, request.priority)
+      if (i === 0) waiter.entry = entry
+      else waiter.more![i - 1] = entry
       if (limited) (slot.limited ??= new Set()).add(waiter)
     }
     if (request.acquireTimeout !== Infinity) {
@@ -348,7 +356,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
     for (let i = 0; i < resources.length; i++) {
       const slot = this.slots.get(resources[i]!)
       if (slot) {
-        slot.queue.remove(waiter.entries[i]!)
+        slot.queue.remove(i === 0 ? waiter.entry! : waiter.more![i - 1]!)
         if (slot.limited?.delete(waiter) && slot.limited.size === 0) slot.limited = undefined
       }
       this.markDirty(resources[i]!)
