@@ -48,6 +48,7 @@ describe('redis protocol when Redis fails', () => {
     const resource = uniqueResource('outage')
     const holder = newLocker(resource, null)
     const holding = deferred()
+    const recovering = deferred()
     const codes: string[] = []
     let runs = 0
     const held = holder
@@ -59,12 +60,15 @@ describe('redis protocol when Redis fails', () => {
       })
       .recover((ops, error) => {
         codes.push(error.code)
+        recovering.resolve()
         return ops.restart()
       })
     await holding.promise
     const lost = nextLockEvent(locks, event('lost', holder.lockerGuid))
     await bed.redis.stop()
-    await lost
+    // The recover handler runs a microtask after the `lost` event: awaiting the event alone raced it whenever the
+    // lease ran out after stop() had returned (a clean-clone run saw `codes` still empty).
+    await Promise.all([lost, recovering.promise])
     expect(codes).toEqual(['LOST'])
     // A bounded acquisition gives up while Redis is away: more than a lease has now gone by.
     const impatient = newLocker(uniqueResource('impatient'), null, { acquireTimeout: 2 * lease })
