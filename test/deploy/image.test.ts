@@ -68,6 +68,29 @@ function waitForLog(child: ChildProcess, match: (entry: { msg?: string }) => boo
   })
 }
 
+/**
+ * Names the step a test is at; `stuck` rejects once `limitMs` have passed, with the step and the last lines `child`
+ * wrote. `stop` ends the watch.
+ */
+function stepWatch(
+  child: ChildProcess,
+  limitMs: number,
+): { step(name: string): void; stop(): void; stuck: Promise<never> } {
+  let output = ''
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000))
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  let current = 'starting'
+  let timer: NodeJS.Timeout | undefined
+  const stuck = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`still ${current} after ${limitMs} ms; the daemon's last output:\n${output}`)),
+      limitMs,
+    )
+  })
+  return { stuck, stop: () => clearTimeout(timer), step: (name) => (current = name) }
+}
+
 describe('the container image, built from the Dockerfile without Docker', () => {
   it(`builds and runs on ${BASE_IMAGE}, which exists for linux/arm64 and linux/amd64`, () => {
     expect(stages.map((stage) => stage.from)).toEqual([BASE_IMAGE, BASE_IMAGE])
@@ -111,23 +134,40 @@ describe('the container image, built from the Dockerfile without Docker', () => 
     )
     const daemon = spawn(file, args, { cwd: mapPaths(runtime, runtime.workdir), env: imageEnv() })
     const exited = new Promise<number | null>((resolve) => daemon.once('exit', (code) => resolve(code)))
+    // Once (in a clean-clone run on a loaded machine) this test used up its 60 s with nothing to show where: each step
+    // is named, and at 50 s the test fails naming the step it is at, with the daemon's last output.
+    const { step, stop, stuck } = stepWatch(daemon, 50_000)
     let observer: Observer | undefined
-    try {
-      await waitForLog(daemon, (entry) => entry.msg === 'genlock ready')
+    const run = async () => {
+      try {
+        step('waiting for "genlock ready"')
+        await waitForLog(daemon, (entry) => entry.msg === 'genlock ready')
 
-      const healthy = await runHealthcheck()
-      expect(healthy.output).toMatch(/^ok +daemon +genlock\/status is online$/m)
-      expect(healthy.code).toBe(0)
+        step('running the health check')
+        const healthy = await runHealthcheck()
+        expect(healthy.output).toMatch(/^ok +daemon +genlock\/status is online$/m)
+        expect(healthy.code).toBe(0)
 
-      observer = await Observer.connect(`mqtt://127.0.0.1:${port}`, ['genlock/automation/party'])
-      await observer.client.publishAsync('home/party', 'ON', { qos: 1 })
-      await observer.waitForPayload('genlock/automation/party', (payload) => payload.includes('"state":"running"'))
-    } finally {
-      await observer?.client.endAsync()
-      daemon.kill(setting('STOPSIGNAL') as NodeJS.Signals)
+        step('connecting an observer to the embedded broker')
+        observer = await Observer.connect(`mqtt://127.0.0.1:${port}`, ['genlock/automation/party'])
+        step('waiting for the party automation to run')
+        await observer.client.publishAsync('home/party', 'ON', { qos: 1 })
+        await observer.waitForPayload('genlock/automation/party', (payload) => payload.includes('"state":"running"'))
+      } finally {
+        await observer?.client.endAsync()
+        daemon.kill(setting('STOPSIGNAL') as NodeJS.Signals)
+      }
+      step('waiting for the daemon to exit on the stop signal')
+      expect(await exited).toBe(0)
+      step('running the health check once stopped')
+      const stopped = await runHealthcheck()
+      expect(stopped.code).toBe(1)
     }
-    expect(await exited).toBe(0)
-    const stopped = await runHealthcheck()
-    expect(stopped.code).toBe(1)
+    try {
+      await Promise.race([run(), stuck])
+    } finally {
+      stop()
+      if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL')
+    }
   }, 60_000)
 })
