@@ -232,12 +232,10 @@ if (mode === '--measure') {
   // Node's defaults, as a library user runs genlock's lock core, then the flags the image and the unit run the daemon
   // with: its 1 MB semi-space makes every waiting transaction of a deep queue outlive a scavenge, where the defaults
   // leave that to where the scavenges fall (below).
+  const imageFlags = shippedNodeFlags(process.cwd())
   const configurations = [
     { label: "node's defaults", flags: [] as string[] },
-    {
-      label: `the image's flags (${shippedNodeFlags(process.cwd()).join(' ')})`,
-      flags: shippedNodeFlags(process.cwd()),
-    },
+    { label: `the image's flags (${imageFlags.join(' ')})`, flags: imageFlags },
   ]
   for (const { label, flags } of configurations) {
     throughputTables(label, (k, i) =>

@@ -335,18 +335,15 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
     }
   }
 
-  /** A waiter's ticket was used: its request is refused with `CANCELLED`, as an aborted signal would have it. */
+  /** A waiter's ticket was used, or its request's signal aborted: the request is refused with `CANCELLED`. */
   withdrawWaiter(waiter: Waiter): void {
     if (!waiter.queued) return
-    this.dropWaiter(waiter, 'CANCELLED', 'acquire withdrawn')
+    this.dropWaiter(waiter, 'CANCELLED', 'acquire aborted')
     this.pump()
   }
 
   private withdrawer(waiter: Waiter): () => void {
-    return () => {
-      this.dropWaiter(waiter, 'CANCELLED', 'acquire aborted')
-      this.pump()
-    }
+    return () => this.withdrawWaiter(waiter)
   }
 
   /** Takes a waiter out of every queue; it stops blocking whoever ranked after it. */
