@@ -3,7 +3,7 @@ import { LeaseBase } from './lease-base.js'
 import type { LockLogger } from './logger.js'
 import type { AcquireReceiver, AcquireRequest, Lease, LockingProtocol, WaitingTicket } from './protocol.js'
 import { ProtocolBase } from './protocol-base.js'
-import { WaiterQueue, type QueueEntry } from './waiter-queue.js'
+import { WaiterQueue, type Bucket, type QueueEntry } from './waiter-queue.js'
 
 /** Calls `callback` once `ms` have passed; returns the cancel function. An automation Clock is one. */
 export interface LockTimer {
@@ -17,18 +17,20 @@ const realTimer: LockTimer = {
   },
 }
 
-/** A request waiting in its resources' queues; also the ticket its receiver withdraws it with. */
-class Waiter implements WaitingTicket {
-  /** Its place in the first resource's queue. */
-  entry: QueueEntry<Waiter> | undefined = undefined
+/**
+ * A request waiting in its resources' queues; also the ticket its receiver withdraws it with, and its own place in
+ * its first resource's queue (one object per waiting request rather than two).
+ */
+class Waiter implements WaitingTicket, QueueEntry<Waiter> {
+  bucket: Bucket<Waiter> | undefined = undefined
+  prev: QueueEntry<Waiter> | undefined = undefined
+  next: QueueEntry<Waiter> | undefined = undefined
   /**
    * A composite request's places in the other resources' queues, in the order of request.resources. Most requests
    * are for one resource, and a queue 10,000 deep would otherwise keep an array (two objects) alive per waiter.
    */
   readonly more: QueueEntry<Waiter>[] | undefined
   attempts = 1
-  /** False once granted, refused or withdrawn: its receiver may still hold the ticket until it is told. */
-  queued = true
   /** Cancels the acquire timeout. */
   timer: (() => void) | undefined = undefined
   onAbort: (() => void) | undefined = undefined
@@ -41,6 +43,19 @@ class Waiter implements WaitingTicket {
     const count = request.resources.length
     // Sized up front: a pushed-to empty array reserves room for 16.
     this.more = count > 1 ? new Array<QueueEntry<Waiter>>(count - 1) : undefined
+  }
+
+  get value(): Waiter {
+    return this
+  }
+
+  get priority(): number {
+    return this.request.priority
+  }
+
+  /** False once granted, refused or withdrawn: its receiver may still hold the ticket until it is told. */
+  get queued(): boolean {
+    return this.bucket !== undefined
   }
 
   withdraw(): void {
@@ -305,9 +320,8 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
     const limited = request.maxAcquireAttempts !== Infinity
     for (let i = 0; i < resources.length; i++) {
       const slot = this.slot(resources[i]!)
-      const entry = slot.queue.push(waiter, request.priority)
-      if (i === 0) waiter.entry = entry
-      else waiter.more![i - 1] = entry
+      if (i === 0) slot.queue.link(waiter)
+      else waiter.more![i - 1] = slot.queue.push(waiter, request.priority)
       if (limited) (slot.limited ??= new Set()).add(waiter)
     }
     if (request.acquireTimeout !== Infinity) {
@@ -348,12 +362,11 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
 
   /** Takes a waiter out of every queue; it stops blocking whoever ranked after it. */
   private unqueue(waiter: Waiter): void {
-    waiter.queued = false
     const resources = waiter.request.resources
     for (let i = 0; i < resources.length; i++) {
       const slot = this.slots.get(resources[i]!)
       if (slot) {
-        slot.queue.remove(i === 0 ? waiter.entry! : waiter.more![i - 1]!)
+        slot.queue.remove(i === 0 ? waiter : waiter.more![i - 1]!)
         if (slot.limited?.delete(waiter) && slot.limited.size === 0) slot.limited = undefined
       }
       this.markDirty(resources[i]!)

@@ -1,4 +1,7 @@
-/** A place in a WaiterQueue; `remove` takes it out in O(1). */
+/**
+ * A place in a WaiterQueue; `remove` takes it out in O(1). A value may be its own place (see `link`): what waits in
+ * a queue thousands deep is what every scavenge copies.
+ */
 export interface QueueEntry<T> {
   readonly value: T
   readonly priority: number
@@ -14,17 +17,17 @@ export interface QueueEntry<T> {
  * waiters: most processes at ~160k transactions/s instead of ~550k).
  */
 class Entry<T> implements QueueEntry<T> {
+  bucket: Bucket<T> | undefined = undefined
+  prev: QueueEntry<T> | undefined = undefined
   next: QueueEntry<T> | undefined = undefined
   constructor(
     readonly value: T,
     readonly priority: number,
-    public bucket: Bucket<T> | undefined,
-    public prev: QueueEntry<T> | undefined,
   ) {}
 }
 
 /** The waiters of one priority, first come first: a doubly linked list. */
-interface Bucket<T> {
+export interface Bucket<T> {
   readonly priority: number
   head: QueueEntry<T> | undefined
   tail: QueueEntry<T> | undefined
@@ -51,13 +54,21 @@ export class WaiterQueue<T> {
 
   /** Queues `value` after every value of the same or higher priority. */
   push(value: T, priority: number): QueueEntry<T> {
-    const bucket = this.bucketFor(priority)
-    const entry = new Entry(value, priority, bucket, bucket.tail)
+    const entry = new Entry(value, priority)
+    this.link(entry)
+    return entry
+  }
+
+  /** Queues an entry made by the caller (one not queued anywhere), as `push` would its value. */
+  link(entry: QueueEntry<T>): void {
+    const bucket = this.bucketFor(entry.priority)
+    entry.bucket = bucket
+    entry.prev = bucket.tail
+    entry.next = undefined
     if (bucket.tail) bucket.tail.next = entry
     else bucket.head = entry
     bucket.tail = entry
     this.count++
-    return entry
   }
 
   /** Takes `entry` out; removing one that is not queued (any more) does nothing. */

@@ -38,6 +38,40 @@ describe('WaiterQueue', () => {
     expect([...queue]).toEqual(['again', 'low'])
   })
 
+  it('queues a value that is its own entry (link) among pushed ones, by the same rules', () => {
+    class Own implements QueueEntry<Own> {
+      bucket: QueueEntry<Own>['bucket'] = undefined
+      prev: QueueEntry<Own> | undefined = undefined
+      next: QueueEntry<Own> | undefined = undefined
+      constructor(
+        readonly name: string,
+        readonly priority: number,
+      ) {}
+      get value(): Own {
+        return this
+      }
+    }
+    const queue = new WaiterQueue<Own>()
+    const a = new Own('a', 0)
+    const b = new Own('b', 1)
+    queue.link(a)
+    const pushed = queue.push(new Own('p', 0), 0)
+    queue.link(b)
+    expect([...queue].map((own) => own.name)).toEqual(['b', 'a', 'p'])
+    queue.remove(a)
+    expect(a.bucket).toBeUndefined()
+    queue.remove(b)
+    expect(queue.first()?.name).toBe('p')
+    queue.remove(pushed)
+    expect(queue.size).toBe(0)
+    // Taken out, it can be queued again, at its priority's end.
+    queue.link(a)
+    queue.push(new Own('q', 0), 0)
+    queue.remove(a)
+    queue.link(a)
+    expect([...queue].map((own) => own.name)).toEqual(['q', 'a'])
+  })
+
   it('lets the value being visited be removed while iterating', () => {
     const queue = new WaiterQueue<number>()
     const entries = new Map<number, QueueEntry<number>>()
