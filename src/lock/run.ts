@@ -113,6 +113,28 @@ const enum Next {
 }
 
 /**
+ * What a run needs only off its usual path: per-transaction options, a lost lock and its recovery, cancellation,
+ * the context's signal, a protocol without `acquireFor`. Kept apart, made when first needed: a queue thousands deep
+ * keeps every waiting run alive, and what each one holds is what every scavenge copies (bench/RESULTS.md, lock).
+ */
+class Seldom {
+  /** Per-transaction options, then each recovery op's, in order; merged over the locker's base options. */
+  optionLayers: AcquireOptions[] | undefined = undefined
+  /** The request this run's own options make, when they are not the locker's. */
+  ownRequest: AcquireRequest | undefined = undefined
+  /** Withdraws a waiting request from a protocol without `acquireFor` (Redis). */
+  cancelSignal: CancelSignal | undefined = undefined
+  controller: AbortController | undefined = undefined
+  drainWaiters: (() => void)[] | undefined = undefined
+  /** The result of the last yield, kept while suspended so `resume` can hand it to the generator. */
+  parked: Settled | undefined = undefined
+  cancelRequested: LockError | undefined = undefined
+  /** Why the lock was last lost, for the fence's message. */
+  lastLoss: LockError | undefined = undefined
+  stepInContext: ((ok: boolean, value: unknown) => void) | undefined = undefined
+}
+
+/**
  * Runs one transaction: acquires, steps the generator while the lease holds, and on loss asks the recover
  * handler what to do. Written as callbacks rather than async functions: each `await` would cost the hot path
  * (one yield of a resolved promise) extra microtask turns.
@@ -123,16 +145,10 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
   private generator: Generator<unknown, T, unknown> | undefined
   private lease: Lease | undefined
   private options: ResolvedOptions
-  /** Per-transaction options, then each recovery op's, in order; merged over the locker's base options. */
-  private optionLayers: AcquireOptions[] | undefined
   private handler: RecoverHandler<R, T> | undefined
-  private controller: AbortController | undefined
-  /** The request this run's own options make, when they are not the locker's. */
-  private ownRequest: AcquireRequest | undefined
   /** Withdraws the request while it waits, from a protocol with `acquireFor` (memory). */
   private ticket: WaitingTicket | undefined
-  /** Withdraws a waiting request from a protocol without `acquireFor` (Redis). */
-  private cancelSignal: CancelSignal | undefined
+  private seldomState: Seldom | undefined
   /**
    * Reactions to the current generator's yields, made once per generator rather than per yield. An abandoned
    * generator's late settlement lands in its own, stale pair, which `settle` recognises and ignores.
@@ -149,20 +165,13 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
    * transaction may still be touching the resource.
    */
   private inFlight = 0
-  private drainWaiters: (() => void)[] | undefined
-  /** The result of the last yield, kept while suspended so `resume` can hand it to the generator. */
-  private parked: Settled | undefined
   private executing = false
-  private cancelRequested: LockError | undefined
   private resource: R | undefined
   private attemptCount = 0
-  /** Why the lock was last lost, for the fence's message. */
-  private lastLoss: LockError | undefined
   /** The fence of the current lease; calls made in its context are issued under it. */
   private fence: LeaseFence | undefined
   /** The fence of the first lease: calls made outside any of this run's lease contexts are issued under it. */
   private firstFence: LeaseFence | undefined
-  private stepInContext: ((ok: boolean, value: unknown) => void) | undefined
 
   constructor(
     private readonly target: RunTarget<R>,
@@ -175,14 +184,18 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
     if (options === undefined) {
       this.options = target.resolvedBase
     } else {
-      this.optionLayers = [normalizeOptions(options)]
-      this.options = resolveOptions(target.baseOptions, ...this.optionLayers)
+      const layers = (this.seldom.optionLayers = [normalizeOptions(options)])
+      this.options = resolveOptions(target.baseOptions, ...layers)
     }
     const signal = this.options.signal
     if (signal) {
       if (signal.aborted) queueMicrotask(() => this.cancel(signal.reason))
       else signal.addEventListener('abort', () => this.cancel(signal.reason), { once: true })
     }
+  }
+
+  private get seldom(): Seldom {
+    return (this.seldomState ??= new Seldom())
   }
 
   setHandler(handler: RecoverHandler<R, T>): void {
@@ -207,7 +220,7 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
           )
     if (this.executing) {
       // The generator is running this very moment (it cancelled itself): stop it at its next yield.
-      this.cancelRequested = error
+      this.seldom.cancelRequested = error
       return
     }
     this.withdraw(error)
@@ -217,12 +230,13 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
   // --- TransactionContext ---------------------------------------------------------------------------
 
   get signal(): AbortSignal {
-    this.controller ??= new AbortController()
+    const seldom = this.seldom
+    const controller = (seldom.controller ??= new AbortController())
     // Loss listeners run a microtask after the loss; reading the signal must not lag behind the lease.
-    if (!this.controller.signal.aborted && (this.state === 'done' || !this.lease?.valid)) {
-      this.controller.abort(this.lease?.lossReason ?? this.lastLoss ?? this.cancelRequested)
+    if (!controller.signal.aborted && (this.state === 'done' || !this.lease?.valid)) {
+      controller.abort(this.lease?.lossReason ?? seldom.lastLoss ?? seldom.cancelRequested)
     }
-    return this.controller.signal
+    return controller.signal
   }
 
   sleep(ms: number): Promise<boolean> {
@@ -282,12 +296,12 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
     const plain =
       this.options === this.target.resolvedBase
         ? this.target.request
-        : (this.ownRequest ??= requestOf(this.target, this.options))
+        : (this.seldom.ownRequest ??= requestOf(this.target, this.options))
     let granted: Lease | Promise<Lease> | undefined
     try {
       granted = protocol.acquireFor
         ? protocol.acquireFor(plain, this)
-        : protocol.acquire({ ...plain, signal: (this.cancelSignal ??= new CancelSignal()) })
+        : protocol.acquire({ ...plain, signal: (this.seldom.cancelSignal ??= new CancelSignal()) })
     } catch (error) {
       this.fail(error, true)
       return
@@ -324,7 +338,7 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
     const ticket = this.ticket
     this.ticket = undefined
     if (ticket) ticket.withdraw()
-    else this.cancelSignal?.abort(error)
+    else this.seldomState?.cancelSignal?.abort(error)
   }
 
   private begin(lease: Lease, next: Next): void {
@@ -337,7 +351,7 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
     this.fence = new LeaseFence(this as TransactionRun<unknown, unknown>, lease)
     this.firstFence ??= this.fence
     this.attemptCount++
-    this.controller = undefined
+    if (this.seldomState) this.seldomState.controller = undefined
     this.state = 'running'
     lease.onLost(
       (this.onLeaseLost ??= (error) => {
@@ -347,16 +361,15 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
       }),
     )
     if (!lease.valid) return // lost before we got to it: `lost` takes over
+    const parked = this.seldomState?.parked
+    if (parked) this.seldomState!.parked = undefined
     if (next === Next.Start || !this.generator) {
-      this.parked = undefined
       this.resource ??= this.target.handle(() => this.callFence())
       this.generator = this.transaction(this.resource, this)
       this.reactions = this.makeReactions()
       this.advance(true, undefined)
-    } else if (this.parked) {
-      const { ok, value } = this.parked
-      this.parked = undefined
-      this.advance(ok, value)
+    } else if (parked) {
+      this.advance(parked.ok, parked.value)
     }
     // else: the last yield is still in flight; `settle` continues when it lands.
   }
@@ -370,14 +383,14 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
     // needed, the hot path pays nothing. Once the run has a later lease, every step runs in its lease's context (a
     // yield's settlement usually runs in it already: the context its `.then` was registered in).
     if (fence === this.firstFence || callContext.getStore() === fence) this.step(ok, value)
-    else callContext.run(fence, (this.stepInContext ??= (ok, value) => this.step(ok, value)), ok, value)
+    else callContext.run(fence, (this.seldom.stepInContext ??= (ok, value) => this.step(ok, value)), ok, value)
   }
 
   private step(ok: boolean, value: unknown): void {
     const generator = this.generator!
     for (;;) {
       if (!this.lease?.valid || this.state !== 'running') {
-        this.parked = { ok, value }
+        this.seldom.parked = { ok, value }
         return
       }
       let step: IteratorResult<unknown, T>
@@ -390,8 +403,9 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
         return
       }
       this.executing = false
-      if (this.cancelRequested) {
-        this.cancel(this.cancelRequested)
+      const cancelRequested = this.seldomState?.cancelRequested
+      if (cancelRequested) {
+        this.cancel(cancelRequested)
         return
       }
       if (step.done) {
@@ -419,21 +433,24 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
   /** Resolves once no yielded promise of this transaction is in flight (at once when none is). */
   private drained(): Promise<void> | undefined {
     if (this.inFlight === 0) return undefined
-    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve))
+    const seldom = this.seldom
+    return new Promise((resolve) => (seldom.drainWaiters ??= []).push(resolve))
   }
 
   private landed(): void {
     if (--this.inFlight > 0) return
-    const waiters = this.drainWaiters
-    this.drainWaiters = undefined
-    waiters?.forEach((resolve) => resolve())
+    const seldom = this.seldomState
+    const waiters = seldom?.drainWaiters
+    if (!waiters) return
+    seldom!.drainWaiters = undefined
+    waiters.forEach((resolve) => resolve())
   }
 
   private settle(reactions: Reactions, ok: boolean, value: unknown): void {
     this.landed()
     if (reactions !== this.reactions || this.state === 'done') return
     if (this.state === 'running' && this.lease?.valid) this.advance(ok, value)
-    else this.parked = { ok, value }
+    else this.seldom.parked = { ok, value }
   }
 
   // --- losing the lock and recovering -----------------------------------------------------------------
@@ -441,9 +458,9 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
   private lost(lease: Lease, error: LockError): void {
     if (lease !== this.lease || this.state === 'done') return
     this.state = 'suspended'
-    this.lastLoss = error
+    this.seldom.lastLoss = error
     this.fence?.end()
-    this.controller?.abort(error)
+    this.seldomState!.controller?.abort(error)
     const handler = this.handler
     if (!handler) {
       this.fail(error, true)
@@ -483,9 +500,11 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
       return
     }
     if (op.options) {
-      ;(this.optionLayers ??= []).push(normalizeOptions(op.options))
-      this.options = resolveOptions(this.target.baseOptions, ...this.optionLayers)
-      this.ownRequest = undefined
+      const seldom = this.seldom
+      const layers = (seldom.optionLayers ??= [])
+      layers.push(normalizeOptions(op.options))
+      this.options = resolveOptions(this.target.baseOptions, ...layers)
+      seldom.ownRequest = undefined
     }
     if (op.kind === 'resume') {
       this.acquire(Next.Resume)
@@ -522,7 +541,7 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
   private finish(abandon: boolean): void {
     this.state = 'done'
     this.fence?.end()
-    this.controller?.abort(new LockError('CANCELLED', 'transaction ended', this.target.resourceGuids))
+    this.seldomState?.controller?.abort(new LockError('CANCELLED', 'transaction ended', this.target.resourceGuids))
     if (abandon) this.closeGenerator()
     // What only a running transaction needs goes now, while the promise (and so this run) may be held for long.
     // A run that waited in a queue is usually in the old generation by the time it ends, and each young object it
@@ -530,10 +549,13 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
     // was half the time the queue took (bench/RESULTS.md, lock).
     this.generator = undefined
     this.reactions = undefined
-    this.parked = undefined
     this.resource = undefined
     this.onLeaseLost = undefined
-    this.stepInContext = undefined
+    const seldom = this.seldomState
+    if (seldom) {
+      seldom.parked = undefined
+      seldom.stepInContext = undefined
+    }
   }
 
   private releaseLease(): Promise<void> | undefined {
@@ -548,7 +570,7 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
     const generator = this.generator
     this.generator = undefined
     this.reactions = undefined
-    this.parked = undefined
+    if (this.seldomState) this.seldomState.parked = undefined
     if (!generator) return
     try {
       // A `finally` that yields would otherwise leave the generator half closed.
@@ -578,7 +600,9 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
   refusal(fence: LeaseFence | undefined): LockError {
     const reason =
       fence?.lease.lossReason ??
-      (fence && fence !== this.fence ? undefined : (this.lease?.lossReason ?? this.lastLoss ?? this.cancelRequested))
+      (fence && fence !== this.fence
+        ? undefined
+        : (this.lease?.lossReason ?? this.seldomState?.lastLoss ?? this.seldomState?.cancelRequested))
     const what = fence
       ? `the lock this call was issued under (token ${fence.token})`
       : 'the lock this handle was issued under'
