@@ -39,6 +39,24 @@ function internalsOf<R>(locker: Locker<R>, role: string): LockerInternals<R> {
   return found as LockerInternals<R>
 }
 
+/*
+ * One executor for every transaction's promise, leaving its resolvers here for the caller to take at once: the
+ * executor runs synchronously inside the Promise constructor, so nothing can come between. An executor closure per
+ * call, writing into the call's own variables, cost a closure and a context per transaction (~100 bytes), and
+ * Promise.withResolvers, which would avoid both, is missing from Node 20, where the lock core still runs.
+ */
+let capturedResolve: (value: unknown) => void = noop
+let capturedReject: (error: unknown) => void = noop
+
+function captureResolvers(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve
+  capturedReject = reject
+}
+
+function noop(): void {}
+
+type Executor<T> = (resolve: (value: T) => void, reject: (error: unknown) => void) => void
+
 function makeLocker<R>(
   protocol: LockingProtocol,
   resource: R,
@@ -60,13 +78,11 @@ function makeLocker<R>(
   const promise = <T>(transaction: Transaction<R, T>, options?: AcquireOptions): CommitPromise<T, R> => {
     if (typeof transaction !== 'function') throw new TypeError('a transaction must be a generator function')
     // The run is made outside the promise's executor: bad options throw to the caller, as from newLocker, and leave
-    // no rejected promise unhandled. (Not Promise.withResolvers, which Node 20 lacks: the lock core still runs there.)
-    let resolve!: (value: T) => void
-    let reject!: (error: unknown) => void
-    const promise = new Promise<T>((fulfil, fail) => {
-      resolve = fulfil
-      reject = fail
-    })
+    // no rejected promise unhandled.
+    const promise = new Promise<T>(captureResolvers as Executor<T>)
+    const resolve: (value: T) => void = capturedResolve
+    const reject = capturedReject
+    capturedResolve = capturedReject = noop // what the module holds must not keep the promise alive
     const run = new TransactionRun(target, transaction, options, resolve, reject)
     const commit = commitPromiseOf(promise, run)
     run.start()
