@@ -4,6 +4,8 @@ import type { Lease } from './protocol.js'
 
 const settled: Promise<void> = Promise.resolve()
 
+type LossListener = (error: LockError) => unknown
+
 /**
  * What every protocol's lease shares: the live flag, the loss reason and the loss listeners. Listeners run
  * user code (recovery handlers), so they are called a microtask after the loss (never from inside a protocol
@@ -15,7 +17,8 @@ export abstract class LeaseBase implements Lease {
   lossReason: LockError | undefined
   /** Settles once every loss listener's promise has (the holder stopped using the resource). */
   drained: Promise<void> = settled
-  private lostListeners: ((error: LockError) => unknown)[] | undefined
+  /** One listener as it is (the usual case: its run), several in an array. */
+  private lostListeners: LossListener | LossListener[] | undefined
 
   constructor(
     readonly resources: readonly string[],
@@ -28,14 +31,15 @@ export abstract class LeaseBase implements Lease {
   abstract get valid(): boolean
   abstract release(): void | Promise<void>
 
-  onLost(listener: (error: LockError) => unknown): void {
+  onLost(listener: LossListener): void {
     if (this.lossReason) {
       const reason = this.lossReason
       queueMicrotask(() => void this.call(listener, reason))
     } else if (this.live) {
-      // Usually the only one: an array of one, not an empty one grown by push (room for 17).
-      if (this.lostListeners) this.lostListeners.push(listener)
-      else this.lostListeners = [listener]
+      const listeners = this.lostListeners
+      if (!listeners) this.lostListeners = listener
+      else if (Array.isArray(listeners)) listeners.push(listener)
+      else this.lostListeners = [listeners, listener]
     }
   }
 
@@ -55,14 +59,16 @@ export abstract class LeaseBase implements Lease {
     if (!listeners) return
     this.drained = new Promise<void>((resolve) =>
       queueMicrotask(() => {
-        const stopped = listeners.map((listener) => this.call(listener, error))
+        const stopped = (Array.isArray(listeners) ? listeners : [listeners]).map((listener) =>
+          this.call(listener, error),
+        )
         void Promise.all(stopped).then(() => resolve())
       }),
     )
   }
 
   /** Runs one loss listener; resolves when the promise it returned settles, whatever the outcome. */
-  private call(listener: (error: LockError) => unknown, error: LockError): unknown {
+  private call(listener: LossListener, error: LockError): unknown {
     const context = { resources: this.resources, lockerGuid: this.lockerGuid, code: error.code }
     try {
       const result = listener(error)
