@@ -63,14 +63,17 @@ class Waiter implements WaitingTicket, QueueEntry<Waiter> {
   }
 }
 
-interface Hold {
-  readonly lockerGuid: string
-  readonly leases: MemoryLease[]
-  priority: number
-}
-
+/**
+ * One resource's lock. Who holds it is kept in the slot itself, not in an object per grant: the usual holder is one
+ * lease, and a record with an array of one per grant was ~100 bytes per transaction for the garbage collector.
+ */
 interface Slot {
-  hold: Hold | undefined
+  /** The lease holding the resource; undefined while it is free. */
+  holder: MemoryLease | undefined
+  /** More leases of the holder's locker held at the same time (its transactions share the lock); rare. */
+  coHolders: MemoryLease[] | undefined
+  /** The highest priority among the holding leases. */
+  holdPriority: number
   /** Highest priority first, then first come first served. */
   readonly queue: WaiterQueue<Waiter>
   /** The queued waiters with a finite maxAcquireAttempts: only they count lost chances. */
@@ -193,9 +196,9 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
 
   /** Takes every lease on `resource` away (code `LOST`): an operator's "unlock", and how tests lose locks. */
   revoke(resource: string): void {
-    const hold = this.slots.get(resource)?.hold
-    if (!hold) return
-    for (const lease of [...hold.leases]) this.lose(lease, 'LOST', `lock on ${resource} was revoked`)
+    const slot = this.slots.get(resource)
+    if (!slot?.holder) return
+    for (const lease of holdersOf(slot)) this.lose(lease, 'LOST', `lock on ${resource} was revoked`)
     this.pump()
   }
 
@@ -203,10 +206,14 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
     const names = resource === undefined ? [...this.slots.keys()] : [resource]
     return names.map((name) => {
       const slot = this.slots.get(name)
-      const hold = slot?.hold
+      const holder = slot?.holder
       return {
         resource: name,
-        holder: hold && { lockerGuid: hold.lockerGuid, priority: hold.priority, leases: hold.leases.length },
+        holder: holder && {
+          lockerGuid: holder.lockerGuid,
+          priority: slot!.holdPriority,
+          leases: 1 + (slot!.coHolders?.length ?? 0),
+        },
         waiting: [...(slot?.queue ?? [])].map((w) => ({
           lockerGuid: w.request.lockerGuid,
           priority: w.request.priority,
@@ -217,7 +224,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
 
   /** True when nothing is held or waited for. */
   get idle(): boolean {
-    for (const slot of this.slots.values()) if (slot.hold || slot.queue.size > 0) return false
+    for (const slot of this.slots.values()) if (slot.holder || slot.queue.size > 0) return false
     return true
   }
 
@@ -225,7 +232,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
     this.closed = true
     for (const slot of this.slots.values()) {
       for (const waiter of [...slot.queue]) this.dropWaiter(waiter, 'LOST', 'the locking protocol closed')
-      for (const lease of [...(slot.hold?.leases ?? [])]) this.lose(lease, 'LOST', 'the locking protocol closed')
+      for (const lease of holdersOf(slot)) this.lose(lease, 'LOST', 'the locking protocol closed')
     }
     this.dirtyCount = 0
   }
@@ -237,7 +244,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
   private slot(resource: string): Slot {
     let slot = this.slots.get(resource)
     if (!slot) {
-      slot = { hold: undefined, queue: new WaiterQueue(), limited: undefined }
+      slot = { holder: undefined, coHolders: undefined, holdPriority: 0, queue: new WaiterQueue(), limited: undefined }
       this.slots.set(resource, slot)
     }
     return slot
@@ -252,14 +259,14 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
     for (const resource of request.resources) {
       const slot = this.slots.get(resource)
       if (!slot) continue
-      const hold = slot.hold
-      if (hold && hold.lockerGuid === request.lockerGuid) continue
+      const holder = slot.holder
+      if (holder && holder.lockerGuid === request.lockerGuid) continue
       const first = slot.queue.first()
       if (first !== undefined && first !== waiter) {
         // A new request ranks after every waiter of the same or higher priority.
         if (waiter !== undefined || first.request.priority >= request.priority) return false
       }
-      if (hold && !(request.priority > hold.priority)) return false
+      if (holder && !(request.priority > slot.holdPriority)) return false
     }
     return true
   }
@@ -267,8 +274,8 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
   private grant(request: AcquireRequest): MemoryLease {
     let preempted: MemoryLease[] | undefined
     for (const resource of request.resources) {
-      const hold = this.slots.get(resource)?.hold
-      if (hold && hold.lockerGuid !== request.lockerGuid) (preempted ??= []).push(...hold.leases)
+      const slot = this.slots.get(resource)
+      if (slot?.holder && slot.holder.lockerGuid !== request.lockerGuid) (preempted ??= []).push(...holdersOf(slot))
     }
     if (preempted) {
       const by = { lockerGuid: request.lockerGuid, priority: request.priority }
@@ -286,11 +293,12 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
     )
     for (const resource of request.resources) {
       const slot = this.slot(resource)
-      if (slot.hold) {
-        slot.hold.leases.push(lease)
-        if (request.priority > slot.hold.priority) slot.hold.priority = request.priority
+      if (slot.holder) {
+        ;(slot.coHolders ??= []).push(lease)
+        if (request.priority > slot.holdPriority) slot.holdPriority = request.priority
       } else {
-        slot.hold = { lockerGuid: request.lockerGuid, leases: [lease], priority: request.priority }
+        slot.holder = lease
+        slot.holdPriority = request.priority
       }
       this.countLostChances(slot, request.lockerGuid)
     }
@@ -388,15 +396,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
     lease.ttlTimer = undefined
     for (const resource of lease.resources) {
       const slot = this.slots.get(resource)
-      const hold = slot?.hold
-      const index = hold?.leases.indexOf(lease) ?? -1
-      if (!slot || !hold || index < 0) continue
-      if (hold.leases.length === 1) {
-        slot.hold = undefined // the usual case, without the array splice returns
-      } else {
-        hold.leases.splice(index, 1)
-        hold.priority = Math.max(...hold.leases.map((l) => l.priority))
-      }
+      if (!slot || !releaseHold(slot, lease)) continue
       this.markDirty(resource)
     }
   }
@@ -420,13 +420,33 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
           this.unqueue(waiter)
           grantLater(waiter.receiver, this.grant(waiter.request))
         }
-        if (!slot.hold && slot.queue.size === 0) this.slots.delete(resource)
+        if (!slot.holder && slot.queue.size === 0) this.slots.delete(resource)
       }
       this.dirtyCount = 0
     } finally {
       this.pumping = false
     }
   }
+}
+
+/** Every lease holding `slot`'s resource, in a new array (callers lose them while iterating). */
+function holdersOf(slot: Slot): MemoryLease[] {
+  return slot.holder ? [slot.holder, ...(slot.coHolders ?? [])] : []
+}
+
+/** Takes `lease` off `slot`'s holders; false if it was not one of them. */
+function releaseHold(slot: Slot, lease: MemoryLease): boolean {
+  const more = slot.coHolders
+  if (slot.holder === lease) {
+    slot.holder = more?.shift() // the usual case: no co-holders, the resource is free
+  } else {
+    const index = more?.indexOf(lease) ?? -1
+    if (index < 0) return false
+    more!.splice(index, 1)
+  }
+  if (more?.length === 0) slot.coHolders = undefined
+  if (slot.holder) slot.holdPriority = Math.max(...holdersOf(slot).map((holder) => holder.priority))
+  return true
 }
 
 /**

@@ -1,4 +1,6 @@
-import { memoryProtocol } from '../../src/index.js'
+import { describe, expect, it } from 'vitest'
+import genLock, { memoryProtocol } from '../../src/index.js'
+import { deferred, uniqueResource } from './helpers.js'
 import { describeProtocolContract } from './protocol-contract.js'
 
 describeProtocolContract('memory', async () => {
@@ -11,4 +13,41 @@ describeProtocolContract('memory', async () => {
       await protocol.close()
     },
   }
+})
+
+describe('memory protocol: one locker holding through several leases', () => {
+  it('shows every lease and the highest priority, and lowers it when the highest goes', async () => {
+    const protocol = memoryProtocol()
+    const lock = genLock({}, protocol)
+    const resource = uniqueResource('co-held')
+    const high = lock.newLocker(resource, null, { priority: 5 }, 'group')
+    const low = lock.newLocker(resource, null, { priority: 1 }, 'group')
+    const releaseHigh = deferred()
+    const holding = [deferred(), deferred()]
+    const first = high.promise(function* () {
+      holding[0]!.resolve()
+      yield releaseHigh.promise
+    })
+    await holding[0]!.promise
+    const second = low.promise(function* () {
+      holding[1]!.resolve()
+      yield new Promise(() => {}) // holds until preempted
+    })
+    await holding[1]!.promise
+    expect(protocol.snapshot(resource)[0]!.holder).toEqual({ lockerGuid: 'group', priority: 5, leases: 2 })
+
+    releaseHigh.resolve()
+    await first
+    expect(protocol.snapshot(resource)[0]!.holder).toEqual({ lockerGuid: 'group', priority: 1, leases: 1 })
+
+    // Priority 3 now outranks what holds the resource: it preempts the lease left.
+    const other = lock.newLocker(resource, null, { priority: 3 })
+    const ran = other.promise(function* () {
+      return 'ran'
+    })
+    await expect(second).rejects.toMatchObject({ code: 'PREEMPTED' })
+    await expect(ran).resolves.toBe('ran')
+    expect(protocol.idle).toBe(true)
+    await protocol.close()
+  })
 })
