@@ -41,9 +41,10 @@ function internalsOf<R>(locker: Locker<R>, role: string): LockerInternals<R> {
 
 /*
  * One executor for every transaction's promise, leaving its resolvers here for the caller to take at once: the
- * executor runs synchronously inside the Promise constructor, so nothing can come between. An executor closure per
- * call, writing into the call's own variables, cost a closure and a context per transaction (~100 bytes), and
- * Promise.withResolvers, which would avoid both, is missing from Node 20, where the lock core still runs.
+ * executor runs synchronously inside the Promise constructor. An executor closure per call, writing into the call's
+ * own variables, cost a closure and a context per transaction (~100 bytes), and Promise.withResolvers, which would
+ * avoid both, is missing from Node 20, where the lock core still runs. Between calls these hold `noop`, so the
+ * module keeps no promise alive.
  */
 let capturedResolve: (value: unknown) => void = noop
 let capturedReject: (error: unknown) => void = noop
@@ -78,11 +79,16 @@ function makeLocker<R>(
   const promise = <T>(transaction: Transaction<R, T>, options?: AcquireOptions): CommitPromise<T, R> => {
     if (typeof transaction !== 'function') throw new TypeError('a transaction must be a generator function')
     // The run is made outside the promise's executor: bad options throw to the caller, as from newLocker, and leave
-    // no rejected promise unhandled.
+    // no rejected promise unhandled. What the module held before is put back after: a patched global Promise may
+    // start another transaction from its constructor, after our executor ran, and must not take these resolvers.
+    const heldResolve = capturedResolve
+    const heldReject = capturedReject
     const promise = new Promise<T>(captureResolvers as Executor<T>)
     const resolve: (value: T) => void = capturedResolve
     const reject = capturedReject
-    capturedResolve = capturedReject = noop // what the module holds must not keep the promise alive
+    capturedResolve = heldResolve
+    capturedReject = heldReject
+    if (resolve === heldResolve) throw new TypeError('the global Promise did not call its executor at once')
     const run = new TransactionRun(target, transaction, options, resolve, reject)
     const commit = commitPromiseOf(promise, run)
     run.start()

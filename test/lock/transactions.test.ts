@@ -497,3 +497,56 @@ describe('timers', () => {
     expect(timeouts()).toBe(before)
   })
 })
+
+describe('transactions under a patched global Promise (APM and zone-style libraries)', () => {
+  const Native = Promise
+
+  /** Runs `start` while `Patched` is the global Promise. */
+  function withGlobalPromise<T>(Patched: PromiseConstructor, start: () => T): T {
+    globalThis.Promise = Patched
+    try {
+      return start()
+    } finally {
+      globalThis.Promise = Native
+    }
+  }
+
+  it('settles both when the Promise constructor starts another transaction after calling its executor', async () => {
+    const { newLocker } = genLock()
+    const outerLocker = newLocker('outer', null)
+    const innerLocker = newLocker('inner', null)
+    let inner: Promise<string> | undefined
+    let started = false
+    class StartsOneMore<T> extends Native<T> {
+      constructor(executor: (resolve: (value: T) => void, reject: (error: unknown) => void) => void) {
+        super(executor)
+        if (started) return
+        started = true
+        inner = innerLocker.promise(function* () {
+          return 'inner'
+        })
+      }
+    }
+    const outer = withGlobalPromise(StartsOneMore as PromiseConstructor, () =>
+      outerLocker.promise(function* () {
+        return 'outer'
+      }),
+    )
+    await expect(outer).resolves.toBe('outer')
+    await expect(inner).resolves.toBe('inner')
+  })
+
+  it('throws a TypeError when the Promise constructor does not call its executor at once', () => {
+    const { newLocker } = genLock()
+    class Late<T> extends Native<T> {
+      constructor(executor: (resolve: (value: T) => void, reject: (error: unknown) => void) => void) {
+        let later!: () => void
+        super((resolve, reject) => (later = () => executor(resolve, reject)))
+        queueMicrotask(later)
+      }
+    }
+    expect(() =>
+      withGlobalPromise(Late as PromiseConstructor, () => newLocker('late', null).promise(function* () {})),
+    ).toThrow(TypeError)
+  })
+})
