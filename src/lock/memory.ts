@@ -178,7 +178,17 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
       return undefined
     }
     if (this.grantable(request, undefined)) {
-      const lease = this.grant(request)
+      // As inside a pump: an event listener that frees a lock while this grant preempts (a release, a cancel) must
+      // not hand that lock on before this grant has taken its resources. The pump below (or the one this acquire was
+      // made from, by a listener) hands it on.
+      const pumping = this.pumping
+      this.pumping = true
+      let lease: MemoryLease
+      try {
+        lease = this.grant(request)
+      } finally {
+        this.pumping = pumping
+      }
       this.pump() // a preempted composite holder may have freed other resources
       return lease
     }

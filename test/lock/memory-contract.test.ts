@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import genLock, { memoryProtocol } from '../../src/index.js'
+import genLock, { memoryProtocol, type Lease } from '../../src/index.js'
 import { deferred, uniqueResource } from './helpers.js'
 import { describeProtocolContract } from './protocol-contract.js'
 
@@ -47,6 +47,41 @@ describe('memory protocol: one locker holding through several leases', () => {
     })
     await expect(second).rejects.toMatchObject({ code: 'PREEMPTED' })
     await expect(ran).resolves.toBe('ran')
+    expect(protocol.idle).toBe(true)
+    await protocol.close()
+  })
+})
+
+describe('memory protocol: event listeners that act on the protocol', () => {
+  const request = (lockerGuid: string, resources: string[], priority = 0) => ({
+    resources,
+    lockerGuid,
+    priority,
+    lockTtl: Infinity,
+    acquireTimeout: Infinity,
+    maxAcquireAttempts: Infinity,
+  })
+
+  it('hands on a lock a listener frees during a preemption only after the preempting grant has its resources', async () => {
+    const protocol = memoryProtocol()
+    const held = protocol.acquire(request('x', ['b'])) as Lease
+    const unrelated = protocol.acquire(request('q', ['c'])) as Lease
+    const waiting = protocol.acquire(request('y', ['b']))
+    expect(waiting).toBeInstanceOf(Promise)
+    // A release from inside the preemption's event: the pump it causes must not give b to y, whom z outranks.
+    protocol.on((event) => {
+      if (event.type === 'preempted') void unrelated.release()
+    })
+    const preempting = protocol.acquire(request('z', ['a', 'b'], 1)) as Lease
+    expect(held.valid).toBe(false)
+    expect(unrelated.valid).toBe(false)
+    const [b] = protocol.snapshot('b')
+    expect(b!.holder).toEqual({ lockerGuid: 'z', priority: 1, leases: 1 })
+    expect(b!.waiting).toEqual([{ lockerGuid: 'y', priority: 0 }])
+    void preempting.release()
+    const granted = await waiting
+    expect(granted.valid).toBe(true)
+    void granted.release()
     expect(protocol.idle).toBe(true)
     await protocol.close()
   })
