@@ -178,17 +178,7 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
       return undefined
     }
     if (this.grantable(request, undefined)) {
-      // As inside a pump: an event listener that frees a lock while this grant preempts (a release, a cancel) must
-      // not hand that lock on before this grant has taken its resources. The pump below (or the one this acquire was
-      // made from, by a listener) hands it on.
-      const pumping = this.pumping
-      this.pumping = true
-      let lease: MemoryLease
-      try {
-        lease = this.grant(request)
-      } finally {
-        this.pumping = pumping
-      }
+      const lease = this.grant(request)
       this.pump() // a preempted composite holder may have freed other resources
       return lease
     }
@@ -281,18 +271,19 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
     return true
   }
 
+  /**
+   * Gives `request` its resources, preempting whoever holds them. The bookkeeping is done before any event goes out:
+   * a listener (user code) that acquires, releases or cancels from an event then finds every resource held by the
+   * new lease, never one freed half-way, which it could take for itself beside the new holder.
+   */
   private grant(request: AcquireRequest): MemoryLease {
     let preempted: MemoryLease[] | undefined
     for (const resource of request.resources) {
       const slot = this.slots.get(resource)
       if (slot?.holder && slot.holder.lockerGuid !== request.lockerGuid) (preempted ??= []).push(...holdersOf(slot))
     }
-    if (preempted) {
-      const by = { lockerGuid: request.lockerGuid, priority: request.priority }
-      for (const victim of new Set(preempted)) {
-        this.lose(victim, 'PREEMPTED', `preempted by priority ${request.priority}`, by)
-      }
-    }
+    const victims = preempted && [...new Set(preempted)].filter((victim) => victim.live)
+    if (victims) for (const victim of victims) this.detach(victim)
     const lease = new MemoryLease(
       this,
       request.resources,
@@ -310,9 +301,17 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
         slot.holder = lease
         slot.holdPriority = request.priority
       }
-      this.countLostChances(slot, request.lockerGuid)
     }
-    if (request.lockTtl !== Infinity) {
+    if (victims) {
+      const by = { lockerGuid: request.lockerGuid, priority: request.priority }
+      for (const victim of victims)
+        this.announceLoss(victim, 'PREEMPTED', `preempted by priority ${request.priority}`, by)
+    }
+    for (const resource of request.resources) {
+      const slot = this.slots.get(resource)
+      if (slot) this.countLostChances(slot, request.lockerGuid)
+    }
+    if (request.lockTtl !== Infinity && lease.live) {
       lease.ttlTimer = this.timer.after(request.lockTtl, () => {
         if (this.lose(lease, 'EXPIRED', `lockTtl of ${request.lockTtl} ms reached`)) this.pump()
       })

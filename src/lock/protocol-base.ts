@@ -41,10 +41,15 @@ export abstract class ProtocolBase<L extends LeaseBase> {
   protected lose(lease: L, code: LockErrorCode, message: string, by?: LockEvent['by']): boolean {
     if (!lease.live) return false
     this.detach(lease)
+    this.announceLoss(lease, code, message, by)
+    return true
+  }
+
+  /** The rest of `lose` once the lease is detached: the event its code names, then its loss listeners. */
+  protected announceLoss(lease: L, code: LockErrorCode, message: string, by?: LockEvent['by']): void {
     const type = code === 'PREEMPTED' ? 'preempted' : code === 'EXPIRED' ? 'expired' : 'lost'
     this.events.emitForLease(type, lease, by)
     lease.notifyLost(new LockError(code, `${lease.resources.join(', ')}: ${message}`, lease.resources))
-    return true
   }
 
   /** Marks a live lease released: detaches it, drops its loss listeners, emits `released`. False if it was not live. */

@@ -85,4 +85,26 @@ describe('memory protocol: event listeners that act on the protocol', () => {
     expect(protocol.idle).toBe(true)
     await protocol.close()
   })
+
+  it('makes a request a listener sends during a preemption wait behind the preempting grant', async () => {
+    const protocol = memoryProtocol()
+    const held = protocol.acquire(request('x', ['b'])) as Lease
+    let sent: Lease | Promise<Lease> | undefined
+    // Sent while z takes b from x: b must already be z's, not free for w to take beside it.
+    protocol.on((event) => {
+      if (event.type === 'preempted' && !sent) sent = protocol.acquire(request('w', ['b']))
+    })
+    const preempting = protocol.acquire(request('z', ['a', 'b'], 1)) as Lease
+    expect(held.valid).toBe(false)
+    expect(sent).toBeInstanceOf(Promise)
+    const [b] = protocol.snapshot('b')
+    expect(b!.holder).toEqual({ lockerGuid: 'z', priority: 1, leases: 1 })
+    expect(b!.waiting).toEqual([{ lockerGuid: 'w', priority: 0 }])
+    void preempting.release()
+    const granted = await sent!
+    expect(granted.valid).toBe(true)
+    void granted.release()
+    expect(protocol.idle).toBe(true)
+    await protocol.close()
+  })
 })
