@@ -277,12 +277,13 @@ export class MemoryProtocol extends ProtocolBase<MemoryLease> implements Locking
    * new lease, never one freed half-way, which it could take for itself beside the new holder.
    */
   private grant(request: AcquireRequest): MemoryLease {
-    let preempted: MemoryLease[] | undefined
+    // Once each: a composite holder holds several of the resources. A holder in a slot is live (detach takes it out).
+    let victims: Set<MemoryLease> | undefined
     for (const resource of request.resources) {
       const slot = this.slots.get(resource)
-      if (slot?.holder && slot.holder.lockerGuid !== request.lockerGuid) (preempted ??= []).push(...holdersOf(slot))
+      if (!slot?.holder || slot.holder.lockerGuid === request.lockerGuid) continue
+      for (const victim of holdersOf(slot)) (victims ??= new Set()).add(victim)
     }
-    const victims = preempted && [...new Set(preempted)].filter((victim) => victim.live)
     if (victims) for (const victim of victims) this.detach(victim)
     const lease = new MemoryLease(
       this,

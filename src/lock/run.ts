@@ -458,9 +458,10 @@ export class TransactionRun<R, T> implements TransactionContext, AcquireReceiver
   private lost(lease: Lease, error: LockError): void {
     if (lease !== this.lease || this.state === 'done') return
     this.state = 'suspended'
-    this.seldom.lastLoss = error
+    const seldom = this.seldom
+    seldom.lastLoss = error
     this.fence?.end()
-    this.seldomState!.controller?.abort(error)
+    seldom.controller?.abort(error)
     const handler = this.handler
     if (!handler) {
       this.fail(error, true)
